@@ -1,0 +1,32 @@
+//! A person, consumer or business contact. `email`, `name` and `phone` are PII.
+
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::enums::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "customer")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub external_id: String,
+    pub account_id: Option<i64>,
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub region: String,
+    /// ISO 3166 alpha-2.
+    pub country: String,
+    pub acquisition_channel: String,
+    /// Free-form attributes from source systems, used by segment rules.
+    pub traits: Json,
+    pub first_seen_at: DateTimeUtc,
+    /// Set when this customer was merged into another one (identity resolution).
+    pub merged_into_id: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

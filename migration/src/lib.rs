@@ -1,0 +1,17 @@
+//! Schema migrations for Accord. The same migrations run on SQLite (the
+//! embedded default) and PostgreSQL (production): they use only portable
+//! column types, inline foreign keys (SQLite cannot add them later) and
+//! plain B-tree indexes.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_initial_schema;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_initial_schema::Migration)]
+    }
+}

@@ -1,0 +1,25 @@
+//! Who is asking. Every request carries a [`Viewer`]; resolvers check it
+//! before they call the domain. Authentication (API keys, JWT) fills it
+//! in; until that exists, `serve` runs every request as ADMIN and says so
+//! at start-up.
+
+use entity::enums::Role;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub role: Role,
+    /// The API key the request authenticated with, when there is one.
+    pub api_key_id: Option<i64>,
+}
+
+impl Viewer {
+    /// The viewer of a server running without authentication.
+    pub fn unauthenticated_admin() -> Self {
+        Self { role: Role::Admin, api_key_id: None }
+    }
+
+    /// Whether this viewer may read email, name and phone.
+    pub fn may_read_pii(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Sales | Role::Marketing)
+    }
+}

@@ -1,0 +1,307 @@
+//! Keyset pagination: pages ordered by one column plus the row id as a
+//! tie-break, continued from an opaque cursor that holds the last row's
+//! key. Never OFFSET, so page N costs the same as page 1.
+//!
+//! Two shapes: [`page`] for a root list, and [`pages_by_parent`] for the
+//! same page of many parents' children at once (one statement with
+//! `ROW_NUMBER() OVER (PARTITION BY parent …)`), which is what keeps a
+//! nested connection at one statement however many parents there are.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select, Value,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// An entity that can be paged: it has an `i64` id column.
+pub trait Keyset: EntityTrait {
+    fn id_column() -> Self::Column;
+    fn row_id(model: &Self::Model) -> i64;
+}
+
+/// A column a list may be ordered by, with how to read its value off a row.
+pub trait SortField<E: EntityTrait>: Copy + Eq + std::hash::Hash + Send + Sync + 'static {
+    fn column(self) -> E::Column;
+    fn key(self, model: &E::Model) -> SortKey;
+    /// A stable name, written into cursors to detect a changed order.
+    fn name(self) -> &'static str;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Direction {
+    Asc,
+    Desc,
+}
+
+impl Direction {
+    fn order(self) -> Order {
+        match self {
+            Direction::Asc => Order::Asc,
+            Direction::Desc => Order::Desc,
+        }
+    }
+}
+
+/// The value of a row's sort column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SortKey {
+    Int(i64),
+    Text(String),
+    Time(DateTime<Utc>),
+    Date(NaiveDate),
+}
+
+impl From<SortKey> for Value {
+    fn from(key: SortKey) -> Self {
+        match key {
+            SortKey::Int(value) => value.into(),
+            SortKey::Text(value) => value.into(),
+            SortKey::Time(value) => value.into(),
+            SortKey::Date(value) => value.into(),
+        }
+    }
+}
+
+/// Where a page starts: just after the row with this key and id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "s")]
+    sort: String,
+    #[serde(rename = "d")]
+    direction: Direction,
+    #[serde(rename = "k")]
+    key: SortKey,
+    #[serde(rename = "i")]
+    id: i64,
+}
+
+impl Cursor {
+    /// The opaque text handed to clients.
+    pub fn encode(&self) -> String {
+        // Serialising a struct of plain values cannot fail.
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    /// Reads a cursor a client sent back. `argument` names the argument in errors.
+    pub fn decode(text: &str, argument: &str) -> Result<Cursor, Error> {
+        let invalid = || Error::validation(argument, "is not a cursor returned by this list");
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+        serde_json::from_slice(&bytes).map_err(|_| invalid())
+    }
+}
+
+/// What page of a list to read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageRequest<S> {
+    pub first: u64,
+    pub after: Option<Cursor>,
+    pub sort: S,
+    pub direction: Direction,
+}
+
+impl<S> PageRequest<S> {
+    /// Builds a request, refusing a `first` above `max_page_size` and a
+    /// cursor that was made for another order.
+    pub fn new<E>(first: Option<i64>, after: Option<&str>, sort: S, direction: Direction, max_page_size: u64) -> Result<Self, Error>
+    where
+        E: EntityTrait,
+        S: SortField<E>,
+    {
+        let first = match first {
+            None => Ord::min(max_page_size, DEFAULT_PAGE_SIZE),
+            Some(first) if first < 0 => return Err(Error::validation("first", "must not be negative")),
+            Some(first) => u64::try_from(first).unwrap_or(u64::MAX),
+        };
+        if first > max_page_size {
+            return Err(Error::validation("first", format!("{first} is above the maximum page size of {max_page_size}")));
+        }
+        let after = after.map(|text| Cursor::decode(text, "after")).transpose()?;
+        if let Some(cursor) = &after
+            && (cursor.sort != sort.name() || cursor.direction != direction)
+        {
+            return Err(Error::validation("after", "the cursor belongs to a different orderBy"));
+        }
+        Ok(Self { first, after, sort, direction })
+    }
+}
+
+/// One page of rows and whether more follow.
+#[derive(Debug, Clone)]
+pub struct Page<M> {
+    pub rows: Vec<M>,
+    pub has_next_page: bool,
+}
+
+impl<M> Default for Page<M> {
+    fn default() -> Self {
+        Self { rows: Vec::new(), has_next_page: false }
+    }
+}
+
+impl<M> Page<M> {
+    /// The cursor of each row, to hand to clients.
+    pub fn cursor_of<E, S>(request: &PageRequest<S>, model: &E::Model) -> Cursor
+    where
+        E: Keyset<Model = M>,
+        S: SortField<E>,
+    {
+        Cursor {
+            sort: request.sort.name().to_owned(),
+            direction: request.direction,
+            key: request.sort.key(model),
+            id: E::row_id(model),
+        }
+    }
+
+    fn from_rows(mut rows: Vec<M>, first: u64) -> Self {
+        let limit = usize::try_from(first).unwrap_or(usize::MAX);
+        let has_next_page = rows.len() > limit;
+        rows.truncate(limit);
+        Self { rows, has_next_page }
+    }
+}
+
+/// Adds the request's keyset condition and order to `select`.
+fn ordered<E, S>(select: Select<E>, request: &PageRequest<S>) -> Select<E>
+where
+    E: Keyset,
+    S: SortField<E>,
+{
+    let column = request.sort.column();
+    let id = E::id_column();
+    let select = match &request.after {
+        None => select,
+        Some(cursor) => {
+            let key = Value::from(cursor.key.clone());
+            let condition = match request.direction {
+                Direction::Asc => Condition::any()
+                    .add(column.gt(key.clone()))
+                    .add(Condition::all().add(column.eq(key)).add(id.gt(cursor.id))),
+                Direction::Desc => Condition::any()
+                    .add(column.lt(key.clone()))
+                    .add(Condition::all().add(column.eq(key)).add(id.lt(cursor.id))),
+            };
+            select.filter(condition)
+        }
+    };
+    let order = request.direction.order();
+    select.order_by(column, order.clone()).order_by(id, order)
+}
+
+/// Reads one page of `select`.
+pub async fn page<E, S>(db: &impl ConnectionTrait, select: Select<E>, request: &PageRequest<S>) -> Result<Page<E::Model>, DbErr>
+where
+    E: Keyset,
+    S: SortField<E>,
+{
+    let rows = ordered(select, request).limit(request.first + 1).all(db).await?;
+    Ok(Page::from_rows(rows, request.first))
+}
+
+/// Reads the same page of children for every parent in `parent_ids` with
+/// one statement. `parent_column` links a child to its parent.
+pub async fn pages_by_parent<E, S>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    parent_column: E::Column,
+    parent_of: impl Fn(&E::Model) -> Option<i64>,
+    parent_ids: &[i64],
+    request: &PageRequest<S>,
+) -> Result<HashMap<i64, Page<E::Model>>, DbErr>
+where
+    E: Keyset,
+    S: SortField<E>,
+{
+    let mut pages: HashMap<i64, Page<E::Model>> = HashMap::new();
+    if parent_ids.is_empty() || request.first == 0 {
+        return Ok(pages);
+    }
+    let order = request.direction.order();
+    let mut window = WindowStatement::partition_by((E::default(), parent_column));
+    window
+        .order_by((E::default(), request.sort.column()), order.clone())
+        .order_by((E::default(), E::id_column()), order);
+    let mut ranked = ordered(select.filter(parent_column.is_in(parent_ids.iter().copied())), request).into_query();
+    ranked.clear_order_by();
+    ranked.expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new(RANK));
+    let statement = Query::select()
+        .column(Asterisk)
+        .from_subquery(ranked, Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new(RANK)).lte(request.first + 1))
+        .order_by(Alias::new(RANK), Order::Asc)
+        .to_owned();
+    let rows = E::find().from_raw_sql(db.get_database_backend().build(&statement)).all(db).await?;
+    let mut grouped: HashMap<i64, Vec<E::Model>> = HashMap::new();
+    for row in rows {
+        if let Some(parent) = parent_of(&row) {
+            grouped.entry(parent).or_default().push(row);
+        }
+    }
+    for (parent, rows) in grouped {
+        pages.insert(parent, Page::from_rows(rows, request.first));
+    }
+    Ok(pages)
+}
+
+const RANK: &str = "keyset_rank";
+
+/// The page size when a client gives no `first`.
+pub const DEFAULT_PAGE_SIZE: u64 = 100;
+
+/// Counts the rows `statement` would return.
+pub async fn count(db: &impl ConnectionTrait, mut statement: SelectStatement) -> Result<i64, DbErr> {
+    statement.clear_order_by();
+    let counting = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("total"))
+        .from_subquery(statement, Alias::new("counted"))
+        .to_owned();
+    let row = db.query_one(&counting).await?;
+    match row {
+        Some(row) => row.try_get("", "total"),
+        None => Ok(0),
+    }
+}
+
+/// Counts the rows of `select` per parent, for the parents in `parent_ids`.
+pub async fn count_by_parent<E>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    parent_column: E::Column,
+    parent_ids: &[i64],
+) -> Result<HashMap<i64, i64>, DbErr>
+where
+    E: EntityTrait,
+{
+    if parent_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let statement = select
+        .filter(parent_column.is_in(parent_ids.iter().copied()))
+        .select_only()
+        .column_as(parent_column, "parent_id")
+        .column_as(Expr::cust("COUNT(*)"), "total")
+        .group_by(parent_column)
+        .into_query();
+    let rows = db.query_all(&statement).await?;
+    let mut counts = HashMap::new();
+    for row in rows {
+        let parent: i64 = row.try_get("", "parent_id")?;
+        let total: i64 = row.try_get("", "total")?;
+        counts.insert(parent, total);
+    }
+    Ok(counts)
+}
+
+/// The statement of `select`, for counting later without its entity type.
+pub fn statement_of<E: EntityTrait>(select: Select<E>) -> SelectStatement {
+    select.into_query()
+}

@@ -1,0 +1,151 @@
+//! Relay connections over keyset pages: the arguments every list takes,
+//! turning a [`Page`] into a `…Connection`, and `totalCount`, computed
+//! only when a client asks for it.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, Object, OutputType};
+use futures::future::BoxFuture;
+use sea_orm::sea_query::SelectStatement;
+use sea_orm::{DatabaseConnection, EntityTrait, QueryTrait, Select};
+
+use super::error::IntoGraphql;
+use super::loaders::{ChildCount, ChildPage, Loaders};
+use crate::config::ApiConfig;
+use crate::db::keyset::{self, Direction, Keyset, Page, PageRequest, SortField};
+use crate::read::relations::PagedRelation;
+
+/// A page of `N`s with `pageInfo`, `edges`, `nodes` and `totalCount`.
+pub type ConnectionOf<N> = Connection<String, N, TotalCount>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+#[graphql(remote = "crate::db::keyset::Direction")]
+pub enum SortDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// Counts a nested list through the request's loaders.
+type CountChildren = Box<dyn Fn(&Loaders) -> BoxFuture<'_, async_graphql::Result<i64>> + Send + Sync>;
+
+/// How to count the whole list behind a connection.
+enum CountSource {
+    /// A root list: count its filtered SELECT.
+    Statement(Box<SelectStatement>),
+    /// A nested list: count through the loader, batched across parents.
+    Children(CountChildren),
+}
+
+/// The `totalCount` field that every connection carries.
+pub struct TotalCount {
+    source: CountSource,
+}
+
+#[Object]
+impl TotalCount {
+    /// The number of items in the whole list (all pages), with the same filters.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        match &self.source {
+            CountSource::Statement(statement) => {
+                let db = ctx.data::<DatabaseConnection>()?;
+                keyset::count(db, statement.as_ref().clone()).await.gql()
+            }
+            CountSource::Children(count) => count(ctx.data::<Loaders>()?).await,
+        }
+    }
+}
+
+/// The page request for `first`/`after`, checked against the configured
+/// maximum page size.
+pub fn page_request<E, S>(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    (sort, direction): (S, Direction),
+) -> async_graphql::Result<PageRequest<S>>
+where
+    E: EntityTrait,
+    S: SortField<E>,
+{
+    let max_page_size = ctx.data::<ApiConfig>()?.max_page_size;
+    PageRequest::new::<E>(first.map(i64::from), after.as_deref(), sort, direction, max_page_size).gql()
+}
+
+fn connection_of<E, S, N>(page: Page<E::Model>, request: &PageRequest<S>, count: TotalCount) -> ConnectionOf<N>
+where
+    E: Keyset,
+    S: SortField<E>,
+    N: OutputType + From<E::Model>,
+{
+    let mut connection = Connection::with_additional_fields(request.after.is_some(), page.has_next_page, count);
+    connection.edges = page
+        .rows
+        .into_iter()
+        .map(|row| Edge::new(Page::cursor_of::<E, S>(request, &row).encode(), N::from(row)))
+        .collect();
+    connection
+}
+
+/// One page of a root list.
+pub async fn root_connection<E, S, N>(
+    ctx: &Context<'_>,
+    select: Select<E>,
+    request: PageRequest<S>,
+) -> async_graphql::Result<ConnectionOf<N>>
+where
+    E: Keyset,
+    S: SortField<E>,
+    N: OutputType + From<E::Model>,
+{
+    let db = ctx.data::<DatabaseConnection>()?;
+    let count = TotalCount { source: CountSource::Statement(Box::new(select.clone().into_query())) };
+    let page = keyset::page(db, select, &request).await.gql()?;
+    Ok(connection_of::<E, S, N>(page, &request, count))
+}
+
+/// One page of a parent's children along relation `R`, batched with the
+/// same page of every other parent resolved at this level.
+pub async fn child_connection<R, N>(
+    ctx: &Context<'_>,
+    parent_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    order: (R::Sort, Direction),
+) -> async_graphql::Result<ConnectionOf<N>>
+where
+    R: PagedRelation,
+    <R::Child as EntityTrait>::Model: Sync,
+    N: OutputType + From<<R::Child as EntityTrait>::Model>,
+{
+    let request = page_request::<R::Child, R::Sort>(ctx, first, after, order)?;
+    let loaders = ctx.data::<Loaders>()?;
+    let page = loaders
+        .load_one(ChildPage::<R> { parent_id, request: request.clone() })
+        .await
+        .gql()?
+        .unwrap_or_default();
+    let count = TotalCount {
+        source: CountSource::Children(Box::new(move |loaders: &Loaders| {
+            Box::pin(async move { Ok(loaders.load_one(ChildCount::<R>::new(parent_id)).await.gql()?.unwrap_or(0)) })
+        })),
+    };
+    Ok(connection_of::<R::Child, R::Sort, N>(page, &request, count))
+}
+
+/// A root list: the filtered SELECT (or the filter's error), paged.
+pub async fn root_list<E, S, N>(
+    ctx: &Context<'_>,
+    select: Result<Select<E>, crate::error::Error>,
+    first: Option<i32>,
+    after: Option<String>,
+    order: (S, Direction),
+) -> async_graphql::Result<ConnectionOf<N>>
+where
+    E: Keyset,
+    S: SortField<E>,
+    N: OutputType + From<E::Model>,
+{
+    let select = select.gql()?;
+    let request = page_request::<E, S>(ctx, first, after, order)?;
+    root_connection::<E, S, N>(ctx, select, request).await
+}

@@ -1,0 +1,130 @@
+use async_graphql::{Context, ID, Json, Object};
+use chrono::{DateTime, Utc};
+use entity::customer;
+
+use super::account::Account;
+use super::lead::Lead;
+use super::order::Order;
+use super::ordering::{LeadOrderBy, OrderOrderBy, SurveyResponseOrderBy, TouchpointOrderBy};
+use super::survey::SurveyResponse;
+use super::touchpoint::Touchpoint;
+use super::load_optional;
+use crate::auth::Viewer;
+use crate::error::Error;
+use crate::graphql::connection::{ConnectionOf, child_connection};
+use crate::graphql::error::IntoGraphql;
+use crate::graphql::ids;
+use crate::read::relations::{CustomerLeads, CustomerOrders, CustomerSurveyResponses, CustomerTouchpoints};
+
+/// A person: a consumer or a business contact. `email`, `name` and `phone`
+/// are personal data, readable only by roles with PII access.
+pub struct Customer(pub customer::Model);
+super::wraps!(Customer(customer::Model));
+
+impl Customer {
+    /// Hands out a PII field only to viewers allowed to read it.
+    fn pii<T>(ctx: &Context<'_>, field: &str, value: T) -> async_graphql::Result<T> {
+        let viewer = ctx.data::<Viewer>()?;
+        if viewer.may_read_pii() {
+            Ok(value)
+        } else {
+            Err(Error::Forbidden(format!("role {} may not read {field}", viewer.role))).gql()
+        }
+    }
+}
+
+#[Object]
+impl Customer {
+    pub async fn id(&self) -> ID {
+        ids::encode("Customer", self.0.id)
+    }
+    /// The id in the source system; unique among customers.
+    async fn external_id(&self) -> &str {
+        &self.0.external_id
+    }
+    /// Personal data.
+    async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Self::pii(ctx, "email", Some(self.0.email.as_str()))
+    }
+    /// Personal data.
+    async fn name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Self::pii(ctx, "name", Some(self.0.name.as_str()))
+    }
+    /// Personal data.
+    async fn phone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Self::pii(ctx, "phone", self.0.phone.as_deref())
+    }
+    async fn region(&self) -> &str {
+        &self.0.region
+    }
+    /// ISO 3166 alpha-2.
+    async fn country(&self) -> &str {
+        &self.0.country
+    }
+    async fn acquisition_channel(&self) -> &str {
+        &self.0.acquisition_channel
+    }
+    /// Free-form attributes from source systems.
+    async fn traits(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.traits)
+    }
+    async fn first_seen_at(&self) -> DateTime<Utc> {
+        self.0.first_seen_at
+    }
+    /// The account this person is a contact of, if any.
+    async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Account>> {
+        load_optional::<entity::account::Entity, _>(ctx, self.0.account_id).await
+    }
+    /// The customer this one was merged into, when it was.
+    async fn merged_into(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        load_optional::<customer::Entity, _>(ctx, self.0.merged_into_id).await
+    }
+    /// The customer's orders (most recent first by default).
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        order_by: Option<OrderOrderBy>,
+    ) -> async_graphql::Result<ConnectionOf<Order>> {
+        child_connection::<CustomerOrders, _>(ctx, self.0.id, first, after, OrderOrderBy::resolve(order_by)).await
+    }
+    /// The customer's journey (most recent first by default).
+    async fn touchpoints(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        order_by: Option<TouchpointOrderBy>,
+    ) -> async_graphql::Result<ConnectionOf<Touchpoint>> {
+        child_connection::<CustomerTouchpoints, _>(ctx, self.0.id, first, after, TouchpointOrderBy::resolve(order_by))
+            .await
+    }
+    /// The customer's leads (newest first by default).
+    async fn leads(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        order_by: Option<LeadOrderBy>,
+    ) -> async_graphql::Result<ConnectionOf<Lead>> {
+        child_connection::<CustomerLeads, _>(ctx, self.0.id, first, after, LeadOrderBy::resolve(order_by)).await
+    }
+    /// The customer's survey answers (most recent first by default).
+    async fn survey_responses(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        order_by: Option<SurveyResponseOrderBy>,
+    ) -> async_graphql::Result<ConnectionOf<SurveyResponse>> {
+        child_connection::<CustomerSurveyResponses, _>(
+            ctx,
+            self.0.id,
+            first,
+            after,
+            SurveyResponseOrderBy::resolve(order_by),
+        )
+        .await
+    }
+}

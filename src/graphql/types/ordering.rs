@@ -1,0 +1,119 @@
+//! `orderBy` inputs: for each list, the fields it can be sorted by (each
+//! mirroring a sort of [`crate::read::sorts`]) and a direction.
+
+use async_graphql::{Enum, InputObject};
+
+use crate::db::keyset::Direction;
+use crate::graphql::connection::SortDirection;
+use crate::read::sorts;
+
+/// Declares a sort-field enum mirroring `$remote`, an `orderBy` input
+/// around it, and the default order used when a client gives none.
+macro_rules! order_by {
+    (
+        $(#[$meta:meta])*
+        $input:ident, $field:ident = $remote:literal as $domain:ty { $($variant:ident),+ $(,)? },
+        default $default_field:ident $default_direction:ident
+    ) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+        #[graphql(remote = $remote)]
+        pub enum $field {
+            $($variant),+
+        }
+
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, InputObject)]
+        pub struct $input {
+            pub field: $field,
+            #[graphql(default)]
+            pub direction: SortDirection,
+        }
+
+        impl $input {
+            /// The sort to apply: the client's, or the list's default.
+            pub fn resolve(order: Option<Self>) -> ($domain, Direction) {
+                match order {
+                    Some(order) => (order.field.into(), order.direction.into()),
+                    None => (<$domain>::$default_field, Direction::$default_direction),
+                }
+            }
+        }
+    };
+}
+
+order_by!(
+    /// How to sort accounts (default: by external id).
+    AccountOrderBy, AccountSortField = "crate::read::sorts::AccountSort" as sorts::AccountSort { ExternalId, Name },
+    default ExternalId Asc
+);
+order_by!(
+    /// How to sort customers (default: by external id).
+    CustomerOrderBy, CustomerSortField = "crate::read::sorts::CustomerSort" as sorts::CustomerSort {
+        ExternalId, Name, FirstSeenAt
+    },
+    default ExternalId Asc
+);
+order_by!(
+    /// How to sort products (default: by external id).
+    ProductOrderBy, ProductSortField = "crate::read::sorts::ProductSort" as sorts::ProductSort {
+        ExternalId, Name, LaunchedAt
+    },
+    default ExternalId Asc
+);
+order_by!(
+    /// How to sort orders (default: most recent first).
+    OrderOrderBy, OrderSortField = "crate::read::sorts::OrderSort" as sorts::OrderSort { OrderedAt, Amount, ExternalId },
+    default OrderedAt Desc
+);
+order_by!(
+    /// How to sort campaigns (default: latest start first).
+    CampaignOrderBy, CampaignSortField = "crate::read::sorts::CampaignSort" as sorts::CampaignSort {
+        StartsOn, Spend, ExternalId, Name
+    },
+    default StartsOn Desc
+);
+order_by!(
+    /// How to sort touchpoints (default: most recent first).
+    TouchpointOrderBy, TouchpointSortField = "crate::read::sorts::TouchpointSort" as sorts::TouchpointSort {
+        OccurredAt, ExternalId
+    },
+    default OccurredAt Desc
+);
+order_by!(
+    /// How to sort leads (default: newest first).
+    LeadOrderBy, LeadSortField = "crate::read::sorts::LeadSort" as sorts::LeadSort { CreatedAt, ExternalId },
+    default CreatedAt Desc
+);
+order_by!(
+    /// How to sort surveys (default: by external id).
+    SurveyOrderBy, SurveySortField = "crate::read::sorts::SurveySort" as sorts::SurveySort { ExternalId, Name },
+    default ExternalId Asc
+);
+order_by!(
+    /// How to sort survey responses (default: most recent first).
+    SurveyResponseOrderBy, SurveyResponseSortField = "crate::read::sorts::SurveyResponseSort" as sorts::SurveyResponseSort {
+        RespondedAt, ExternalId
+    },
+    default RespondedAt Desc
+);
+order_by!(
+    /// How to sort product tests (default: most recent first).
+    ProductTestOrderBy, ProductTestSortField = "crate::read::sorts::ProductTestSort" as sorts::ProductTestSort {
+        TestedAt, ExternalId
+    },
+    default TestedAt Desc
+);
+order_by!(
+    /// How to sort the votes of a product test (default: by external id).
+    ProductTestVoteOrderBy, ProductTestVoteSortField = "crate::read::sorts::ProductTestVoteSort" as sorts::ProductTestVoteSort {
+        ExternalId
+    },
+    default ExternalId Asc
+);
+order_by!(
+    /// How to sort brand mentions (default: latest month first).
+    BrandMentionOrderBy, BrandMentionSortField = "crate::read::sorts::BrandMentionSort" as sorts::BrandMentionSort {
+        PeriodStart, Mentions, ExternalId
+    },
+    default PeriodStart Desc
+);

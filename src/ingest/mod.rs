@@ -1,0 +1,18 @@
+//! Ingest: getting records from source systems into the database, through
+//! one validated write path ([`writer::Ingestor`]) whatever the transport.
+//!
+//! - [`records`]: the record types of the ingest format and their checks;
+//! - [`batch`]: batches of one entity type and the sink trait;
+//! - [`references`]: `…ExternalId` → internal id, batch by batch;
+//! - [`writer`]: validate, resolve, upsert by external id, transactionally;
+//! - [`files`]: `accord import` — NDJSON files and directories.
+
+pub mod batch;
+pub mod files;
+pub mod records;
+pub mod references;
+pub mod writer;
+
+pub use batch::{EntityKind, Numbered, RecordBatch, RecordSink};
+pub use files::{ImportOptions, import_path};
+pub use writer::{Atomicity, IngestReport, Ingestor, Rejection};

@@ -1,0 +1,130 @@
+//! Parent → children relations that nested lists follow: paged ones
+//! (`customer.orders`) and plain ones (`order.lines`). Each is a marker
+//! type so that a DataLoader can batch the children of many parents into
+//! one statement per relation.
+
+use entity::{
+    brand_answer, customer, driver_rating, lead, order_line, orders, product_test, product_test_vote,
+    survey_response, touchpoint,
+};
+use sea_orm::EntityTrait;
+
+use super::sorts::*;
+use crate::db::keyset::{Keyset, SortField};
+
+/// Children read a page at a time.
+pub trait PagedRelation: Send + Sync + 'static {
+    type Child: Keyset;
+    type Sort: SortField<Self::Child>;
+    /// The child column holding the parent's id.
+    fn parent_column() -> <Self::Child as EntityTrait>::Column;
+    fn parent_of(child: &<Self::Child as EntityTrait>::Model) -> Option<i64>;
+}
+
+/// Children read all at once, in id order (an order's lines).
+pub trait ListRelation: Send + Sync + 'static {
+    type Child: Keyset;
+    fn parent_column() -> <Self::Child as EntityTrait>::Column;
+    fn parent_of(child: &<Self::Child as EntityTrait>::Model) -> Option<i64>;
+}
+
+macro_rules! paged_relation {
+    ($(#[$meta:meta])* $name:ident: $child:ident by $column:ident, sorted by $sort:ty, parent $field:ident $(as $optional:ident)?) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name;
+
+        impl PagedRelation for $name {
+            type Child = $child::Entity;
+            type Sort = $sort;
+            fn parent_column() -> $child::Column {
+                $child::Column::$column
+            }
+            fn parent_of(child: &$child::Model) -> Option<i64> {
+                paged_relation!(@parent child.$field $(, $optional)?)
+            }
+        }
+    };
+    (@parent $value:expr) => { Some($value) };
+    (@parent $value:expr, optional) => { $value };
+}
+
+macro_rules! list_relation {
+    ($(#[$meta:meta])* $name:ident: $child:ident by $column:ident, parent $field:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name;
+
+        impl ListRelation for $name {
+            type Child = $child::Entity;
+            fn parent_column() -> $child::Column {
+                $child::Column::$column
+            }
+            fn parent_of(child: &$child::Model) -> Option<i64> {
+                Some(child.$field)
+            }
+        }
+    };
+}
+
+paged_relation!(
+    /// An account's contacts.
+    AccountCustomers: customer by AccountId, sorted by CustomerSort, parent account_id as optional
+);
+paged_relation!(
+    /// Orders sold through an account.
+    AccountOrders: orders by AccountId, sorted by OrderSort, parent account_id as optional
+);
+paged_relation!(
+    /// Touchpoints recorded against an account.
+    AccountTouchpoints: touchpoint by AccountId, sorted by TouchpointSort, parent account_id as optional
+);
+paged_relation!(
+    /// Leads of an account.
+    AccountLeads: lead by AccountId, sorted by LeadSort, parent account_id as optional
+);
+paged_relation!(
+    /// A customer's orders.
+    CustomerOrders: orders by CustomerId, sorted by OrderSort, parent customer_id
+);
+paged_relation!(
+    /// A customer's journey.
+    CustomerTouchpoints: touchpoint by CustomerId, sorted by TouchpointSort, parent customer_id
+);
+paged_relation!(
+    /// A customer's leads.
+    CustomerLeads: lead by CustomerId, sorted by LeadSort, parent customer_id
+);
+paged_relation!(
+    /// A customer's survey responses.
+    CustomerSurveyResponses: survey_response by CustomerId, sorted by SurveyResponseSort, parent customer_id as optional
+);
+paged_relation!(
+    /// Touchpoints a campaign produced.
+    CampaignTouchpoints: touchpoint by CampaignId, sorted by TouchpointSort, parent campaign_id as optional
+);
+paged_relation!(
+    /// A survey's responses.
+    SurveyResponses: survey_response by SurveyId, sorted by SurveyResponseSort, parent survey_id
+);
+paged_relation!(
+    /// Tests of a product's touchpoints.
+    ProductTests: product_test by ProductId, sorted by ProductTestSort, parent product_id
+);
+paged_relation!(
+    /// The votes of a product test.
+    ProductTestVotes: product_test_vote by TestId, sorted by ProductTestVoteSort, parent test_id
+);
+
+list_relation!(
+    /// The lines of an order.
+    OrderLines: order_line by OrderId, parent order_id
+);
+list_relation!(
+    /// The brands a respondent rated.
+    ResponseBrandAnswers: brand_answer by ResponseId, parent response_id
+);
+list_relation!(
+    /// The attributes a respondent rated.
+    ResponseDriverRatings: driver_rating by ResponseId, parent response_id
+);
