@@ -15,7 +15,10 @@ pub struct Viewer {
 impl Viewer {
     /// The viewer of a server running without authentication.
     pub fn unauthenticated_admin() -> Self {
-        Self { role: Role::Admin, api_key_id: None }
+        Self {
+            role: Role::Admin,
+            api_key_id: None,
+        }
     }
 
     /// Whether this viewer may read email, name and phone.

@@ -18,11 +18,21 @@ use clap::{Args, ValueEnum};
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseConfig {
     /// Database URL: an SQLite file (`sqlite://accord.db?mode=rwc`) or PostgreSQL (`postgres://user@host/db`).
-    #[arg(long = "database-url", env = "ACCORD_DATABASE_URL", default_value = "sqlite://accord.db?mode=rwc", global = true)]
+    #[arg(
+        long = "database-url",
+        env = "ACCORD_DATABASE_URL",
+        default_value = "sqlite://accord.db?mode=rwc",
+        global = true
+    )]
     pub url: String,
 
     /// Maximum number of pooled database connections.
-    #[arg(long = "db-max-connections", env = "ACCORD_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    #[arg(
+        long = "db-max-connections",
+        env = "ACCORD_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
     pub max_connections: u32,
 }
 
@@ -34,13 +44,21 @@ pub struct ApiConfig {
     pub currency: String,
 
     /// The largest page (`first`) a connection accepts; more is an error, never a silent cut.
-    #[arg(long, env = "ACCORD_MAX_PAGE_SIZE", default_value_t = 500, global = true)]
+    #[arg(
+        long,
+        env = "ACCORD_MAX_PAGE_SIZE",
+        default_value_t = 500,
+        global = true
+    )]
     pub max_page_size: u64,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { currency: "USD".to_owned(), max_page_size: 500 }
+        Self {
+            currency: "USD".to_owned(),
+            max_page_size: 500,
+        }
     }
 }
 
@@ -54,10 +72,21 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct LogConfig {
     /// Log filter, e.g. `info` or `accord=debug,sea_orm=warn`.
-    #[arg(long = "log", env = "ACCORD_LOG", default_value = "info", global = true)]
+    #[arg(
+        long = "log",
+        env = "ACCORD_LOG",
+        default_value = "info",
+        global = true
+    )]
     pub filter: String,
 
     /// Log line format.
-    #[arg(long = "log-format", env = "ACCORD_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long = "log-format",
+        env = "ACCORD_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub format: LogFormat,
 }

@@ -1,7 +1,41 @@
+//! Accord: one GraphQL API that sales and marketing read from as their
+//! single source of truth about customers.
+//!
+//! # Code map
+//!
+//! - [`cli`], [`config`]: the command line and the one configuration
+//!   struct (the only code that reads the environment).
+//! - [`app`]: binds, serves, shuts down gracefully.
+//! - [`http`]: the axum router, GraphQL over HTTP/WebSocket, health.
+//! - [`graphql`]: schema, object types, resolvers, DataLoaders, and the
+//!   one mapping of domain errors to GraphQL errors.
+//! - [`read`]: the read model — filters, sort orders and relations per
+//!   entity.
+//! - [`ingest`]: the one validated write path (import files, demo data).
+//! - [`demo`]: the deterministic demo data generator.
+//! - [`db`]: connecting, migrating, keyset pagination.
+//! - [`auth`]: the viewer (role) every request carries.
+//! - `entity` crate: the tables; `migration` crate: their schema.
+//!
+//! # Invariants
+//!
+//! - `entity`, `read`, `ingest`, `demo` and `db` never import
+//!   `async_graphql` or `axum`.
+//! - Resolvers read the context, check the viewer, call the domain, map
+//!   types; SQL lives in the domain modules.
+//! - The number of SQL statements a request makes depends on the query's
+//!   shape, never on the number of rows: relations go through DataLoaders.
+//! - Lists page by keyset (never OFFSET) and refuse pages above the
+//!   configured maximum.
+
+pub mod app;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod graphql;
+pub mod http;
 pub mod ingest;
 pub mod read;

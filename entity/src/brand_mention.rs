@@ -1,8 +1,8 @@
 //! Monthly counts of a brand's mentions in one channel, for share of voice.
 
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::enums::*;
+use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "brand_mention")]

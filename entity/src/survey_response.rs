@@ -1,8 +1,8 @@
 //! One respondent's answers to a survey. Panel respondents may be anonymous.
 
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::enums::*;
+use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "survey_response")]

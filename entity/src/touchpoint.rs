@@ -1,8 +1,8 @@
 //! One step of a customer's journey: an impression, a call, a store visit…
 
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::enums::*;
+use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "touchpoint")]

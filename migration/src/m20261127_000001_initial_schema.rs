@@ -29,14 +29,24 @@ impl TableSpec {
     fn new(name: &'static str) -> Self {
         let mut create = Table::create();
         create.table(name).col(big_pk_auto("id"));
-        Self { name, create, indexes: Vec::new() }
+        Self {
+            name,
+            create,
+            indexes: Vec::new(),
+        }
     }
 
     /// A table keyed by the pair of its `columns` instead of a surrogate id.
     fn keyed_by(name: &'static str, columns: [&'static str; 2]) -> Self {
         let mut create = Table::create();
-        create.table(name).primary_key(Index::create().col(columns[0]).col(columns[1]));
-        Self { name, create, indexes: Vec::new() }
+        create
+            .table(name)
+            .primary_key(Index::create().col(columns[0]).col(columns[1]));
+        Self {
+            name,
+            create,
+            indexes: Vec::new(),
+        }
     }
 
     /// The `external_id` that ingest upserts by, unique per table.
@@ -49,8 +59,18 @@ impl TableSpec {
         self
     }
 
-    fn reference(mut self, column: &'static str, parent: &'static str, nullable: bool, on_delete: OnParentDelete) -> Self {
-        let column_def = if nullable { big_integer_null(column) } else { big_integer(column) };
+    fn reference(
+        mut self,
+        column: &'static str,
+        parent: &'static str,
+        nullable: bool,
+        on_delete: OnParentDelete,
+    ) -> Self {
+        let column_def = if nullable {
+            big_integer_null(column)
+        } else {
+            big_integer(column)
+        };
         self.create.col(column_def);
         let action = match on_delete {
             OnParentDelete::Cascade => ForeignKeyAction::Cascade,
@@ -77,7 +97,9 @@ impl TableSpec {
 
     fn add_index(mut self, columns: &[&'static str], unique: bool) -> Self {
         let mut index = Index::create();
-        index.name(format!("ix_{}_{}", self.name, columns.join("_"))).table(self.name);
+        index
+            .name(format!("ix_{}_{}", self.name, columns.join("_")))
+            .table(self.name);
         for column in columns {
             index.col(*column);
         }
@@ -189,7 +211,10 @@ fn tables() -> Vec<TableSpec> {
             .index(&["customer_id", "created_at"])
             .index(&["account_id", "created_at"])
             .index(&["created_at"]),
-        TableSpec::new("survey").external_id().col(string("name")).col(string("kind")),
+        TableSpec::new("survey")
+            .external_id()
+            .col(string("name"))
+            .col(string("kind")),
         TableSpec::new("survey_response")
             .external_id()
             .reference("survey_id", "survey", false, Restrict)
@@ -289,7 +314,9 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in tables().into_iter().rev() {
-            manager.drop_table(Table::drop().table(table.name).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table.name).to_owned())
+                .await?;
         }
         Ok(())
     }

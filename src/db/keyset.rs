@@ -12,10 +12,12 @@ use std::collections::HashMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement,
+};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Select, Value,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -111,26 +113,47 @@ pub struct PageRequest<S> {
 impl<S> PageRequest<S> {
     /// Builds a request, refusing a `first` above `max_page_size` and a
     /// cursor that was made for another order.
-    pub fn new<E>(first: Option<i64>, after: Option<&str>, sort: S, direction: Direction, max_page_size: u64) -> Result<Self, Error>
+    pub fn new<E>(
+        first: Option<i64>,
+        after: Option<&str>,
+        sort: S,
+        direction: Direction,
+        max_page_size: u64,
+    ) -> Result<Self, Error>
     where
         E: EntityTrait,
         S: SortField<E>,
     {
         let first = match first {
             None => Ord::min(max_page_size, DEFAULT_PAGE_SIZE),
-            Some(first) if first < 0 => return Err(Error::validation("first", "must not be negative")),
+            Some(first) if first < 0 => {
+                return Err(Error::validation("first", "must not be negative"));
+            }
             Some(first) => u64::try_from(first).unwrap_or(u64::MAX),
         };
         if first > max_page_size {
-            return Err(Error::validation("first", format!("{first} is above the maximum page size of {max_page_size}")));
+            return Err(Error::validation(
+                "first",
+                format!("{first} is above the maximum page size of {max_page_size}"),
+            ));
         }
-        let after = after.map(|text| Cursor::decode(text, "after")).transpose()?;
+        let after = after
+            .map(|text| Cursor::decode(text, "after"))
+            .transpose()?;
         if let Some(cursor) = &after
             && (cursor.sort != sort.name() || cursor.direction != direction)
         {
-            return Err(Error::validation("after", "the cursor belongs to a different orderBy"));
+            return Err(Error::validation(
+                "after",
+                "the cursor belongs to a different orderBy",
+            ));
         }
-        Ok(Self { first, after, sort, direction })
+        Ok(Self {
+            first,
+            after,
+            sort,
+            direction,
+        })
     }
 }
 
@@ -143,7 +166,10 @@ pub struct Page<M> {
 
 impl<M> Default for Page<M> {
     fn default() -> Self {
-        Self { rows: Vec::new(), has_next_page: false }
+        Self {
+            rows: Vec::new(),
+            has_next_page: false,
+        }
     }
 }
 
@@ -166,7 +192,10 @@ impl<M> Page<M> {
         let limit = usize::try_from(first).unwrap_or(usize::MAX);
         let has_next_page = rows.len() > limit;
         rows.truncate(limit);
-        Self { rows, has_next_page }
+        Self {
+            rows,
+            has_next_page,
+        }
     }
 }
 
@@ -198,12 +227,19 @@ where
 }
 
 /// Reads one page of `select`.
-pub async fn page<E, S>(db: &impl ConnectionTrait, select: Select<E>, request: &PageRequest<S>) -> Result<Page<E::Model>, DbErr>
+pub async fn page<E, S>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    request: &PageRequest<S>,
+) -> Result<Page<E::Model>, DbErr>
 where
     E: Keyset,
     S: SortField<E>,
 {
-    let rows = ordered(select, request).limit(request.first + 1).all(db).await?;
+    let rows = ordered(select, request)
+        .limit(request.first + 1)
+        .all(db)
+        .await?;
     Ok(Page::from_rows(rows, request.first))
 }
 
@@ -230,7 +266,11 @@ where
     window
         .order_by((E::default(), request.sort.column()), order.clone())
         .order_by((E::default(), E::id_column()), order);
-    let mut ranked = ordered(select.filter(parent_column.is_in(parent_ids.iter().copied())), request).into_query();
+    let mut ranked = ordered(
+        select.filter(parent_column.is_in(parent_ids.iter().copied())),
+        request,
+    )
+    .into_query();
     ranked.clear_order_by();
     ranked.expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new(RANK));
     let statement = Query::select()
@@ -239,7 +279,10 @@ where
         .and_where(Expr::col(Alias::new(RANK)).lte(request.first + 1))
         .order_by(Alias::new(RANK), Order::Asc)
         .to_owned();
-    let rows = E::find().from_raw_sql(db.get_database_backend().build(&statement)).all(db).await?;
+    let rows = E::find()
+        .from_raw_sql(db.get_database_backend().build(&statement))
+        .all(db)
+        .await?;
     let mut grouped: HashMap<i64, Vec<E::Model>> = HashMap::new();
     for row in rows {
         if let Some(parent) = parent_of(&row) {
@@ -258,7 +301,10 @@ const RANK: &str = "keyset_rank";
 pub const DEFAULT_PAGE_SIZE: u64 = 100;
 
 /// Counts the rows `statement` would return.
-pub async fn count(db: &impl ConnectionTrait, mut statement: SelectStatement) -> Result<i64, DbErr> {
+pub async fn count(
+    db: &impl ConnectionTrait,
+    mut statement: SelectStatement,
+) -> Result<i64, DbErr> {
     statement.clear_order_by();
     let counting = Query::select()
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("total"))

@@ -26,7 +26,8 @@ pub enum SortDirection {
 }
 
 /// Counts a nested list through the request's loaders.
-type CountChildren = Box<dyn Fn(&Loaders) -> BoxFuture<'_, async_graphql::Result<i64>> + Send + Sync>;
+type CountChildren =
+    Box<dyn Fn(&Loaders) -> BoxFuture<'_, async_graphql::Result<i64>> + Send + Sync>;
 
 /// How to count the whole list behind a connection.
 enum CountSource {
@@ -68,20 +69,37 @@ where
     S: SortField<E>,
 {
     let max_page_size = ctx.data::<ApiConfig>()?.max_page_size;
-    PageRequest::new::<E>(first.map(i64::from), after.as_deref(), sort, direction, max_page_size).gql()
+    PageRequest::new::<E>(
+        first.map(i64::from),
+        after.as_deref(),
+        sort,
+        direction,
+        max_page_size,
+    )
+    .gql()
 }
 
-fn connection_of<E, S, N>(page: Page<E::Model>, request: &PageRequest<S>, count: TotalCount) -> ConnectionOf<N>
+fn connection_of<E, S, N>(
+    page: Page<E::Model>,
+    request: &PageRequest<S>,
+    count: TotalCount,
+) -> ConnectionOf<N>
 where
     E: Keyset,
     S: SortField<E>,
     N: OutputType + From<E::Model>,
 {
-    let mut connection = Connection::with_additional_fields(request.after.is_some(), page.has_next_page, count);
+    let mut connection =
+        Connection::with_additional_fields(request.after.is_some(), page.has_next_page, count);
     connection.edges = page
         .rows
         .into_iter()
-        .map(|row| Edge::new(Page::cursor_of::<E, S>(request, &row).encode(), N::from(row)))
+        .map(|row| {
+            Edge::new(
+                Page::cursor_of::<E, S>(request, &row).encode(),
+                N::from(row),
+            )
+        })
         .collect();
     connection
 }
@@ -98,7 +116,9 @@ where
     N: OutputType + From<E::Model>,
 {
     let db = ctx.data::<DatabaseConnection>()?;
-    let count = TotalCount { source: CountSource::Statement(Box::new(select.clone().into_query())) };
+    let count = TotalCount {
+        source: CountSource::Statement(Box::new(select.clone().into_query())),
+    };
     let page = keyset::page(db, select, &request).await.gql()?;
     Ok(connection_of::<E, S, N>(page, &request, count))
 }
@@ -120,13 +140,22 @@ where
     let request = page_request::<R::Child, R::Sort>(ctx, first, after, order)?;
     let loaders = ctx.data::<Loaders>()?;
     let page = loaders
-        .load_one(ChildPage::<R> { parent_id, request: request.clone() })
+        .load_one(ChildPage::<R> {
+            parent_id,
+            request: request.clone(),
+        })
         .await
         .gql()?
         .unwrap_or_default();
     let count = TotalCount {
         source: CountSource::Children(Box::new(move |loaders: &Loaders| {
-            Box::pin(async move { Ok(loaders.load_one(ChildCount::<R>::new(parent_id)).await.gql()?.unwrap_or(0)) })
+            Box::pin(async move {
+                Ok(loaders
+                    .load_one(ChildCount::<R>::new(parent_id))
+                    .await
+                    .gql()?
+                    .unwrap_or(0))
+            })
         })),
     };
     Ok(connection_of::<R::Child, R::Sort, N>(page, &request, count))

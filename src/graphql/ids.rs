@@ -14,7 +14,12 @@ pub fn encode(type_name: &str, id: i64) -> ID {
 
 /// Splits a global id into its type name and row id.
 pub fn decode(id: &ID, argument: &str) -> Result<(String, i64), Error> {
-    let invalid = || Error::validation(argument, format!("{:?} is not an id issued by this API", id.as_str()));
+    let invalid = || {
+        Error::validation(
+            argument,
+            format!("{:?} is not an id issued by this API", id.as_str()),
+        )
+    };
     let bytes = STANDARD.decode(id.as_bytes()).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (type_name, row) = text.split_once(':').ok_or_else(invalid)?;
@@ -26,7 +31,10 @@ pub fn decode(id: &ID, argument: &str) -> Result<(String, i64), Error> {
 pub fn decode_as(id: &ID, type_name: &str, argument: &str) -> Result<i64, Error> {
     let (actual, row) = decode(id, argument)?;
     if actual != type_name {
-        return Err(Error::validation(argument, format!("expected the id of a {type_name}, got the id of a {actual}")));
+        return Err(Error::validation(
+            argument,
+            format!("expected the id of a {type_name}, got the id of a {actual}"),
+        ));
     }
     Ok(row)
 }

@@ -1,7 +1,17 @@
-//! DataLoaders: one [`DbLoader`] per request batches every lookup of the
+//! DataLoaders: one [`Loaders`] per request batches every lookup of the
 //! same kind made while resolving one level of a query into one SQL
 //! statement. That is what makes the number of statements a request makes
 //! depend on the query's shape, not on how many rows it returns.
+//!
+//! [`DbLoader`] implements async-graphql's [`Loader`] trait for every key
+//! kind. The batching itself is ours ([`Loaders`]): async-graphql's
+//! `DataLoader` closes a batch when a timer fires, so a slow or busy
+//! machine split one level into several statements (the same query made 6
+//! statements on one run and 11 on another). A batch here closes when the
+//! request's task has polled every sibling resolver, which does not depend
+//! on timing: async-graphql resolves a level's fields and list items as
+//! futures of one task, so its first loader call yields until the other
+//! calls of the same pass have joined its batch.
 //!
 //! Keys:
 //! - [`ById<E>`]: a row by id;
@@ -14,14 +24,17 @@ use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use std::any::{Any, TypeId};
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
+
+use async_graphql::dataloader::Loader;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use tokio::sync::watch;
 
 use crate::db::keyset::{self, Keyset, Page, PageRequest};
 use crate::error::Error;
 use crate::read::relations::{ListRelation, PagedRelation};
-
-pub type Loaders = DataLoader<DbLoader>;
 
 /// Loads rows for one request.
 pub struct DbLoader {
@@ -29,9 +42,119 @@ pub struct DbLoader {
 }
 
 impl DbLoader {
-    /// A fresh loader (and cache) for one request.
+    /// Fresh loaders for one request.
     pub fn for_request(db: DatabaseConnection) -> Loaders {
-        DataLoader::new(DbLoader { db }, tokio::spawn)
+        Loaders {
+            loader: DbLoader { db },
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+type Loaded<K, V> = Result<Arc<HashMap<K, V>>, Arc<Error>>;
+
+/// The keys of one kind waiting for the next statement.
+struct OpenBatch<K, V> {
+    keys: HashSet<K>,
+    done: watch::Sender<Option<Loaded<K, V>>>,
+}
+
+impl<K, V> OpenBatch<K, V> {
+    fn new() -> Self {
+        Self {
+            keys: HashSet::new(),
+            done: watch::channel(None).0,
+        }
+    }
+}
+
+/// How many times a batch's first caller lets the task run on while its
+/// batch is still growing; a level of a query joins in one or two.
+const MAX_SETTLE_ROUNDS: usize = 64;
+
+/// Batches the lookups of one request (see the module docs).
+pub struct Loaders {
+    loader: DbLoader,
+    open: Mutex<HashMap<TypeId, Box<dyn Any + Send>>>,
+}
+
+impl Loaders {
+    /// Loads the value of `key`, batched with every other key of its kind
+    /// requested in the same pass over the query.
+    pub async fn load_one<K>(
+        &self,
+        key: K,
+    ) -> Result<Option<<DbLoader as Loader<K>>::Value>, Arc<Error>>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        DbLoader: Loader<K, Error = Arc<Error>>,
+    {
+        let (mut done, leads) = self.with_batch::<K, _>(|batch| {
+            let leads = batch.keys.is_empty();
+            batch.keys.insert(key.clone());
+            (batch.done.subscribe(), leads)
+        })?;
+        if leads {
+            self.settle::<K>().await?;
+            let (keys, sender) = self.with_batch::<K, _>(|batch| {
+                let closed = std::mem::replace(batch, OpenBatch::new());
+                (closed.keys.into_iter().collect::<Vec<K>>(), closed.done)
+            })?;
+            let loaded = self.loader.load(&keys).await.map(Arc::new);
+            sender.send_replace(Some(loaded));
+        }
+        let loaded = done.wait_for(Option::is_some).await.map_err(|_| {
+            Arc::new(Error::Internal(
+                "a batch was dropped before it loaded".to_owned(),
+            ))
+        })?;
+        match loaded.as_ref() {
+            Some(Ok(values)) => Ok(values.get(&key).cloned()),
+            Some(Err(error)) => Err(error.clone()),
+            None => Err(Arc::new(Error::Internal(
+                "a batch finished without a result".to_owned(),
+            ))),
+        }
+    }
+
+    /// Lets the request's other resolvers run until no new key of kind `K`
+    /// arrives.
+    async fn settle<K>(&self) -> Result<(), Arc<Error>>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        DbLoader: Loader<K>,
+    {
+        let mut seen = 0;
+        for _ in 0..MAX_SETTLE_ROUNDS {
+            let pending = self.with_batch::<K, _>(|batch| batch.keys.len())?;
+            if pending == seen {
+                break;
+            }
+            seen = pending;
+            tokio::task::yield_now().await;
+        }
+        Ok(())
+    }
+
+    fn with_batch<K, R>(
+        &self,
+        f: impl FnOnce(&mut OpenBatch<K, <DbLoader as Loader<K>>::Value>) -> R,
+    ) -> Result<R, Arc<Error>>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        DbLoader: Loader<K>,
+    {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let batch = open
+            .entry(TypeId::of::<K>())
+            .or_insert_with(|| Box::new(OpenBatch::<K, <DbLoader as Loader<K>>::Value>::new()))
+            .downcast_mut::<OpenBatch<K, <DbLoader as Loader<K>>::Value>>()
+            .ok_or_else(|| {
+                Arc::new(Error::Internal(
+                    "a loader batch has the wrong type".to_owned(),
+                ))
+            })?;
+        Ok(f(batch))
     }
 }
 
@@ -97,7 +220,10 @@ marker_key_impls!(ById, ChildCount, ChildList);
 
 impl<R: PagedRelation> Clone for ChildPage<R> {
     fn clone(&self) -> Self {
-        Self { parent_id: self.parent_id, request: self.request.clone() }
+        Self {
+            parent_id: self.parent_id,
+            request: self.request.clone(),
+        }
     }
 }
 impl<R: PagedRelation> PartialEq for ChildPage<R> {
@@ -135,7 +261,10 @@ where
             .all(&self.db)
             .await
             .map_err(|e| Arc::new(Error::from(e)))?;
-        Ok(rows.into_iter().map(|row| (ById::new(E::row_id(&row)), row)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| (ById::new(E::row_id(&row)), row))
+            .collect())
     }
 }
 
@@ -147,11 +276,17 @@ where
     type Value = Page<<R::Child as EntityTrait>::Model>;
     type Error = Arc<Error>;
 
-    async fn load(&self, keys: &[ChildPage<R>]) -> Result<HashMap<ChildPage<R>, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[ChildPage<R>],
+    ) -> Result<HashMap<ChildPage<R>, Self::Value>, Self::Error> {
         // One statement per distinct page request; usually there is one.
         let mut by_request: HashMap<&PageRequest<R::Sort>, Vec<i64>> = HashMap::new();
         for key in keys {
-            by_request.entry(&key.request).or_default().push(key.parent_id);
+            by_request
+                .entry(&key.request)
+                .or_default()
+                .push(key.parent_id);
         }
         let mut loaded = HashMap::with_capacity(keys.len());
         for (request, parents) in by_request {
@@ -167,7 +302,13 @@ where
             .map_err(|e| Arc::new(Error::from(e)))?;
             for parent_id in parents {
                 let page = pages.remove(&parent_id).unwrap_or_default();
-                loaded.insert(ChildPage { parent_id, request: request.clone() }, page);
+                loaded.insert(
+                    ChildPage {
+                        parent_id,
+                        request: request.clone(),
+                    },
+                    page,
+                );
             }
         }
         Ok(loaded)
@@ -178,14 +319,23 @@ impl<R: PagedRelation> Loader<ChildCount<R>> for DbLoader {
     type Value = i64;
     type Error = Arc<Error>;
 
-    async fn load(&self, keys: &[ChildCount<R>]) -> Result<HashMap<ChildCount<R>, i64>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[ChildCount<R>],
+    ) -> Result<HashMap<ChildCount<R>, i64>, Self::Error> {
         let parents = parent_ids(keys, |key| key.0);
-        let counts = keyset::count_by_parent(&self.db, R::Child::find(), R::parent_column(), &parents)
-            .await
-            .map_err(|e| Arc::new(Error::from(e)))?;
+        let counts =
+            keyset::count_by_parent(&self.db, R::Child::find(), R::parent_column(), &parents)
+                .await
+                .map_err(|e| Arc::new(Error::from(e)))?;
         Ok(parents
             .into_iter()
-            .map(|parent| (ChildCount::new(parent), counts.get(&parent).copied().unwrap_or(0)))
+            .map(|parent| {
+                (
+                    ChildCount::new(parent),
+                    counts.get(&parent).copied().unwrap_or(0),
+                )
+            })
             .collect())
     }
 }
@@ -198,7 +348,10 @@ where
     type Value = Vec<<R::Child as EntityTrait>::Model>;
     type Error = Arc<Error>;
 
-    async fn load(&self, keys: &[ChildList<R>]) -> Result<HashMap<ChildList<R>, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[ChildList<R>],
+    ) -> Result<HashMap<ChildList<R>, Self::Value>, Self::Error> {
         let parents = parent_ids(keys, |key| key.0);
         let rows = R::Child::find()
             .filter(R::parent_column().is_in(parents.iter().copied()))
@@ -206,10 +359,14 @@ where
             .all(&self.db)
             .await
             .map_err(|e| Arc::new(Error::from(e)))?;
-        let mut loaded: HashMap<ChildList<R>, Self::Value> =
-            parents.into_iter().map(|parent| (ChildList::new(parent), Vec::new())).collect();
+        let mut loaded: HashMap<ChildList<R>, Self::Value> = parents
+            .into_iter()
+            .map(|parent| (ChildList::new(parent), Vec::new()))
+            .collect();
         for row in rows {
-            if let Some(children) = R::parent_of(&row).and_then(|parent| loaded.get_mut(&ChildList::new(parent))) {
+            if let Some(children) =
+                R::parent_of(&row).and_then(|parent| loaded.get_mut(&ChildList::new(parent)))
+            {
                 children.push(row);
             }
         }

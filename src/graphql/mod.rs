@@ -29,5 +29,7 @@ pub fn build_schema(db: DatabaseConnection, config: ApiConfig) -> AccordSchema {
 
 /// The SDL of the schema, as `accord schema` prints it and `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription).finish().sdl()
+    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
 }

@@ -15,7 +15,11 @@ impl ScalarType for Date {
         match &value {
             Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .map(Date)
-                .map_err(|_| InputValueError::custom(format!("{text:?} is not a date in the form YYYY-MM-DD"))),
+                .map_err(|_| {
+                    InputValueError::custom(format!(
+                        "{text:?} is not a date in the form YYYY-MM-DD"
+                    ))
+                }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -41,6 +45,10 @@ impl Money {
         // Every reporting currency Accord supports has two minor digits.
         #[allow(clippy::cast_precision_loss)]
         let amount = amount_minor as f64 / 100.0;
-        Self { amount_minor, currency: currency.to_owned(), amount }
+        Self {
+            amount_minor,
+            currency: currency.to_owned(),
+            amount,
+        }
     }
 }

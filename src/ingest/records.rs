@@ -22,7 +22,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -279,7 +282,10 @@ fn within(field: &str, value: i64, low: i64, high: i64) -> Result<(), FieldError
     if (low..=high).contains(&value) {
         Ok(())
     } else {
-        Err(FieldError::new(field, format!("{value} is out of range {low}..={high}")))
+        Err(FieldError::new(
+            field,
+            format!("{value} is out of range {low}..={high}"),
+        ))
     }
 }
 
@@ -303,12 +309,20 @@ impl Validate for CustomerRecord {
         required("region", &self.region)?;
         match self.email.split_once('@') {
             Some((local, domain)) if !local.is_empty() && domain.contains('.') => {}
-            _ => return Err(FieldError::new("email", format!("{:?} is not an email address", self.email))),
+            _ => {
+                return Err(FieldError::new(
+                    "email",
+                    format!("{:?} is not an email address", self.email),
+                ));
+            }
         }
         if self.country.len() != 2 || !self.country.chars().all(|c| c.is_ascii_uppercase()) {
             return Err(FieldError::new(
                 "country",
-                format!("{:?} is not an ISO 3166 alpha-2 code such as \"GB\"", self.country),
+                format!(
+                    "{:?} is not an ISO 3166 alpha-2 code such as \"GB\"",
+                    self.country
+                ),
             ));
         }
         if !self.traits.is_object() {
@@ -334,7 +348,10 @@ impl Validate for OrderRecord {
         if self.currency != currency {
             return Err(FieldError::new(
                 "currency",
-                format!("{:?} is not the reporting currency {currency:?}", self.currency),
+                format!(
+                    "{:?} is not the reporting currency {currency:?}",
+                    self.currency
+                ),
             ));
         }
         if self.lines.is_empty() {
@@ -342,19 +359,34 @@ impl Validate for OrderRecord {
         }
         let mut total: i64 = 0;
         for (index, line) in self.lines.iter().enumerate() {
-            required(&format!("lines[{index}].productExternalId"), &line.product_external_id)?;
-            within(&format!("lines[{index}].quantity"), line.quantity.into(), 1, i64::from(i32::MAX))?;
-            not_negative(&format!("lines[{index}].unitAmountMinor"), line.unit_amount_minor)?;
+            required(
+                &format!("lines[{index}].productExternalId"),
+                &line.product_external_id,
+            )?;
+            within(
+                &format!("lines[{index}].quantity"),
+                line.quantity.into(),
+                1,
+                i64::from(i32::MAX),
+            )?;
+            not_negative(
+                &format!("lines[{index}].unitAmountMinor"),
+                line.unit_amount_minor,
+            )?;
             let line_total = line
                 .unit_amount_minor
                 .checked_mul(line.quantity.into())
                 .and_then(|value| total.checked_add(value));
-            total = line_total.ok_or_else(|| FieldError::new("lines", "the line amounts overflow"))?;
+            total =
+                line_total.ok_or_else(|| FieldError::new("lines", "the line amounts overflow"))?;
         }
         if total != self.amount_minor {
             return Err(FieldError::new(
                 "amountMinor",
-                format!("{} does not equal the sum of quantity × unitAmountMinor over the lines ({total})", self.amount_minor),
+                format!(
+                    "{} does not equal the sum of quantity × unitAmountMinor over the lines ({total})",
+                    self.amount_minor
+                ),
             ));
         }
         Ok(())
@@ -392,7 +424,10 @@ impl Validate for LeadRecord {
         required("customerExternalId", &self.customer_external_id)?;
         let closed = matches!(self.stage, LeadStage::Won | LeadStage::Lost);
         if closed != self.closed_at.is_some() {
-            return Err(FieldError::new("closedAt", "must be set exactly when stage is WON or LOST"));
+            return Err(FieldError::new(
+                "closedAt",
+                "must be set exactly when stage is WON or LOST",
+            ));
         }
         // A stage's timestamp never precedes the one before it.
         let mut previous = ("createdAt", self.created_at);
@@ -404,22 +439,37 @@ impl Validate for LeadRecord {
         ] {
             if let Some(at) = at {
                 if at < previous.1 {
-                    return Err(FieldError::new(field, format!("must not be before {}", previous.0)));
+                    return Err(FieldError::new(
+                        field,
+                        format!("must not be before {}", previous.0),
+                    ));
                 }
                 previous = (field, at);
             }
         }
         let reached_later_stage = match self.stage {
-            LeadStage::Lead => self.mql_at.or(self.sql_at).or(self.opportunity_at).is_some(),
+            LeadStage::Lead => self
+                .mql_at
+                .or(self.sql_at)
+                .or(self.opportunity_at)
+                .is_some(),
             LeadStage::Mql => self.sql_at.or(self.opportunity_at).is_some(),
             LeadStage::Sql => self.opportunity_at.is_some(),
             _ => false,
         };
         if reached_later_stage {
-            return Err(FieldError::new("stage", format!("{} has a timestamp of a later stage", self.stage)));
+            return Err(FieldError::new(
+                "stage",
+                format!("{} has a timestamp of a later stage", self.stage),
+            ));
         }
-        if self.stage == LeadStage::Won && (self.amount_minor.is_none() || self.opportunity_at.is_none()) {
-            return Err(FieldError::new("amountMinor", "a WON lead needs amountMinor and opportunityAt"));
+        if self.stage == LeadStage::Won
+            && (self.amount_minor.is_none() || self.opportunity_at.is_none())
+        {
+            return Err(FieldError::new(
+                "amountMinor",
+                "a WON lead needs amountMinor and opportunityAt",
+            ));
         }
         if let Some(amount) = self.amount_minor {
             not_negative("amountMinor", amount)?;
@@ -450,7 +500,10 @@ impl Validate for SurveyResponseRecord {
         for (index, answer) in self.brands.iter().enumerate() {
             required(&format!("brands[{index}].brand"), &answer.brand)?;
             if !brands.insert(answer.brand.as_str()) {
-                return Err(FieldError::new(format!("brands[{index}].brand"), format!("{:?} is answered twice", answer.brand)));
+                return Err(FieldError::new(
+                    format!("brands[{index}].brand"),
+                    format!("{:?} is answered twice", answer.brand),
+                ));
             }
             if (answer.preferred && !answer.considered) || (answer.considered && !answer.aware) {
                 return Err(FieldError::new(
@@ -462,7 +515,12 @@ impl Validate for SurveyResponseRecord {
         let mut attributes = std::collections::HashSet::new();
         for (index, rating) in self.ratings.iter().enumerate() {
             required(&format!("ratings[{index}].attribute"), &rating.attribute)?;
-            within(&format!("ratings[{index}].rating"), rating.rating.into(), 1, 10)?;
+            within(
+                &format!("ratings[{index}].rating"),
+                rating.rating.into(),
+                1,
+                10,
+            )?;
             if !attributes.insert(rating.attribute.as_str()) {
                 return Err(FieldError::new(
                     format!("ratings[{index}].attribute"),
@@ -508,7 +566,10 @@ impl Validate for BrandMentionRecord {
             not_negative(field, value)?;
         }
         if self.positive + self.neutral + self.negative != self.mentions {
-            return Err(FieldError::new("mentions", "must equal positive + neutral + negative"));
+            return Err(FieldError::new(
+                "mentions",
+                "must equal positive + neutral + negative",
+            ));
         }
         Ok(())
     }
@@ -527,22 +588,35 @@ mod tests {
             ordered_at: Utc::now(),
             currency: "USD".into(),
             amount_minor,
-            lines: vec![OrderLineRecord { product_external_id: "P1".into(), quantity: 2, unit_amount_minor: 150 }],
+            lines: vec![OrderLineRecord {
+                product_external_id: "P1".into(),
+                quantity: 2,
+                unit_amount_minor: 150,
+            }],
         }
     }
 
     #[test]
     fn an_order_must_add_up_and_be_in_the_reporting_currency() {
         assert_eq!(order(300).validate("USD"), Ok(()));
-        assert_eq!(order(301).validate("USD").map_err(|e| e.field), Err("amountMinor".to_string()));
-        assert_eq!(order(300).validate("EUR").map_err(|e| e.field), Err("currency".to_string()));
+        assert_eq!(
+            order(301).validate("USD").map_err(|e| e.field),
+            Err("amountMinor".to_string())
+        );
+        assert_eq!(
+            order(300).validate("EUR").map_err(|e| e.field),
+            Err("currency".to_string())
+        );
     }
 
     #[test]
     fn unknown_fields_and_enum_values_are_refused_by_name() {
-        let unknown = serde_json::from_str::<SurveyRecord>(r#"{"externalId":"S1","name":"x","kind":"NPS","colour":1}"#);
+        let unknown = serde_json::from_str::<SurveyRecord>(
+            r#"{"externalId":"S1","name":"x","kind":"NPS","colour":1}"#,
+        );
         assert!(unknown.is_err_and(|e| e.to_string().contains("colour")));
-        let bad_enum = serde_json::from_str::<SurveyRecord>(r#"{"externalId":"S1","name":"x","kind":"POLL"}"#);
+        let bad_enum =
+            serde_json::from_str::<SurveyRecord>(r#"{"externalId":"S1","name":"x","kind":"POLL"}"#);
         assert!(bad_enum.is_err_and(|e| e.to_string().contains("POLL")));
     }
 
@@ -552,6 +626,9 @@ mod tests {
             r#"{"externalId":"R1","surveyExternalId":"S1","region":"UK","respondedAt":"2025-01-01T00:00:00Z","npsScore":11}"#,
         )
         .expect("valid JSON");
-        assert_eq!(response.validate("USD").map_err(|e| e.field), Err("npsScore".to_string()));
+        assert_eq!(
+            response.validate("USD").map_err(|e| e.field),
+            Err("npsScore".to_string())
+        );
     }
 }

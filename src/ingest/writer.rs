@@ -6,13 +6,13 @@
 use std::collections::HashMap;
 
 use entity::{
-    account, brand_answer, brand_mention, campaign, customer, driver_rating, lead, order_line, orders, product,
-    product_test, product_test_vote, survey, survey_response, touchpoint,
+    account, brand_answer, brand_mention, campaign, customer, driver_rating, lead, order_line,
+    orders, product, product_test, product_test_vote, survey, survey_response, touchpoint,
 };
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IdenStatic, Iterable,
-    QueryFilter, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IdenStatic, Iterable, QueryFilter, QuerySelect, TransactionTrait,
 };
 
 use super::batch::{EntityKind, Numbered, RecordBatch, RecordSink};
@@ -64,7 +64,11 @@ pub struct Ingestor {
 }
 
 impl Ingestor {
-    pub async fn begin(db: DatabaseConnection, atomicity: Atomicity, currency: &str) -> Result<Self, Error> {
+    pub async fn begin(
+        db: DatabaseConnection,
+        atomicity: Atomicity,
+        currency: &str,
+    ) -> Result<Self, Error> {
         let transaction = match atomicity {
             Atomicity::PerBatch => None,
             Atomicity::AllOrNothing => Some(db.begin().await?),
@@ -88,13 +92,25 @@ impl Ingestor {
         let kind = batch.kind();
         let written = match &self.transaction {
             Some(transaction) => {
-                write(transaction, &mut self.references, &self.currency, batch, &mut self.report.rejected).await?
+                write(
+                    transaction,
+                    &mut self.references,
+                    &self.currency,
+                    batch,
+                    &mut self.report.rejected,
+                )
+                .await?
             }
             None => {
                 let transaction = self.db.begin().await?;
-                let written =
-                    write(&transaction, &mut self.references, &self.currency, batch, &mut self.report.rejected)
-                        .await?;
+                let written = write(
+                    &transaction,
+                    &mut self.references,
+                    &self.currency,
+                    batch,
+                    &mut self.report.rejected,
+                )
+                .await?;
                 transaction.commit().await?;
                 written
             }
@@ -156,7 +172,11 @@ where
 {
     let mut prepared = Vec::with_capacity(records.len());
     for numbered in last_per_external_id(records) {
-        match numbered.record.validate(currency).and_then(|()| convert(&numbered.record)) {
+        match numbered
+            .record
+            .validate(currency)
+            .and_then(|()| convert(&numbered.record))
+        {
             Ok(model) => prepared.push((numbered, model)),
             Err(error) => rejected.push(Rejection {
                 kind,
@@ -171,7 +191,11 @@ where
 
 /// Inserts `models`, updating every column but the id of rows whose
 /// `external_id` already exists.
-async fn upsert<E, A>(db: &impl ConnectionTrait, models: Vec<A>, external_id: E::Column) -> Result<(), Error>
+async fn upsert<E, A>(
+    db: &impl ConnectionTrait,
+    models: Vec<A>,
+    external_id: E::Column,
+) -> Result<(), Error>
 where
     E: EntityTrait,
     A: sea_orm::ActiveModelTrait<Entity = E> + Send,
@@ -183,7 +207,11 @@ where
         .filter(|column| !matches!(column.as_str(), "id" | "external_id"))
         .collect();
     E::insert_many(models)
-        .on_conflict(OnConflict::column(external_id).update_columns(updated).to_owned())
+        .on_conflict(
+            OnConflict::column(external_id)
+                .update_columns(updated)
+                .to_owned(),
+        )
         .exec_without_returning(db)
         .await?;
     Ok(())
@@ -237,11 +265,18 @@ async fn write(
                 })
             });
             let written = line_count(prepared.len());
-            upsert(db, prepared.into_iter().map(|(_, m)| m).collect(), account::Column::ExternalId).await?;
+            upsert(
+                db,
+                prepared.into_iter().map(|(_, m)| m).collect(),
+                account::Column::ExternalId,
+            )
+            .await?;
             Ok(written)
         }
         RecordBatch::Customers(records) => {
-            let keys = records.iter().filter_map(|n| n.record.account_external_id.as_deref());
+            let keys = records
+                .iter()
+                .filter_map(|n| n.record.account_external_id.as_deref());
             references.load(db, Target::Account, keys).await?;
             let prepared = prepare(kind, records, currency, rejected, |r: &CustomerRecord| {
                 Ok(customer::ActiveModel {
@@ -263,7 +298,12 @@ async fn write(
                 })
             });
             let written = line_count(prepared.len());
-            upsert(db, prepared.into_iter().map(|(_, m)| m).collect(), customer::Column::ExternalId).await?;
+            upsert(
+                db,
+                prepared.into_iter().map(|(_, m)| m).collect(),
+                customer::Column::ExternalId,
+            )
+            .await?;
             Ok(written)
         }
         RecordBatch::Products(records) => {
@@ -278,7 +318,12 @@ async fn write(
                 })
             });
             let written = line_count(prepared.len());
-            upsert(db, prepared.into_iter().map(|(_, m)| m).collect(), product::Column::ExternalId).await?;
+            upsert(
+                db,
+                prepared.into_iter().map(|(_, m)| m).collect(),
+                product::Column::ExternalId,
+            )
+            .await?;
             Ok(written)
         }
         RecordBatch::Campaigns(records) => {
@@ -295,7 +340,12 @@ async fn write(
                 })
             });
             let written = line_count(prepared.len());
-            upsert(db, prepared.into_iter().map(|(_, m)| m).collect(), campaign::Column::ExternalId).await?;
+            upsert(
+                db,
+                prepared.into_iter().map(|(_, m)| m).collect(),
+                campaign::Column::ExternalId,
+            )
+            .await?;
             Ok(written)
         }
         RecordBatch::Surveys(records) => {
@@ -308,20 +358,63 @@ async fn write(
                 })
             });
             let written = line_count(prepared.len());
-            upsert(db, prepared.into_iter().map(|(_, m)| m).collect(), survey::Column::ExternalId).await?;
+            upsert(
+                db,
+                prepared.into_iter().map(|(_, m)| m).collect(),
+                survey::Column::ExternalId,
+            )
+            .await?;
             Ok(written)
         }
-        RecordBatch::Orders(records) => write_orders(db, references, currency, records, rejected).await,
+        RecordBatch::Orders(records) => {
+            write_orders(db, references, currency, records, rejected).await
+        }
         RecordBatch::Touchpoints(records) => {
-            references.load(db, Target::Customer, records.iter().map(|n| n.record.customer_external_id.as_str())).await?;
-            references.load(db, Target::Account, records.iter().filter_map(|n| n.record.account_external_id.as_deref())).await?;
-            references.load(db, Target::Campaign, records.iter().filter_map(|n| n.record.campaign_external_id.as_deref())).await?;
+            references
+                .load(
+                    db,
+                    Target::Customer,
+                    records
+                        .iter()
+                        .map(|n| n.record.customer_external_id.as_str()),
+                )
+                .await?;
+            references
+                .load(
+                    db,
+                    Target::Account,
+                    records
+                        .iter()
+                        .filter_map(|n| n.record.account_external_id.as_deref()),
+                )
+                .await?;
+            references
+                .load(
+                    db,
+                    Target::Campaign,
+                    records
+                        .iter()
+                        .filter_map(|n| n.record.campaign_external_id.as_deref()),
+                )
+                .await?;
             let prepared = prepare(kind, records, currency, rejected, |r: &TouchpointRecord| {
                 Ok(touchpoint::ActiveModel {
                     external_id: Set(r.external_id.clone()),
-                    customer_id: Set(references.require(Target::Customer, "customerExternalId", &r.customer_external_id)?),
-                    account_id: Set(references.optional(Target::Account, "accountExternalId", r.account_external_id.as_deref())?),
-                    campaign_id: Set(references.optional(Target::Campaign, "campaignExternalId", r.campaign_external_id.as_deref())?),
+                    customer_id: Set(references.require(
+                        Target::Customer,
+                        "customerExternalId",
+                        &r.customer_external_id,
+                    )?),
+                    account_id: Set(references.optional(
+                        Target::Account,
+                        "accountExternalId",
+                        r.account_external_id.as_deref(),
+                    )?),
+                    campaign_id: Set(references.optional(
+                        Target::Campaign,
+                        "campaignExternalId",
+                        r.campaign_external_id.as_deref(),
+                    )?),
                     team: Set(r.team),
                     channel: Set(r.channel.clone()),
                     kind: Set(r.kind),
@@ -331,17 +424,46 @@ async fn write(
                 })
             });
             let written = line_count(prepared.len());
-            upsert(db, prepared.into_iter().map(|(_, m)| m).collect(), touchpoint::Column::ExternalId).await?;
+            upsert(
+                db,
+                prepared.into_iter().map(|(_, m)| m).collect(),
+                touchpoint::Column::ExternalId,
+            )
+            .await?;
             Ok(written)
         }
         RecordBatch::Leads(records) => {
-            references.load(db, Target::Customer, records.iter().map(|n| n.record.customer_external_id.as_str())).await?;
-            references.load(db, Target::Account, records.iter().filter_map(|n| n.record.account_external_id.as_deref())).await?;
+            references
+                .load(
+                    db,
+                    Target::Customer,
+                    records
+                        .iter()
+                        .map(|n| n.record.customer_external_id.as_str()),
+                )
+                .await?;
+            references
+                .load(
+                    db,
+                    Target::Account,
+                    records
+                        .iter()
+                        .filter_map(|n| n.record.account_external_id.as_deref()),
+                )
+                .await?;
             let prepared = prepare(kind, records, currency, rejected, |r: &LeadRecord| {
                 Ok(lead::ActiveModel {
                     external_id: Set(r.external_id.clone()),
-                    customer_id: Set(references.require(Target::Customer, "customerExternalId", &r.customer_external_id)?),
-                    account_id: Set(references.optional(Target::Account, "accountExternalId", r.account_external_id.as_deref())?),
+                    customer_id: Set(references.require(
+                        Target::Customer,
+                        "customerExternalId",
+                        &r.customer_external_id,
+                    )?),
+                    account_id: Set(references.optional(
+                        Target::Account,
+                        "accountExternalId",
+                        r.account_external_id.as_deref(),
+                    )?),
                     source_team: Set(r.source_team),
                     stage: Set(r.stage),
                     created_at: Set(r.created_at),
@@ -354,59 +476,121 @@ async fn write(
                 })
             });
             let written = line_count(prepared.len());
-            upsert(db, prepared.into_iter().map(|(_, m)| m).collect(), lead::Column::ExternalId).await?;
+            upsert(
+                db,
+                prepared.into_iter().map(|(_, m)| m).collect(),
+                lead::Column::ExternalId,
+            )
+            .await?;
             Ok(written)
         }
-        RecordBatch::SurveyResponses(records) => write_responses(db, references, currency, records, rejected).await,
+        RecordBatch::SurveyResponses(records) => {
+            write_responses(db, references, currency, records, rejected).await
+        }
         RecordBatch::ProductTests(records) => {
-            references.load(db, Target::Product, records.iter().map(|n| n.record.product_external_id.as_str())).await?;
-            let prepared = prepare(kind, records, currency, rejected, |r: &ProductTestRecord| {
-                Ok(product_test::ActiveModel {
-                    external_id: Set(r.external_id.clone()),
-                    product_id: Set(references.require(Target::Product, "productExternalId", &r.product_external_id)?),
-                    touchpoint: Set(r.touchpoint),
-                    variant: Set(r.variant.clone()),
-                    panel: Set(r.panel.clone()),
-                    tested_at: Set(r.tested_at),
-                    ..Default::default()
-                })
-            });
+            references
+                .load(
+                    db,
+                    Target::Product,
+                    records
+                        .iter()
+                        .map(|n| n.record.product_external_id.as_str()),
+                )
+                .await?;
+            let prepared = prepare(
+                kind,
+                records,
+                currency,
+                rejected,
+                |r: &ProductTestRecord| {
+                    Ok(product_test::ActiveModel {
+                        external_id: Set(r.external_id.clone()),
+                        product_id: Set(references.require(
+                            Target::Product,
+                            "productExternalId",
+                            &r.product_external_id,
+                        )?),
+                        touchpoint: Set(r.touchpoint),
+                        variant: Set(r.variant.clone()),
+                        panel: Set(r.panel.clone()),
+                        tested_at: Set(r.tested_at),
+                        ..Default::default()
+                    })
+                },
+            );
             let written = line_count(prepared.len());
-            upsert(db, prepared.into_iter().map(|(_, m)| m).collect(), product_test::Column::ExternalId).await?;
+            upsert(
+                db,
+                prepared.into_iter().map(|(_, m)| m).collect(),
+                product_test::Column::ExternalId,
+            )
+            .await?;
             Ok(written)
         }
         RecordBatch::ProductTestVotes(records) => {
-            references.load(db, Target::ProductTest, records.iter().map(|n| n.record.test_external_id.as_str())).await?;
-            let prepared = prepare(kind, records, currency, rejected, |r: &ProductTestVoteRecord| {
-                Ok(product_test_vote::ActiveModel {
-                    external_id: Set(r.external_id.clone()),
-                    test_id: Set(references.require(Target::ProductTest, "testExternalId", &r.test_external_id)?),
-                    approved: Set(r.approved),
-                    rating: Set(r.rating),
-                    comment: Set(r.comment.clone()),
-                    ..Default::default()
-                })
-            });
+            references
+                .load(
+                    db,
+                    Target::ProductTest,
+                    records.iter().map(|n| n.record.test_external_id.as_str()),
+                )
+                .await?;
+            let prepared = prepare(
+                kind,
+                records,
+                currency,
+                rejected,
+                |r: &ProductTestVoteRecord| {
+                    Ok(product_test_vote::ActiveModel {
+                        external_id: Set(r.external_id.clone()),
+                        test_id: Set(references.require(
+                            Target::ProductTest,
+                            "testExternalId",
+                            &r.test_external_id,
+                        )?),
+                        approved: Set(r.approved),
+                        rating: Set(r.rating),
+                        comment: Set(r.comment.clone()),
+                        ..Default::default()
+                    })
+                },
+            );
             let written = line_count(prepared.len());
-            upsert(db, prepared.into_iter().map(|(_, m)| m).collect(), product_test_vote::Column::ExternalId).await?;
+            upsert(
+                db,
+                prepared.into_iter().map(|(_, m)| m).collect(),
+                product_test_vote::Column::ExternalId,
+            )
+            .await?;
             Ok(written)
         }
         RecordBatch::BrandMentions(records) => {
-            let prepared = prepare(kind, records, currency, rejected, |r: &BrandMentionRecord| {
-                Ok(brand_mention::ActiveModel {
-                    external_id: Set(r.external_id.clone()),
-                    brand: Set(r.brand.clone()),
-                    channel: Set(r.channel.clone()),
-                    period_start: Set(r.period_start),
-                    mentions: Set(r.mentions),
-                    positive: Set(r.positive),
-                    neutral: Set(r.neutral),
-                    negative: Set(r.negative),
-                    ..Default::default()
-                })
-            });
+            let prepared = prepare(
+                kind,
+                records,
+                currency,
+                rejected,
+                |r: &BrandMentionRecord| {
+                    Ok(brand_mention::ActiveModel {
+                        external_id: Set(r.external_id.clone()),
+                        brand: Set(r.brand.clone()),
+                        channel: Set(r.channel.clone()),
+                        period_start: Set(r.period_start),
+                        mentions: Set(r.mentions),
+                        positive: Set(r.positive),
+                        neutral: Set(r.neutral),
+                        negative: Set(r.negative),
+                        ..Default::default()
+                    })
+                },
+            );
             let written = line_count(prepared.len());
-            upsert(db, prepared.into_iter().map(|(_, m)| m).collect(), brand_mention::Column::ExternalId).await?;
+            upsert(
+                db,
+                prepared.into_iter().map(|(_, m)| m).collect(),
+                brand_mention::Column::ExternalId,
+            )
+            .await?;
             Ok(written)
         }
     }
@@ -420,38 +604,81 @@ async fn write_orders(
     records: Vec<Numbered<OrderRecord>>,
     rejected: &mut Vec<Rejection>,
 ) -> Result<u64, Error> {
-    references.load(db, Target::Customer, records.iter().map(|n| n.record.customer_external_id.as_str())).await?;
-    references.load(db, Target::Account, records.iter().filter_map(|n| n.record.account_external_id.as_deref())).await?;
-    let products = records.iter().flat_map(|n| n.record.lines.iter().map(|line| line.product_external_id.as_str()));
-    references.load(db, Target::Product, products).await?;
-    let prepared = prepare(EntityKind::Orders, records, currency, rejected, |r: &OrderRecord| {
-        let lines = r
+    references
+        .load(
+            db,
+            Target::Customer,
+            records
+                .iter()
+                .map(|n| n.record.customer_external_id.as_str()),
+        )
+        .await?;
+    references
+        .load(
+            db,
+            Target::Account,
+            records
+                .iter()
+                .filter_map(|n| n.record.account_external_id.as_deref()),
+        )
+        .await?;
+    let products = records.iter().flat_map(|n| {
+        n.record
             .lines
             .iter()
-            .enumerate()
-            .map(|(index, line)| {
-                let field = format!("lines[{index}].productExternalId");
-                Ok((references.require(Target::Product, &field, &line.product_external_id)?, line))
-            })
-            .collect::<Result<Vec<_>, FieldError>>()?;
-        let order = orders::ActiveModel {
-            external_id: Set(r.external_id.clone()),
-            customer_id: Set(references.require(Target::Customer, "customerExternalId", &r.customer_external_id)?),
-            account_id: Set(references.optional(Target::Account, "accountExternalId", r.account_external_id.as_deref())?),
-            channel: Set(r.channel),
-            amount_minor: Set(r.amount_minor),
-            ordered_at: Set(r.ordered_at),
-            ..Default::default()
-        };
-        let lines: Vec<(i32, i64, i32, i64)> = lines
-            .into_iter()
-            .zip(0..)
-            .map(|((product_id, line), line_no)| (line_no, product_id, line.quantity, line.unit_amount_minor))
-            .collect();
-        Ok((order, lines))
+            .map(|line| line.product_external_id.as_str())
     });
+    references.load(db, Target::Product, products).await?;
+    let prepared = prepare(
+        EntityKind::Orders,
+        records,
+        currency,
+        rejected,
+        |r: &OrderRecord| {
+            let lines = r
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(index, line)| {
+                    let field = format!("lines[{index}].productExternalId");
+                    Ok((
+                        references.require(Target::Product, &field, &line.product_external_id)?,
+                        line,
+                    ))
+                })
+                .collect::<Result<Vec<_>, FieldError>>()?;
+            let order = orders::ActiveModel {
+                external_id: Set(r.external_id.clone()),
+                customer_id: Set(references.require(
+                    Target::Customer,
+                    "customerExternalId",
+                    &r.customer_external_id,
+                )?),
+                account_id: Set(references.optional(
+                    Target::Account,
+                    "accountExternalId",
+                    r.account_external_id.as_deref(),
+                )?),
+                channel: Set(r.channel),
+                amount_minor: Set(r.amount_minor),
+                ordered_at: Set(r.ordered_at),
+                ..Default::default()
+            };
+            let lines: Vec<(i32, i64, i32, i64)> = lines
+                .into_iter()
+                .zip(0..)
+                .map(|((product_id, line), line_no)| {
+                    (line_no, product_id, line.quantity, line.unit_amount_minor)
+                })
+                .collect();
+            Ok((order, lines))
+        },
+    );
     let written = line_count(prepared.len());
-    let keys: Vec<String> = prepared.iter().map(|(n, _)| n.record.external_id.clone()).collect();
+    let keys: Vec<String> = prepared
+        .iter()
+        .map(|(n, _)| n.record.external_id.clone())
+        .collect();
     let mut line_rows = Vec::new();
     let mut order_models = Vec::with_capacity(prepared.len());
     for (numbered, (order, lines)) in prepared {
@@ -459,7 +686,13 @@ async fn write_orders(
         line_rows.push((numbered.record.external_id, lines));
     }
     upsert(db, order_models, orders::Column::ExternalId).await?;
-    let ids = ids_by_external_id::<orders::Entity>(db, orders::Column::Id, orders::Column::ExternalId, keys).await?;
+    let ids = ids_by_external_id::<orders::Entity>(
+        db,
+        orders::Column::Id,
+        orders::Column::ExternalId,
+        keys,
+    )
+    .await?;
     order_line::Entity::delete_many()
         .filter(order_line::Column::OrderId.is_in(ids.values().copied()))
         .exec(db)
@@ -467,18 +700,20 @@ async fn write_orders(
     let mut lines = Vec::new();
     for (external_id, order_lines) in line_rows {
         let Some(&order_id) = ids.get(&external_id) else {
-            return Err(Error::Internal(format!("order {external_id} vanished while its lines were written")));
+            return Err(Error::Internal(format!(
+                "order {external_id} vanished while its lines were written"
+            )));
         };
-        lines.extend(order_lines.into_iter().map(|(line_no, product_id, quantity, unit_amount_minor)| {
-            order_line::ActiveModel {
+        lines.extend(order_lines.into_iter().map(
+            |(line_no, product_id, quantity, unit_amount_minor)| order_line::ActiveModel {
                 order_id: Set(order_id),
                 line_no: Set(line_no),
                 product_id: Set(product_id),
                 quantity: Set(quantity),
                 unit_amount_minor: Set(unit_amount_minor),
                 ..Default::default()
-            }
-        }));
+            },
+        ));
     }
     insert_children(db, lines).await?;
     Ok(written)
@@ -493,28 +728,63 @@ async fn write_responses(
     records: Vec<Numbered<SurveyResponseRecord>>,
     rejected: &mut Vec<Rejection>,
 ) -> Result<u64, Error> {
-    references.load(db, Target::Survey, records.iter().map(|n| n.record.survey_external_id.as_str())).await?;
-    references.load(db, Target::Customer, records.iter().filter_map(|n| n.record.customer_external_id.as_deref())).await?;
-    let prepared = prepare(EntityKind::SurveyResponses, records, currency, rejected, |r: &SurveyResponseRecord| {
-        Ok(survey_response::ActiveModel {
-            external_id: Set(r.external_id.clone()),
-            survey_id: Set(references.require(Target::Survey, "surveyExternalId", &r.survey_external_id)?),
-            customer_id: Set(references.optional(Target::Customer, "customerExternalId", r.customer_external_id.as_deref())?),
-            region: Set(r.region.clone()),
-            responded_at: Set(r.responded_at),
-            nps_score: Set(r.nps_score),
-            purchase_intent: Set(r.purchase_intent),
-            comment: Set(r.comment.clone()),
-            ..Default::default()
-        })
-    });
+    references
+        .load(
+            db,
+            Target::Survey,
+            records.iter().map(|n| n.record.survey_external_id.as_str()),
+        )
+        .await?;
+    references
+        .load(
+            db,
+            Target::Customer,
+            records
+                .iter()
+                .filter_map(|n| n.record.customer_external_id.as_deref()),
+        )
+        .await?;
+    let prepared = prepare(
+        EntityKind::SurveyResponses,
+        records,
+        currency,
+        rejected,
+        |r: &SurveyResponseRecord| {
+            Ok(survey_response::ActiveModel {
+                external_id: Set(r.external_id.clone()),
+                survey_id: Set(references.require(
+                    Target::Survey,
+                    "surveyExternalId",
+                    &r.survey_external_id,
+                )?),
+                customer_id: Set(references.optional(
+                    Target::Customer,
+                    "customerExternalId",
+                    r.customer_external_id.as_deref(),
+                )?),
+                region: Set(r.region.clone()),
+                responded_at: Set(r.responded_at),
+                nps_score: Set(r.nps_score),
+                purchase_intent: Set(r.purchase_intent),
+                comment: Set(r.comment.clone()),
+                ..Default::default()
+            })
+        },
+    );
     let written = line_count(prepared.len());
-    let keys: Vec<String> = prepared.iter().map(|(n, _)| n.record.external_id.clone()).collect();
+    let keys: Vec<String> = prepared
+        .iter()
+        .map(|(n, _)| n.record.external_id.clone())
+        .collect();
     let mut answers = Vec::with_capacity(prepared.len());
     let mut models = Vec::with_capacity(prepared.len());
     for (numbered, model) in prepared {
         models.push(model);
-        answers.push((numbered.record.external_id, numbered.record.brands, numbered.record.ratings));
+        answers.push((
+            numbered.record.external_id,
+            numbered.record.brands,
+            numbered.record.ratings,
+        ));
     }
     upsert(db, models, survey_response::Column::ExternalId).await?;
     let ids = ids_by_external_id::<survey_response::Entity>(
@@ -537,7 +807,9 @@ async fn write_responses(
     let mut rating_rows = Vec::new();
     for (external_id, brands, ratings) in answers {
         let Some(&response_id) = ids.get(&external_id) else {
-            return Err(Error::Internal(format!("response {external_id} vanished while its answers were written")));
+            return Err(Error::Internal(format!(
+                "response {external_id} vanished while its answers were written"
+            )));
         };
         brand_rows.extend(brands.into_iter().map(|answer| brand_answer::ActiveModel {
             response_id: Set(response_id),
@@ -547,12 +819,16 @@ async fn write_responses(
             preferred: Set(answer.preferred),
             ..Default::default()
         }));
-        rating_rows.extend(ratings.into_iter().map(|rating| driver_rating::ActiveModel {
-            response_id: Set(response_id),
-            attribute: Set(rating.attribute),
-            rating: Set(rating.rating),
-            ..Default::default()
-        }));
+        rating_rows.extend(
+            ratings
+                .into_iter()
+                .map(|rating| driver_rating::ActiveModel {
+                    response_id: Set(response_id),
+                    attribute: Set(rating.attribute),
+                    rating: Set(rating.rating),
+                    ..Default::default()
+                }),
+        );
     }
     insert_children(db, brand_rows).await?;
     insert_children(db, rating_rows).await?;
@@ -570,7 +846,9 @@ where
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(CHILD_ROWS_PER_STATEMENT).collect();
-        A::Entity::insert_many(chunk).exec_without_returning(db).await?;
+        A::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }

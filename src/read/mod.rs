@@ -25,7 +25,10 @@ impl TimeRange {
         if let (Some(from), Some(before)) = (self.from, self.before)
             && from >= before
         {
-            return Err(Error::validation(argument, "the range is empty: `from` must be earlier than `before`"));
+            return Err(Error::validation(
+                argument,
+                "the range is empty: `from` must be earlier than `before`",
+            ));
         }
         let mut condition = Condition::all();
         if let Some(from) = self.from {
@@ -50,7 +53,10 @@ impl DateRange {
         if let (Some(from), Some(to)) = (self.from, self.to)
             && from > to
         {
-            return Err(Error::validation(argument, "the range is empty: `from` must not be after `to`"));
+            return Err(Error::validation(
+                argument,
+                "the range is empty: `from` must not be after `to`",
+            ));
         }
         let mut condition = Condition::all();
         if let Some(from) = self.from {

@@ -1,1 +1,15 @@
-//! Integration tests.
+//! Accord's integration tests: one binary, one module per area. Every test
+//! runs the real server on an ephemeral port and talks to it over HTTP
+//! (or WebSocket). Each test body runs on SQLite, and again on PostgreSQL
+//! when `ACCORD_TEST_POSTGRES_URL` is set, each time in a database of its
+//! own.
+
+mod helpers;
+
+mod errors;
+mod import;
+mod nodes;
+mod paging;
+mod schema;
+mod server;
+mod statements;

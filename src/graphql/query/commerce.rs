@@ -20,7 +20,10 @@ impl CommerceQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ConnectionOf<Product>> {
-        let select = filter.unwrap_or_default().into_domain().and_then(|filter| filter.select());
+        let select = filter
+            .unwrap_or_default()
+            .into_domain()
+            .and_then(|filter| filter.select());
         root_list(ctx, select, first, after, ProductOrderBy::resolve(order_by)).await
     }
 
@@ -32,7 +35,10 @@ impl CommerceQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ConnectionOf<Order>> {
-        let select = filter.unwrap_or_default().into_domain().and_then(|filter| filter.select());
+        let select = filter
+            .unwrap_or_default()
+            .into_domain()
+            .and_then(|filter| filter.select());
         root_list(ctx, select, first, after, OrderOrderBy::resolve(order_by)).await
     }
 
@@ -44,7 +50,17 @@ impl CommerceQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ConnectionOf<Campaign>> {
-        let select = filter.unwrap_or_default().into_domain().and_then(|filter| filter.select());
-        root_list(ctx, select, first, after, CampaignOrderBy::resolve(order_by)).await
+        let select = filter
+            .unwrap_or_default()
+            .into_domain()
+            .and_then(|filter| filter.select());
+        root_list(
+            ctx,
+            select,
+            first,
+            after,
+            CampaignOrderBy::resolve(order_by),
+        )
+        .await
     }
 }

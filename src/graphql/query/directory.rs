@@ -28,7 +28,10 @@ impl Lookup {
         match (id, external_id) {
             (Some(id), None) => Ok(Lookup::Id(ids::decode_as(&id, type_name, "id")?)),
             (None, Some(external_id)) => Ok(Lookup::ExternalId(external_id)),
-            _ => Err(Error::validation("id", "give exactly one of `id` and `externalId`")),
+            _ => Err(Error::validation(
+                "id",
+                "give exactly one of `id` and `externalId`",
+            )),
         }
     }
 }
@@ -56,7 +59,10 @@ impl DirectoryQuery {
                 .gql()?
                 .map(Account),
         };
-        found.map(Some).ok_or_else(|| Error::not_found("Account", "with that id")).gql()
+        found
+            .map(Some)
+            .ok_or_else(|| Error::not_found("Account", "with that id"))
+            .gql()
     }
 
     async fn accounts(
@@ -67,7 +73,10 @@ impl DirectoryQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ConnectionOf<Account>> {
-        let select = filter.unwrap_or_default().into_domain().and_then(|filter| filter.select());
+        let select = filter
+            .unwrap_or_default()
+            .into_domain()
+            .and_then(|filter| filter.select());
         root_list(ctx, select, first, after, AccountOrderBy::resolve(order_by)).await
     }
 
@@ -87,7 +96,10 @@ impl DirectoryQuery {
                 .gql()?
                 .map(Customer),
         };
-        found.map(Some).ok_or_else(|| Error::not_found("Customer", "with that id")).gql()
+        found
+            .map(Some)
+            .ok_or_else(|| Error::not_found("Customer", "with that id"))
+            .gql()
     }
 
     async fn customers(
@@ -98,7 +110,17 @@ impl DirectoryQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ConnectionOf<Customer>> {
-        let select = filter.unwrap_or_default().into_domain().and_then(|filter| filter.select());
-        root_list(ctx, select, first, after, CustomerOrderBy::resolve(order_by)).await
+        let select = filter
+            .unwrap_or_default()
+            .into_domain()
+            .and_then(|filter| filter.select());
+        root_list(
+            ctx,
+            select,
+            first,
+            after,
+            CustomerOrderBy::resolve(order_by),
+        )
+        .await
     }
 }

@@ -19,8 +19,18 @@ impl JourneyQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ConnectionOf<Touchpoint>> {
-        let select = filter.unwrap_or_default().into_domain().and_then(|filter| filter.select());
-        root_list(ctx, select, first, after, TouchpointOrderBy::resolve(order_by)).await
+        let select = filter
+            .unwrap_or_default()
+            .into_domain()
+            .and_then(|filter| filter.select());
+        root_list(
+            ctx,
+            select,
+            first,
+            after,
+            TouchpointOrderBy::resolve(order_by),
+        )
+        .await
     }
 
     async fn leads(
@@ -31,7 +41,10 @@ impl JourneyQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ConnectionOf<Lead>> {
-        let select = filter.unwrap_or_default().into_domain().and_then(|filter| filter.select());
+        let select = filter
+            .unwrap_or_default()
+            .into_domain()
+            .and_then(|filter| filter.select());
         root_list(ctx, select, first, after, LeadOrderBy::resolve(order_by)).await
     }
 }

@@ -11,4 +11,9 @@ mod research;
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
-pub struct Query(directory::DirectoryQuery, commerce::CommerceQuery, journey::JourneyQuery, research::ResearchQuery);
+pub struct Query(
+    directory::DirectoryQuery,
+    commerce::CommerceQuery,
+    journey::JourneyQuery,
+    research::ResearchQuery,
+);

@@ -2,8 +2,12 @@ use async_graphql::{Context, Object};
 
 use crate::graphql::connection::{ConnectionOf, root_list};
 use crate::graphql::types::brand_mention::BrandMention;
-use crate::graphql::types::filters::{BrandMentionFilter, ProductTestFilter, SurveyFilter, SurveyResponseFilter};
-use crate::graphql::types::ordering::{BrandMentionOrderBy, ProductTestOrderBy, SurveyOrderBy, SurveyResponseOrderBy};
+use crate::graphql::types::filters::{
+    BrandMentionFilter, ProductTestFilter, SurveyFilter, SurveyResponseFilter,
+};
+use crate::graphql::types::ordering::{
+    BrandMentionOrderBy, ProductTestOrderBy, SurveyOrderBy, SurveyResponseOrderBy,
+};
 use crate::graphql::types::product::ProductTest;
 use crate::graphql::types::survey::{Survey, SurveyResponse};
 
@@ -20,7 +24,10 @@ impl ResearchQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ConnectionOf<Survey>> {
-        let select = filter.unwrap_or_default().into_domain().and_then(|filter| filter.select());
+        let select = filter
+            .unwrap_or_default()
+            .into_domain()
+            .and_then(|filter| filter.select());
         root_list(ctx, select, first, after, SurveyOrderBy::resolve(order_by)).await
     }
 
@@ -32,8 +39,18 @@ impl ResearchQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ConnectionOf<SurveyResponse>> {
-        let select = filter.unwrap_or_default().into_domain().and_then(|filter| filter.select());
-        root_list(ctx, select, first, after, SurveyResponseOrderBy::resolve(order_by)).await
+        let select = filter
+            .unwrap_or_default()
+            .into_domain()
+            .and_then(|filter| filter.select());
+        root_list(
+            ctx,
+            select,
+            first,
+            after,
+            SurveyResponseOrderBy::resolve(order_by),
+        )
+        .await
     }
 
     async fn product_tests(
@@ -44,8 +61,18 @@ impl ResearchQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ConnectionOf<ProductTest>> {
-        let select = filter.unwrap_or_default().into_domain().and_then(|filter| filter.select());
-        root_list(ctx, select, first, after, ProductTestOrderBy::resolve(order_by)).await
+        let select = filter
+            .unwrap_or_default()
+            .into_domain()
+            .and_then(|filter| filter.select());
+        root_list(
+            ctx,
+            select,
+            first,
+            after,
+            ProductTestOrderBy::resolve(order_by),
+        )
+        .await
     }
 
     async fn brand_mentions(
@@ -56,7 +83,17 @@ impl ResearchQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ConnectionOf<BrandMention>> {
-        let select = filter.unwrap_or_default().into_domain().and_then(|filter| filter.select());
-        root_list(ctx, select, first, after, BrandMentionOrderBy::resolve(order_by)).await
+        let select = filter
+            .unwrap_or_default()
+            .into_domain()
+            .and_then(|filter| filter.select());
+        root_list(
+            ctx,
+            select,
+            first,
+            after,
+            BrandMentionOrderBy::resolve(order_by),
+        )
+        .await
     }
 }

@@ -4,17 +4,19 @@ use entity::customer;
 
 use super::account::Account;
 use super::lead::Lead;
+use super::load_optional;
 use super::order::Order;
 use super::ordering::{LeadOrderBy, OrderOrderBy, SurveyResponseOrderBy, TouchpointOrderBy};
 use super::survey::SurveyResponse;
 use super::touchpoint::Touchpoint;
-use super::load_optional;
 use crate::auth::Viewer;
 use crate::error::Error;
 use crate::graphql::connection::{ConnectionOf, child_connection};
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
-use crate::read::relations::{CustomerLeads, CustomerOrders, CustomerSurveyResponses, CustomerTouchpoints};
+use crate::read::relations::{
+    CustomerLeads, CustomerOrders, CustomerSurveyResponses, CustomerTouchpoints,
+};
 
 /// A person: a consumer or a business contact. `email`, `name` and `phone`
 /// are personal data, readable only by roles with PII access.
@@ -28,7 +30,11 @@ impl Customer {
         if viewer.may_read_pii() {
             Ok(value)
         } else {
-            Err(Error::Forbidden(format!("role {} may not read {field}", viewer.role))).gql()
+            Err(Error::Forbidden(format!(
+                "role {} may not read {field}",
+                viewer.role
+            )))
+            .gql()
         }
     }
 }
@@ -87,7 +93,14 @@ impl Customer {
         after: Option<String>,
         order_by: Option<OrderOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Order>> {
-        child_connection::<CustomerOrders, _>(ctx, self.0.id, first, after, OrderOrderBy::resolve(order_by)).await
+        child_connection::<CustomerOrders, _>(
+            ctx,
+            self.0.id,
+            first,
+            after,
+            OrderOrderBy::resolve(order_by),
+        )
+        .await
     }
     /// The customer's journey (most recent first by default).
     async fn touchpoints(
@@ -97,8 +110,14 @@ impl Customer {
         after: Option<String>,
         order_by: Option<TouchpointOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Touchpoint>> {
-        child_connection::<CustomerTouchpoints, _>(ctx, self.0.id, first, after, TouchpointOrderBy::resolve(order_by))
-            .await
+        child_connection::<CustomerTouchpoints, _>(
+            ctx,
+            self.0.id,
+            first,
+            after,
+            TouchpointOrderBy::resolve(order_by),
+        )
+        .await
     }
     /// The customer's leads (newest first by default).
     async fn leads(
@@ -108,7 +127,14 @@ impl Customer {
         after: Option<String>,
         order_by: Option<LeadOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Lead>> {
-        child_connection::<CustomerLeads, _>(ctx, self.0.id, first, after, LeadOrderBy::resolve(order_by)).await
+        child_connection::<CustomerLeads, _>(
+            ctx,
+            self.0.id,
+            first,
+            after,
+            LeadOrderBy::resolve(order_by),
+        )
+        .await
     }
     /// The customer's survey answers (most recent first by default).
     async fn survey_responses(

@@ -20,7 +20,10 @@ pub struct TimeRange {
 impl From<Option<TimeRange>> for read::TimeRange {
     fn from(range: Option<TimeRange>) -> Self {
         let range = range.unwrap_or_default();
-        read::TimeRange { from: range.from, before: range.before }
+        read::TimeRange {
+            from: range.from,
+            before: range.before,
+        }
     }
 }
 
@@ -34,12 +37,16 @@ pub struct DateRange {
 impl From<Option<DateRange>> for read::DateRange {
     fn from(range: Option<DateRange>) -> Self {
         let range = range.unwrap_or_default();
-        read::DateRange { from: range.from.map(|d| d.0), to: range.to.map(|d| d.0) }
+        read::DateRange {
+            from: range.from.map(|d| d.0),
+            to: range.to.map(|d| d.0),
+        }
     }
 }
 
 fn row_id(id: Option<&ID>, type_name: &str, argument: &str) -> Result<Option<i64>, Error> {
-    id.map(|id| ids::decode_as(id, type_name, argument)).transpose()
+    id.map(|id| ids::decode_as(id, type_name, argument))
+        .transpose()
 }
 
 #[derive(Debug, Clone, Default, InputObject)]
@@ -91,7 +98,9 @@ pub struct ProductFilter {
 
 impl ProductFilter {
     pub fn into_domain(self) -> Result<domain::ProductFilter, Error> {
-        Ok(domain::ProductFilter { category: self.category })
+        Ok(domain::ProductFilter {
+            category: self.category,
+        })
     }
 }
 
@@ -127,7 +136,11 @@ pub struct CampaignFilter {
 
 impl CampaignFilter {
     pub fn into_domain(self) -> Result<domain::CampaignFilter, Error> {
-        Ok(domain::CampaignFilter { team: self.team.map(Into::into), channel: self.channel, running: self.running.into() })
+        Ok(domain::CampaignFilter {
+            team: self.team.map(Into::into),
+            channel: self.channel,
+            running: self.running.into(),
+        })
     }
 }
 
@@ -190,7 +203,9 @@ pub struct SurveyFilter {
 
 impl SurveyFilter {
     pub fn into_domain(self) -> Result<domain::SurveyFilter, Error> {
-        Ok(domain::SurveyFilter { kind: self.kind.map(Into::into) })
+        Ok(domain::SurveyFilter {
+            kind: self.kind.map(Into::into),
+        })
     }
 }
 
@@ -243,6 +258,10 @@ pub struct BrandMentionFilter {
 
 impl BrandMentionFilter {
     pub fn into_domain(self) -> Result<domain::BrandMentionFilter, Error> {
-        Ok(domain::BrandMentionFilter { brand: self.brand, channel: self.channel, period: self.period.into() })
+        Ok(domain::BrandMentionFilter {
+            brand: self.brand,
+            channel: self.channel,
+            period: self.period.into(),
+        })
     }
 }

@@ -34,11 +34,18 @@ where
     N: From<E::Model>,
 {
     let loaders = ctx.data::<Loaders>()?;
-    Ok(loaders.load_one(ById::<E>::new(id)).await.gql()?.map(N::from))
+    Ok(loaders
+        .load_one(ById::<E>::new(id))
+        .await
+        .gql()?
+        .map(N::from))
 }
 
 /// Like [`load_by_id`] for an optional reference.
-pub(crate) async fn load_optional<E, N>(ctx: &Context<'_>, id: Option<i64>) -> async_graphql::Result<Option<N>>
+pub(crate) async fn load_optional<E, N>(
+    ctx: &Context<'_>,
+    id: Option<i64>,
+) -> async_graphql::Result<Option<N>>
 where
     E: Keyset,
     E::Model: Sync,
@@ -51,14 +58,21 @@ where
 }
 
 /// All children of a parent along relation `R`.
-pub(crate) async fn load_children<R, N>(ctx: &Context<'_>, parent_id: i64) -> async_graphql::Result<Vec<N>>
+pub(crate) async fn load_children<R, N>(
+    ctx: &Context<'_>,
+    parent_id: i64,
+) -> async_graphql::Result<Vec<N>>
 where
     R: ListRelation,
     <R::Child as EntityTrait>::Model: Sync,
     N: From<<R::Child as EntityTrait>::Model>,
 {
     let loaders = ctx.data::<Loaders>()?;
-    let rows = loaders.load_one(ChildList::<R>::new(parent_id)).await.gql()?.unwrap_or_default();
+    let rows = loaders
+        .load_one(ChildList::<R>::new(parent_id))
+        .await
+        .gql()?
+        .unwrap_or_default();
     Ok(rows.into_iter().map(N::from).collect())
 }
 

@@ -1,0 +1,265 @@
+//! The command line: `serve`, `migrate`, `seed`, `import`, `schema`.
+//! Every option can also be set with the `ACCORD_*` variable named in its
+//! help (see [`crate::config`]).
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+
+use crate::app::{Application, shutdown_signal};
+use crate::config::{ApiConfig, DatabaseConfig, LogConfig};
+use crate::demo::{DemoSpec, Scale};
+use crate::ingest::{Atomicity, EntityKind, ImportOptions, Ingestor};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "accord",
+    version,
+    about = "One GraphQL API for sales and marketing: the single source of truth about customers."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[command(flatten)]
+    pub api: ApiConfig,
+    #[command(flatten)]
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the GraphQL API.
+    Serve {
+        /// Development mode: migrate, load demo data into an empty database, print the GraphiQL URL.
+        #[arg(long)]
+        demo: bool,
+        /// Apply pending migrations before serving (without it, pending migrations stop the start).
+        #[arg(long, env = "ACCORD_MIGRATE")]
+        migrate: bool,
+        /// Address to listen on.
+        #[arg(long, env = "ACCORD_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Load generated demo data (deterministic for a seed).
+    Seed {
+        /// Required: makes clear that the data is invented.
+        #[arg(long, required = true)]
+        demo: bool,
+        #[arg(long, value_enum, default_value = "small")]
+        scale: ScaleArg,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Import NDJSON files: a directory of `<entity>.ndjson` files, or one file.
+    Import {
+        path: PathBuf,
+        /// Write nothing at all if any record is bad.
+        #[arg(long)]
+        strict: bool,
+        /// Records per transaction.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+        batch_size: u16,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScaleArg {
+    /// About 2,000 customers: for trying the API.
+    Small,
+    /// 100,000 customers, a million orders: for benchmarks.
+    Large,
+}
+
+impl From<ScaleArg> for Scale {
+    fn from(scale: ScaleArg) -> Self {
+        match scale {
+            ScaleArg::Small => Scale::Small,
+            ScaleArg::Large => Scale::Large,
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = connect(&cli.database).await?;
+            crate::db::migrate(&db).await.context("migrating")?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Seed { scale, seed, .. } => {
+            let db = connect(&cli.database).await?;
+            crate::db::migrate(&db).await.context("migrating")?;
+            seed_demo(
+                &db,
+                &cli.api,
+                DemoSpec {
+                    scale: scale.into(),
+                    seed,
+                },
+            )
+            .await
+        }
+        Command::Import {
+            path,
+            strict,
+            batch_size,
+        } => {
+            let db = connect(&cli.database).await?;
+            crate::db::migrate(&db).await.context("migrating")?;
+            import(db, &path, strict, batch_size.into(), &cli.api).await
+        }
+        Command::Serve {
+            demo,
+            migrate,
+            bind,
+        } => serve(&cli.database, cli.api, demo, migrate, &bind).await,
+    }
+}
+
+async fn connect(config: &DatabaseConfig) -> anyhow::Result<DatabaseConnection> {
+    crate::db::connect(config)
+        .await
+        .with_context(|| format!("connecting to {}", redact(&config.url)))
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve(
+    database: &DatabaseConfig,
+    api: ApiConfig,
+    demo: bool,
+    migrate: bool,
+    bind: &str,
+) -> anyhow::Result<()> {
+    let db = connect(database).await?;
+    if demo || migrate {
+        crate::db::migrate(&db).await.context("migrating")?;
+    } else {
+        let pending = Migrator::get_pending_migrations(&db)
+            .await
+            .context("reading migrations")?;
+        if !pending.is_empty() {
+            anyhow::bail!(
+                "{} migration(s) pending: run `accord migrate` first, or serve with --migrate",
+                pending.len()
+            );
+        }
+    }
+    if demo && entity::customer::Entity::find().count(&db).await? == 0 {
+        println!("empty database: loading the small demo data set…");
+        seed_demo(
+            &db,
+            &api,
+            DemoSpec {
+                scale: Scale::Small,
+                seed: 42,
+            },
+        )
+        .await?;
+    }
+    tracing::warn!("authentication is not configured yet: every request runs as ADMIN");
+    let app = Application::build(bind, db, api)
+        .await
+        .with_context(|| format!("binding {bind}"))?;
+    let address = app.local_addr()?;
+    println!("Accord is listening on http://{address}/graphql (open it in a browser for GraphiQL)");
+    app.run_until(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn seed_demo(db: &DatabaseConnection, api: &ApiConfig, spec: DemoSpec) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let mut ingestor = Ingestor::begin(db.clone(), Atomicity::PerBatch, &api.currency).await?;
+    crate::demo::generate(spec, &mut ingestor, true).await?;
+    let report = ingestor.finish().await?;
+    if let Some(rejection) = report.rejected.first() {
+        anyhow::bail!(
+            "the demo generator produced {} invalid record(s); first: {} line {}: {}",
+            report.rejected.len(),
+            rejection.kind,
+            rejection.line,
+            rejection.error
+        );
+    }
+    for kind in EntityKind::ALL {
+        println!("{:>20} {:>10}", kind.file_stem(), report.written(kind));
+    }
+    println!(
+        "demo data loaded in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn import(
+    db: DatabaseConnection,
+    path: &std::path::Path,
+    strict: bool,
+    batch_size: usize,
+    api: &ApiConfig,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let options = ImportOptions {
+        strict,
+        batch_size,
+        progress: true,
+        currency: api.currency.clone(),
+    };
+    let report = crate::ingest::import_path(db, path, &options).await?;
+    for (kind, file) in &report.files {
+        println!(
+            "{:>20} {:>10} written  ({})",
+            kind.file_stem(),
+            report.ingest.written(*kind),
+            file.display()
+        );
+    }
+    const SHOWN: usize = 50;
+    for rejection in report.ingest.rejected.iter().take(SHOWN) {
+        let file = report
+            .file_of(rejection)
+            .map(|f| f.display().to_string())
+            .unwrap_or_default();
+        eprintln!("{file}:{}: {}", rejection.line, rejection.error);
+    }
+    let rejected = report.ingest.rejected.len();
+    if rejected > SHOWN {
+        eprintln!("… and {} more rejected record(s)", rejected - SHOWN);
+    }
+    println!(
+        "import finished in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    if rejected > 0 {
+        if report.ingest.committed {
+            anyhow::bail!("{rejected} record(s) rejected; the others were written");
+        }
+        anyhow::bail!("{rejected} record(s) rejected; --strict: nothing was written");
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! GraphQL over HTTP at `/graphql` (POST with JSON, GET for queries,
+//! GraphiQL for browsers) and graphql-ws at `/graphql/ws`.
+//!
+//! This handler, not async-graphql's stock service, decides statuses and
+//! media types, following the GraphQL-over-HTTP specification:
+//! - a body that is not JSON, or not a GraphQL request, is 400;
+//! - a POST whose body is not `application/json` is 415;
+//! - JSON-array batches are refused (400);
+//! - a mutation over GET is 405;
+//! - a parse or validation error is 400 under
+//!   `application/graphql-response+json` and 200 under `application/json`,
+//!   and carries `extensions.code` GRAPHQL_PARSE_FAILED or
+//!   GRAPHQL_VALIDATION_FAILED;
+//! - errors during execution (BAD_USER_INPUT, NOT_FOUND…) are 200 with
+//!   partial data, under either media type.
+
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Data, ServerError};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State, WebSocketUpgrade};
+use axum::http::header::{ALLOW, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::AppState;
+use super::negotiation::{ResponseType, negotiate, wants_html};
+use crate::auth::Viewer;
+use crate::graphql::error::code;
+use crate::graphql::loaders::DbLoader;
+
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(response_type) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    if !is_json(&headers) {
+        return request_error(
+            response_type,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code::BAD_REQUEST,
+            "the request body must be application/json",
+        );
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(error) => {
+            let message = format!("the request body is not valid JSON: {error}");
+            return request_error(
+                response_type,
+                StatusCode::BAD_REQUEST,
+                code::BAD_REQUEST,
+                &message,
+            );
+        }
+    };
+    if value.is_array() {
+        return request_error(
+            response_type,
+            StatusCode::BAD_REQUEST,
+            code::BAD_REQUEST,
+            "batched requests (a JSON array) are not supported; send one request per POST",
+        );
+    }
+    match serde_json::from_value::<async_graphql::Request>(value) {
+        Ok(request) => execute(&state, request, response_type, false).await,
+        Err(error) => {
+            let message = format!("the body is not a GraphQL request: {error}");
+            request_error(
+                response_type,
+                StatusCode::BAD_REQUEST,
+                code::BAD_REQUEST,
+                &message,
+            )
+        }
+    }
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = query.unwrap_or_default();
+    if query.is_empty() && wants_html(&headers) {
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql/ws")
+                .finish(),
+        )
+        .into_response();
+    }
+    let Some(response_type) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    match async_graphql::http::parse_query_string(&query) {
+        Ok(request) => execute(&state, request, response_type, true).await,
+        Err(error) => {
+            let message = format!("the query string is not a GraphQL request: {error}");
+            request_error(
+                response_type,
+                StatusCode::BAD_REQUEST,
+                code::BAD_REQUEST,
+                &message,
+            )
+        }
+    }
+}
+
+/// graphql-ws (and the older graphql-transport-ws) for subscriptions.
+pub async fn websocket(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            let mut data = Data::default();
+            data.insert(Viewer::unauthenticated_admin());
+            data.insert(DbLoader::for_request(state.db.clone()));
+            GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
+                .with_data(data)
+                .serve()
+        })
+        .into_response()
+}
+
+async fn execute(
+    state: &AppState,
+    request: async_graphql::Request,
+    response_type: ResponseType,
+    is_get: bool,
+) -> Response {
+    let document = match async_graphql::parser::parse_query(&request.query) {
+        Ok(document) => document,
+        Err(error) => {
+            let errors = vec![with_code(
+                ServerError::new(error.to_string(), None),
+                code::GRAPHQL_PARSE_FAILED,
+            )];
+            return request_errors(response_type, errors);
+        }
+    };
+    if is_get && selects_mutation(&document, request.operation_name.as_deref()) {
+        let mut response = request_error(
+            response_type,
+            StatusCode::METHOD_NOT_ALLOWED,
+            code::BAD_REQUEST,
+            "mutations are only accepted over POST",
+        );
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let request = request
+        .data(Viewer::unauthenticated_admin())
+        .data(DbLoader::for_request(state.db.clone()));
+    let response = state.schema.execute(request).await;
+    let failed_before_execution = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    if failed_before_execution {
+        let errors = response
+            .errors
+            .into_iter()
+            .map(|e| with_code(e, code::GRAPHQL_VALIDATION_FAILED))
+            .collect();
+        return request_errors(response_type, errors);
+    }
+    json_response(response_type, StatusCode::OK, &response)
+}
+
+/// Whether the operation the request runs is a mutation.
+fn selects_mutation(
+    document: &async_graphql::parser::types::ExecutableDocument,
+    operation_name: Option<&str>,
+) -> bool {
+    document
+        .operations
+        .iter()
+        .find(|(name, _)| operation_name.is_none() || name.map(|n| n.as_str()) == operation_name)
+        .is_some_and(|(_, operation)| operation.node.ty == OperationType::Mutation)
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| {
+            let media = media.trim();
+            media.eq_ignore_ascii_case("application/json")
+                || media.eq_ignore_ascii_case("application/graphql-response+json")
+        })
+}
+
+/// Adds `extensions.code` unless the error already has one.
+fn with_code(mut error: ServerError, error_code: &str) -> ServerError {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", error_code);
+    }
+    error
+}
+
+/// A request that was not executed: no `data`, only `errors`.
+fn request_errors(response_type: ResponseType, errors: Vec<ServerError>) -> Response {
+    let status = match response_type {
+        ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+        ResponseType::Json => StatusCode::OK,
+    };
+    json_response(
+        response_type,
+        status,
+        &serde_json::json!({ "errors": errors }),
+    )
+}
+
+fn request_error(
+    response_type: ResponseType,
+    status: StatusCode,
+    error_code: &str,
+    message: &str,
+) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": error_code } }]
+    });
+    json_response(response_type, status, &body)
+}
+
+fn not_acceptable() -> Response {
+    request_error(
+        ResponseType::Json,
+        StatusCode::NOT_ACCEPTABLE,
+        code::BAD_REQUEST,
+        "accept application/graphql-response+json or application/json",
+    )
+}
+
+fn json_response(
+    response_type: ResponseType,
+    status: StatusCode,
+    body: &impl serde::Serialize,
+) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [(CONTENT_TYPE, response_type.content_type())],
+            bytes,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "could not serialise a response");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! `TestApp`: a migrated database of its own, the real router served on
+//! `127.0.0.1:0`, an HTTP client, and a counter of the SQL statements the
+//! server runs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use accord::app::Application;
+use accord::config::{ApiConfig, DatabaseConfig};
+use accord::ingest::{ImportOptions, import_path};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// Runs a test body once per backend: `sqlite` always, `postgres` when
+/// `ACCORD_TEST_POSTGRES_URL` is set.
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {
+        $(mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_url().is_none() {
+                    eprintln!("ACCORD_TEST_POSTGRES_URL is not set: PostgreSQL variant not run");
+                    return;
+                }
+                super::$test($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await;
+            }
+        })+
+    };
+}
+pub(crate) use on_both_backends;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("ACCORD_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+pub fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden")
+}
+
+/// The golden fixture's expected values.
+pub fn expected() -> Value {
+    let text = std::fs::read_to_string(golden_dir().join("expected.json"))
+        .expect("expected.json is readable");
+    serde_json::from_str(&text).expect("expected.json is JSON")
+}
+
+/// Where a test's database lives, and how to remove it afterwards.
+enum Scratch {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Scratch::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            let shown = name.clone();
+            // Drop runs outside async code (and maybe during a panic):
+            // remove the database from a thread with its own runtime.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                runtime.block_on(async move {
+                    let admin = Database::connect(&admin_url).await.ok()?;
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await
+                        .ok()
+                })
+            })
+            .join();
+            if !matches!(dropped, Ok(Some(_))) {
+                eprintln!("could not drop test database {shown}");
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    statements: Arc<AtomicUsize>,
+    shutdown: Option<oneshot::Sender<()>>,
+    // Declared last: dropped after the server and pool are gone.
+    _scratch: Scratch,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let (url, scratch) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("accord.db").display()
+                );
+                (url, Scratch::Sqlite(dir))
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_url().expect("ACCORD_TEST_POSTGRES_URL");
+                let name = format!("accord_test_{}", uuid_like());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("PostgreSQL reachable at ACCORD_TEST_POSTGRES_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let url = replace_database(&admin_url, &name);
+                (url, Scratch::Postgres { admin_url, name })
+            }
+        };
+        let config = DatabaseConfig {
+            url,
+            max_connections: 5,
+        };
+        let mut db = accord::db::connect(&config).await.expect("connect");
+        accord::db::migrate(&db).await.expect("migrations apply");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        let trace = std::env::var_os("ACCORD_TEST_TRACE_SQL").is_some();
+        db.set_metric_callback(move |info| {
+            if trace {
+                eprintln!("SQL: {}", info.statement.sql);
+            }
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let app = Application::build("127.0.0.1:0", db.clone(), ApiConfig::default())
+            .await
+            .expect("bind");
+        let base_url = format!("http://{}", app.local_addr().expect("local address"));
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            stopped.await.ok();
+        }));
+        TestApp {
+            base_url,
+            client: reqwest::Client::new(),
+            db,
+            statements,
+            shutdown: Some(shutdown),
+            _scratch: scratch,
+        }
+    }
+
+    /// Imports the golden fixture through the real import path.
+    pub async fn import_golden(&self) {
+        let report = import_path(self.db.clone(), &golden_dir(), &ImportOptions::default())
+            .await
+            .expect("import");
+        assert!(
+            report.ingest.rejected.is_empty(),
+            "golden fixture rejected: {:?}",
+            report.ingest.rejected
+        );
+    }
+
+    /// POSTs a GraphQL request and returns the status and JSON body.
+    pub async fn post(&self, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base_url))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// POSTs a query that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self.post(query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// SQL statements run since the last call.
+    pub fn take_statement_count(&self) -> usize {
+        self.statements.swap(0, Ordering::SeqCst)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            shutdown.send(()).ok();
+        }
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let without_path = match base.rfind('/') {
+        Some(slash) if slash > base.find("://").map_or(0, |i| i + 2) => &base[..slash],
+        _ => base,
+    };
+    format!("{without_path}/{name}{query}")
+}
+
+fn uuid_like() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst),
+        nanos % 1_000_000_000
+    )
+}
