@@ -36,7 +36,7 @@ pub enum Command {
     /// Serve the GraphQL API.
     Serve {
         /// Development mode: migrate, load demo data into an empty database, print the GraphiQL URL.
-        #[arg(long)]
+        #[arg(long, env = "ACCORD_DEMO")]
         demo: bool,
         /// Apply pending migrations before serving (without it, pending migrations stop the start).
         #[arg(long, env = "ACCORD_MIGRATE")]
@@ -52,19 +52,21 @@ pub enum Command {
         /// Required: makes clear that the data is invented.
         #[arg(long, required = true)]
         demo: bool,
-        #[arg(long, value_enum, default_value = "small")]
+        /// How much data to generate.
+        #[arg(long, env = "ACCORD_SEED_SCALE", value_enum, default_value = "small")]
         scale: ScaleArg,
-        #[arg(long, default_value_t = 42)]
+        /// The random seed: the same seed gives the same data.
+        #[arg(long, env = "ACCORD_SEED", default_value_t = 42)]
         seed: u64,
     },
     /// Import NDJSON files: a directory of `<entity>.ndjson` files, or one file.
     Import {
         path: PathBuf,
         /// Write nothing at all if any record is bad.
-        #[arg(long)]
+        #[arg(long, env = "ACCORD_IMPORT_STRICT")]
         strict: bool,
         /// Records per transaction.
-        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+        #[arg(long, env = "ACCORD_IMPORT_BATCH_SIZE", default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=10_000))]
         batch_size: u16,
     },
     /// Print the GraphQL schema (SDL).

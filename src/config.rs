@@ -1,6 +1,8 @@
-//! Configuration: one [`Config`], read once at start-up from command-line
-//! options, each of which can also come from an environment variable.
-//! This is the only module that reads the environment (through clap).
+//! Configuration read once at start-up from command-line options, each of
+//! which can also come from an environment variable (through clap; no
+//! other code reads the environment). Options shared by every command
+//! live here; options of one command (`serve --bind`, `import --strict`…)
+//! are declared with that command in [`crate::cli`].
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
@@ -11,6 +13,10 @@
 //! | `ACCORD_MAX_PAGE_SIZE` | `500` | largest `first` a connection accepts |
 //! | `ACCORD_LOG` | `info` | log filter (`tracing` env-filter syntax) |
 //! | `ACCORD_LOG_FORMAT` | `text` | `text` or `json` |
+//! | `ACCORD_DEMO` | off | `serve --demo` |
+//! | `ACCORD_MIGRATE` | off | `serve --migrate`: apply pending migrations first |
+//! | `ACCORD_SEED_SCALE`, `ACCORD_SEED` | `small`, `42` | `seed --scale`, `seed --seed` |
+//! | `ACCORD_IMPORT_STRICT`, `ACCORD_IMPORT_BATCH_SIZE` | off, `1000` | `import --strict`, `import --batch-size` |
 
 use clap::{Args, ValueEnum};
 
