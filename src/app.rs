@@ -19,11 +19,7 @@ pub struct Application {
 impl Application {
     /// Binds `bind` (port 0 picks a free port, as tests do) over a
     /// migrated database.
-    pub async fn build(
-        bind: &str,
-        db: DatabaseConnection,
-        api: ApiConfig,
-    ) -> std::io::Result<Self> {
+    pub async fn build(bind: &str, db: DatabaseConnection, api: ApiConfig) -> std::io::Result<Self> {
         let listener = TcpListener::bind(bind).await?;
         let schema = build_schema(db.clone(), api);
         Ok(Self {
@@ -37,10 +33,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await

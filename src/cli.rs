@@ -125,11 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::db::migrate(&db).await.context("migrating")?;
             import(db, &path, strict, batch_size.into(), &cli.api).await
         }
-        Command::Serve {
-            demo,
-            migrate,
-            bind,
-        } => serve(&cli.database, cli.api, demo, migrate, &bind).await,
+        Command::Serve { demo, migrate, bind } => serve(&cli.database, cli.api, demo, migrate, &bind).await,
     }
 }
 
@@ -151,13 +147,7 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(
-    database: &DatabaseConfig,
-    api: ApiConfig,
-    demo: bool,
-    migrate: bool,
-    bind: &str,
-) -> anyhow::Result<()> {
+async fn serve(database: &DatabaseConfig, api: ApiConfig, demo: bool, migrate: bool, bind: &str) -> anyhow::Result<()> {
     let db = connect(database).await?;
     if demo || migrate {
         crate::db::migrate(&db).await.context("migrating")?;
@@ -211,10 +201,7 @@ async fn seed_demo(db: &DatabaseConnection, api: &ApiConfig, spec: DemoSpec) -> 
     for kind in EntityKind::ALL {
         println!("{:>20} {:>10}", kind.file_stem(), report.written(kind));
     }
-    println!(
-        "demo data loaded in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("demo data loaded in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -253,10 +240,7 @@ async fn import(
     if rejected > SHOWN {
         eprintln!("… and {} more rejected record(s)", rejected - SHOWN);
     }
-    println!(
-        "import finished in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("import finished in {:.1} s", started.elapsed().as_secs_f64());
     if rejected > 0 {
         if report.ingest.committed {
             anyhow::bail!("{rejected} record(s) rejected; the others were written");

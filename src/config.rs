@@ -11,6 +11,7 @@
 //! | `ACCORD_BIND` | `127.0.0.1:8080` | address `serve` listens on |
 //! | `ACCORD_CURRENCY` | `USD` | the one reporting currency; ingest refuses others |
 //! | `ACCORD_MAX_PAGE_SIZE` | `500` | largest `first` a connection accepts |
+//! | `ACCORD_OWN_BRAND` | `Shark` | the brand whose purchase intent the funnel reports |
 //! | `ACCORD_LOG` | `info` | log filter (`tracing` env-filter syntax) |
 //! | `ACCORD_LOG_FORMAT` | `text` | `text` or `json` |
 //! | `ACCORD_DEMO` | off | `serve --demo` |
@@ -50,13 +51,12 @@ pub struct ApiConfig {
     pub currency: String,
 
     /// The largest page (`first`) a connection accepts; more is an error, never a silent cut.
-    #[arg(
-        long,
-        env = "ACCORD_MAX_PAGE_SIZE",
-        default_value_t = 500,
-        global = true
-    )]
+    #[arg(long, env = "ACCORD_MAX_PAGE_SIZE", default_value_t = 500, global = true)]
     pub max_page_size: u64,
+
+    /// The company's own brand: the brand funnel reports purchase intent for it.
+    #[arg(long, env = "ACCORD_OWN_BRAND", default_value = "Shark", global = true)]
+    pub own_brand: String,
 }
 
 impl Default for ApiConfig {
@@ -64,6 +64,7 @@ impl Default for ApiConfig {
         Self {
             currency: "USD".to_owned(),
             max_page_size: 500,
+            own_brand: "Shark".to_owned(),
         }
     }
 }
@@ -78,12 +79,7 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct LogConfig {
     /// Log filter, e.g. `info` or `accord=debug,sea_orm=warn`.
-    #[arg(
-        long = "log",
-        env = "ACCORD_LOG",
-        default_value = "info",
-        global = true
-    )]
+    #[arg(long = "log", env = "ACCORD_LOG", default_value = "info", global = true)]
     pub filter: String,
 
     /// Log line format.

@@ -11,6 +11,8 @@
 //!   one mapping of domain errors to GraphQL errors.
 //! - [`read`]: the read model — filters, sort orders and relations per
 //!   entity.
+//! - [`insights`]: the dashboard metrics, one file per metric family,
+//!   aggregated in SQL and finished in Rust only where SQL lacks the maths.
 //! - [`ingest`]: the one validated write path (import files, demo data).
 //! - [`demo`]: the deterministic demo data generator.
 //! - [`db`]: connecting, migrating, keyset pagination.
@@ -19,7 +21,7 @@
 //!
 //! # Invariants
 //!
-//! - `entity`, `read`, `ingest`, `demo` and `db` never import
+//! - `entity`, `read`, `insights`, `ingest`, `demo` and `db` never import
 //!   `async_graphql` or `axum`.
 //! - Resolvers read the context, check the viewer, call the domain, map
 //!   types; SQL lives in the domain modules.
@@ -38,4 +40,5 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ingest;
+pub mod insights;
 pub mod read;

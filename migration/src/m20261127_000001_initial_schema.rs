@@ -314,9 +314,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in tables().into_iter().rev() {
-            manager
-                .drop_table(Table::drop().table(table.name).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(table.name).to_owned()).await?;
         }
         Ok(())
     }

@@ -12,12 +12,10 @@ use std::collections::HashMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement,
-};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select, Value,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -124,29 +122,12 @@ impl<S> PageRequest<S> {
         E: EntityTrait,
         S: SortField<E>,
     {
-        let first = match first {
-            None => Ord::min(max_page_size, DEFAULT_PAGE_SIZE),
-            Some(first) if first < 0 => {
-                return Err(Error::validation("first", "must not be negative"));
-            }
-            Some(first) => u64::try_from(first).unwrap_or(u64::MAX),
-        };
-        if first > max_page_size {
-            return Err(Error::validation(
-                "first",
-                format!("{first} is above the maximum page size of {max_page_size}"),
-            ));
-        }
-        let after = after
-            .map(|text| Cursor::decode(text, "after"))
-            .transpose()?;
+        let first = page_size(first, max_page_size)?;
+        let after = after.map(|text| Cursor::decode(text, "after")).transpose()?;
         if let Some(cursor) = &after
             && (cursor.sort != sort.name() || cursor.direction != direction)
         {
-            return Err(Error::validation(
-                "after",
-                "the cursor belongs to a different orderBy",
-            ));
+            return Err(Error::validation("after", "the cursor belongs to a different orderBy"));
         }
         Ok(Self {
             first,
@@ -155,6 +136,37 @@ impl<S> PageRequest<S> {
             direction,
         })
     }
+}
+
+/// The page size a client asked for: the default when none, an error when
+/// negative or above `max_page_size`.
+pub fn page_size(first: Option<i64>, max_page_size: u64) -> Result<u64, Error> {
+    let first = match first {
+        None => Ord::min(max_page_size, DEFAULT_PAGE_SIZE),
+        Some(first) if first < 0 => return Err(Error::validation("first", "must not be negative")),
+        Some(first) => u64::try_from(first).unwrap_or(u64::MAX),
+    };
+    if first > max_page_size {
+        return Err(Error::validation(
+            "first",
+            format!("{first} is above the maximum page size of {max_page_size}"),
+        ));
+    }
+    Ok(first)
+}
+
+/// The cursor of a list ordered by a unique text key (computed lists such
+/// as RFM rows): the key itself, made opaque.
+pub fn encode_text_cursor(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("key:{key}"))
+}
+
+/// Reads a cursor of [`encode_text_cursor`].
+pub fn decode_text_cursor(text: &str, argument: &str) -> Result<String, Error> {
+    let invalid = || Error::validation(argument, "is not a cursor returned by this list");
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    text.strip_prefix("key:").map(str::to_owned).ok_or_else(invalid)
 }
 
 /// One page of rows and whether more follow.
@@ -192,10 +204,7 @@ impl<M> Page<M> {
         let limit = usize::try_from(first).unwrap_or(usize::MAX);
         let has_next_page = rows.len() > limit;
         rows.truncate(limit);
-        Self {
-            rows,
-            has_next_page,
-        }
+        Self { rows, has_next_page }
     }
 }
 
@@ -236,10 +245,7 @@ where
     E: Keyset,
     S: SortField<E>,
 {
-    let rows = ordered(select, request)
-        .limit(request.first + 1)
-        .all(db)
-        .await?;
+    let rows = ordered(select, request).limit(request.first + 1).all(db).await?;
     Ok(Page::from_rows(rows, request.first))
 }
 
@@ -266,11 +272,7 @@ where
     window
         .order_by((E::default(), request.sort.column()), order.clone())
         .order_by((E::default(), E::id_column()), order);
-    let mut ranked = ordered(
-        select.filter(parent_column.is_in(parent_ids.iter().copied())),
-        request,
-    )
-    .into_query();
+    let mut ranked = ordered(select.filter(parent_column.is_in(parent_ids.iter().copied())), request).into_query();
     ranked.clear_order_by();
     ranked.expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new(RANK));
     let statement = Query::select()
@@ -301,10 +303,7 @@ const RANK: &str = "keyset_rank";
 pub const DEFAULT_PAGE_SIZE: u64 = 100;
 
 /// Counts the rows `statement` would return.
-pub async fn count(
-    db: &impl ConnectionTrait,
-    mut statement: SelectStatement,
-) -> Result<i64, DbErr> {
+pub async fn count(db: &impl ConnectionTrait, mut statement: SelectStatement) -> Result<i64, DbErr> {
     statement.clear_order_by();
     let counting = Query::select()
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("total"))

@@ -9,6 +9,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use crate::config::DatabaseConfig;
 
 pub mod keyset;
+pub mod sql;
 
 /// Opens a pool on `config.url`. SQLite files are created when missing and
 /// run in WAL mode so readers do not block the writer.

@@ -18,10 +18,6 @@ pub struct DemoSummary {
     pub counts: Vec<(EntityKind, u64)>,
 }
 
-pub async fn generate(
-    _spec: DemoSpec,
-    _sink: &mut impl RecordSink,
-    _progress: bool,
-) -> Result<DemoSummary, Error> {
+pub async fn generate(_spec: DemoSpec, _sink: &mut impl RecordSink, _progress: bool) -> Result<DemoSummary, Error> {
     Ok(DemoSummary { counts: Vec::new() })
 }

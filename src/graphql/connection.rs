@@ -26,8 +26,7 @@ pub enum SortDirection {
 }
 
 /// Counts a nested list through the request's loaders.
-type CountChildren =
-    Box<dyn Fn(&Loaders) -> BoxFuture<'_, async_graphql::Result<i64>> + Send + Sync>;
+type CountChildren = Box<dyn Fn(&Loaders) -> BoxFuture<'_, async_graphql::Result<i64>> + Send + Sync>;
 
 /// How to count the whole list behind a connection.
 enum CountSource {
@@ -69,37 +68,20 @@ where
     S: SortField<E>,
 {
     let max_page_size = ctx.data::<ApiConfig>()?.max_page_size;
-    PageRequest::new::<E>(
-        first.map(i64::from),
-        after.as_deref(),
-        sort,
-        direction,
-        max_page_size,
-    )
-    .gql()
+    PageRequest::new::<E>(first.map(i64::from), after.as_deref(), sort, direction, max_page_size).gql()
 }
 
-fn connection_of<E, S, N>(
-    page: Page<E::Model>,
-    request: &PageRequest<S>,
-    count: TotalCount,
-) -> ConnectionOf<N>
+fn connection_of<E, S, N>(page: Page<E::Model>, request: &PageRequest<S>, count: TotalCount) -> ConnectionOf<N>
 where
     E: Keyset,
     S: SortField<E>,
     N: OutputType + From<E::Model>,
 {
-    let mut connection =
-        Connection::with_additional_fields(request.after.is_some(), page.has_next_page, count);
+    let mut connection = Connection::with_additional_fields(request.after.is_some(), page.has_next_page, count);
     connection.edges = page
         .rows
         .into_iter()
-        .map(|row| {
-            Edge::new(
-                Page::cursor_of::<E, S>(request, &row).encode(),
-                N::from(row),
-            )
-        })
+        .map(|row| Edge::new(Page::cursor_of::<E, S>(request, &row).encode(), N::from(row)))
         .collect();
     connection
 }

@@ -14,12 +14,7 @@ pub fn encode(type_name: &str, id: i64) -> ID {
 
 /// Splits a global id into its type name and row id.
 pub fn decode(id: &ID, argument: &str) -> Result<(String, i64), Error> {
-    let invalid = || {
-        Error::validation(
-            argument,
-            format!("{:?} is not an id issued by this API", id.as_str()),
-        )
-    };
+    let invalid = || Error::validation(argument, format!("{:?} is not an id issued by this API", id.as_str()));
     let bytes = STANDARD.decode(id.as_bytes()).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (type_name, row) = text.split_once(':').ok_or_else(invalid)?;

@@ -81,10 +81,7 @@ pub struct Loaders {
 impl Loaders {
     /// Loads the value of `key`, batched with every other key of its kind
     /// requested in the same pass over the query.
-    pub async fn load_one<K>(
-        &self,
-        key: K,
-    ) -> Result<Option<<DbLoader as Loader<K>>::Value>, Arc<Error>>
+    pub async fn load_one<K>(&self, key: K) -> Result<Option<<DbLoader as Loader<K>>::Value>, Arc<Error>>
     where
         K: Send + Sync + Hash + Eq + Clone + 'static,
         DbLoader: Loader<K, Error = Arc<Error>>,
@@ -103,11 +100,10 @@ impl Loaders {
             let loaded = self.loader.load(&keys).await.map(Arc::new);
             sender.send_replace(Some(loaded));
         }
-        let loaded = done.wait_for(Option::is_some).await.map_err(|_| {
-            Arc::new(Error::Internal(
-                "a batch was dropped before it loaded".to_owned(),
-            ))
-        })?;
+        let loaded = done
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| Arc::new(Error::Internal("a batch was dropped before it loaded".to_owned())))?;
         match loaded.as_ref() {
             Some(Ok(values)) => Ok(values.get(&key).cloned()),
             Some(Err(error)) => Err(error.clone()),
@@ -149,11 +145,7 @@ impl Loaders {
             .entry(TypeId::of::<K>())
             .or_insert_with(|| Box::new(OpenBatch::<K, <DbLoader as Loader<K>>::Value>::new()))
             .downcast_mut::<OpenBatch<K, <DbLoader as Loader<K>>::Value>>()
-            .ok_or_else(|| {
-                Arc::new(Error::Internal(
-                    "a loader batch has the wrong type".to_owned(),
-                ))
-            })?;
+            .ok_or_else(|| Arc::new(Error::Internal("a loader batch has the wrong type".to_owned())))?;
         Ok(f(batch))
     }
 }
@@ -261,10 +253,7 @@ where
             .all(&self.db)
             .await
             .map_err(|e| Arc::new(Error::from(e)))?;
-        Ok(rows
-            .into_iter()
-            .map(|row| (ById::new(E::row_id(&row)), row))
-            .collect())
+        Ok(rows.into_iter().map(|row| (ById::new(E::row_id(&row)), row)).collect())
     }
 }
 
@@ -276,17 +265,11 @@ where
     type Value = Page<<R::Child as EntityTrait>::Model>;
     type Error = Arc<Error>;
 
-    async fn load(
-        &self,
-        keys: &[ChildPage<R>],
-    ) -> Result<HashMap<ChildPage<R>, Self::Value>, Self::Error> {
+    async fn load(&self, keys: &[ChildPage<R>]) -> Result<HashMap<ChildPage<R>, Self::Value>, Self::Error> {
         // One statement per distinct page request; usually there is one.
         let mut by_request: HashMap<&PageRequest<R::Sort>, Vec<i64>> = HashMap::new();
         for key in keys {
-            by_request
-                .entry(&key.request)
-                .or_default()
-                .push(key.parent_id);
+            by_request.entry(&key.request).or_default().push(key.parent_id);
         }
         let mut loaded = HashMap::with_capacity(keys.len());
         for (request, parents) in by_request {
@@ -319,23 +302,14 @@ impl<R: PagedRelation> Loader<ChildCount<R>> for DbLoader {
     type Value = i64;
     type Error = Arc<Error>;
 
-    async fn load(
-        &self,
-        keys: &[ChildCount<R>],
-    ) -> Result<HashMap<ChildCount<R>, i64>, Self::Error> {
+    async fn load(&self, keys: &[ChildCount<R>]) -> Result<HashMap<ChildCount<R>, i64>, Self::Error> {
         let parents = parent_ids(keys, |key| key.0);
-        let counts =
-            keyset::count_by_parent(&self.db, R::Child::find(), R::parent_column(), &parents)
-                .await
-                .map_err(|e| Arc::new(Error::from(e)))?;
+        let counts = keyset::count_by_parent(&self.db, R::Child::find(), R::parent_column(), &parents)
+            .await
+            .map_err(|e| Arc::new(Error::from(e)))?;
         Ok(parents
             .into_iter()
-            .map(|parent| {
-                (
-                    ChildCount::new(parent),
-                    counts.get(&parent).copied().unwrap_or(0),
-                )
-            })
+            .map(|parent| (ChildCount::new(parent), counts.get(&parent).copied().unwrap_or(0)))
             .collect())
     }
 }
@@ -348,10 +322,7 @@ where
     type Value = Vec<<R::Child as EntityTrait>::Model>;
     type Error = Arc<Error>;
 
-    async fn load(
-        &self,
-        keys: &[ChildList<R>],
-    ) -> Result<HashMap<ChildList<R>, Self::Value>, Self::Error> {
+    async fn load(&self, keys: &[ChildList<R>]) -> Result<HashMap<ChildList<R>, Self::Value>, Self::Error> {
         let parents = parent_ids(keys, |key| key.0);
         let rows = R::Child::find()
             .filter(R::parent_column().is_in(parents.iter().copied()))
@@ -364,9 +335,7 @@ where
             .map(|parent| (ChildList::new(parent), Vec::new()))
             .collect();
         for row in rows {
-            if let Some(children) =
-                R::parent_of(&row).and_then(|parent| loaded.get_mut(&ChildList::new(parent)))
-            {
+            if let Some(children) = R::parent_of(&row).and_then(|parent| loaded.get_mut(&ChildList::new(parent))) {
                 children.push(row);
             }
         }

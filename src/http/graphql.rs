@@ -46,12 +46,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         Ok(value) => value,
         Err(error) => {
             let message = format!("the request body is not valid JSON: {error}");
-            return request_error(
-                response_type,
-                StatusCode::BAD_REQUEST,
-                code::BAD_REQUEST,
-                &message,
-            );
+            return request_error(response_type, StatusCode::BAD_REQUEST, code::BAD_REQUEST, &message);
         }
     };
     if value.is_array() {
@@ -66,21 +61,12 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         Ok(request) => execute(&state, request, response_type, false).await,
         Err(error) => {
             let message = format!("the body is not a GraphQL request: {error}");
-            request_error(
-                response_type,
-                StatusCode::BAD_REQUEST,
-                code::BAD_REQUEST,
-                &message,
-            )
+            request_error(response_type, StatusCode::BAD_REQUEST, code::BAD_REQUEST, &message)
         }
     }
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let query = query.unwrap_or_default();
     if query.is_empty() && wants_html(&headers) {
         return Html(
@@ -98,12 +84,7 @@ pub async fn get(
         Ok(request) => execute(&state, request, response_type, true).await,
         Err(error) => {
             let message = format!("the query string is not a GraphQL request: {error}");
-            request_error(
-                response_type,
-                StatusCode::BAD_REQUEST,
-                code::BAD_REQUEST,
-                &message,
-            )
+            request_error(response_type, StatusCode::BAD_REQUEST, code::BAD_REQUEST, &message)
         }
     }
 }
@@ -150,9 +131,7 @@ async fn execute(
             code::BAD_REQUEST,
             "mutations are only accepted over POST",
         );
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("POST"));
+        response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
     let request = request
@@ -174,10 +153,7 @@ async fn execute(
 }
 
 /// Whether the operation the request runs is a mutation.
-fn selects_mutation(
-    document: &async_graphql::parser::types::ExecutableDocument,
-    operation_name: Option<&str>,
-) -> bool {
+fn selects_mutation(document: &async_graphql::parser::types::ExecutableDocument, operation_name: Option<&str>) -> bool {
     document
         .operations
         .iter()
@@ -212,19 +188,10 @@ fn request_errors(response_type: ResponseType, errors: Vec<ServerError>) -> Resp
         ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
         ResponseType::Json => StatusCode::OK,
     };
-    json_response(
-        response_type,
-        status,
-        &serde_json::json!({ "errors": errors }),
-    )
+    json_response(response_type, status, &serde_json::json!({ "errors": errors }))
 }
 
-fn request_error(
-    response_type: ResponseType,
-    status: StatusCode,
-    error_code: &str,
-    message: &str,
-) -> Response {
+fn request_error(response_type: ResponseType, status: StatusCode, error_code: &str, message: &str) -> Response {
     let body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": error_code } }]
     });
@@ -240,18 +207,9 @@ fn not_acceptable() -> Response {
     )
 }
 
-fn json_response(
-    response_type: ResponseType,
-    status: StatusCode,
-    body: &impl serde::Serialize,
-) -> Response {
+fn json_response(response_type: ResponseType, status: StatusCode, body: &impl serde::Serialize) -> Response {
     match serde_json::to_vec(body) {
-        Ok(bytes) => (
-            status,
-            [(CONTENT_TYPE, response_type.content_type())],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => (status, [(CONTENT_TYPE, response_type.content_type())], bytes).into_response(),
         Err(error) => {
             tracing::error!(%error, "could not serialise a response");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -73,11 +73,7 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
     headers
         .get(ACCEPT)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|accept| {
-            accept
-                .split(',')
-                .any(|range| range.trim().starts_with("text/html"))
-        })
+        .is_some_and(|accept| accept.split(',').any(|range| range.trim().starts_with("text/html")))
 }
 
 #[cfg(test)]

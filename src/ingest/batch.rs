@@ -59,9 +59,7 @@ impl EntityKind {
 
     /// The kind whose file stem is `stem`, if any.
     pub fn from_file_stem(stem: &str) -> Option<EntityKind> {
-        EntityKind::ALL
-            .into_iter()
-            .find(|kind| kind.file_stem() == stem)
+        EntityKind::ALL.into_iter().find(|kind| kind.file_stem() == stem)
     }
 }
 

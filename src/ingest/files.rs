@@ -58,11 +58,7 @@ impl ImportReport {
 
 /// Imports `path`: one NDJSON file, or every known `<entity>.ndjson` in a
 /// directory, in the order their references need.
-pub async fn import_path(
-    db: DatabaseConnection,
-    path: &Path,
-    options: &ImportOptions,
-) -> Result<ImportReport, Error> {
+pub async fn import_path(db: DatabaseConnection, path: &Path, options: &ImportOptions) -> Result<ImportReport, Error> {
     let files = files_to_import(path)?;
     let atomicity = if options.strict {
         Atomicity::AllOrNothing
@@ -100,18 +96,12 @@ fn files_to_import(path: &Path) -> Result<Vec<(EntityKind, PathBuf)>, Error> {
         return Ok(files);
     }
     if !path.is_file() {
-        return Err(Error::validation(
-            "path",
-            format!("{} does not exist", path.display()),
-        ));
+        return Err(Error::validation("path", format!("{} does not exist", path.display())));
     }
     match kind_of(path) {
         Some(kind) => Ok(vec![(kind, path.to_path_buf())]),
         None => {
-            let known: Vec<&str> = EntityKind::ALL
-                .iter()
-                .map(|kind| kind.file_stem())
-                .collect();
+            let known: Vec<&str> = EntityKind::ALL.iter().map(|kind| kind.file_stem()).collect();
             Err(Error::validation(
                 "path",
                 format!(
@@ -132,31 +122,17 @@ async fn import_file(
 ) -> Result<(), Error> {
     match kind {
         EntityKind::Accounts => stream(ingestor, kind, path, options, RecordBatch::Accounts).await,
-        EntityKind::Customers => {
-            stream(ingestor, kind, path, options, RecordBatch::Customers).await
-        }
+        EntityKind::Customers => stream(ingestor, kind, path, options, RecordBatch::Customers).await,
         EntityKind::Products => stream(ingestor, kind, path, options, RecordBatch::Products).await,
-        EntityKind::Campaigns => {
-            stream(ingestor, kind, path, options, RecordBatch::Campaigns).await
-        }
+        EntityKind::Campaigns => stream(ingestor, kind, path, options, RecordBatch::Campaigns).await,
         EntityKind::Surveys => stream(ingestor, kind, path, options, RecordBatch::Surveys).await,
         EntityKind::Orders => stream(ingestor, kind, path, options, RecordBatch::Orders).await,
-        EntityKind::Touchpoints => {
-            stream(ingestor, kind, path, options, RecordBatch::Touchpoints).await
-        }
+        EntityKind::Touchpoints => stream(ingestor, kind, path, options, RecordBatch::Touchpoints).await,
         EntityKind::Leads => stream(ingestor, kind, path, options, RecordBatch::Leads).await,
-        EntityKind::SurveyResponses => {
-            stream(ingestor, kind, path, options, RecordBatch::SurveyResponses).await
-        }
-        EntityKind::ProductTests => {
-            stream(ingestor, kind, path, options, RecordBatch::ProductTests).await
-        }
-        EntityKind::ProductTestVotes => {
-            stream(ingestor, kind, path, options, RecordBatch::ProductTestVotes).await
-        }
-        EntityKind::BrandMentions => {
-            stream(ingestor, kind, path, options, RecordBatch::BrandMentions).await
-        }
+        EntityKind::SurveyResponses => stream(ingestor, kind, path, options, RecordBatch::SurveyResponses).await,
+        EntityKind::ProductTests => stream(ingestor, kind, path, options, RecordBatch::ProductTests).await,
+        EntityKind::ProductTestVotes => stream(ingestor, kind, path, options, RecordBatch::ProductTestVotes).await,
+        EntityKind::BrandMentions => stream(ingestor, kind, path, options, RecordBatch::BrandMentions).await,
     }
 }
 
@@ -169,8 +145,8 @@ async fn stream<R: DeserializeOwned>(
     options: &ImportOptions,
     wrap: fn(Vec<Numbered<R>>) -> RecordBatch,
 ) -> Result<(), Error> {
-    let file = File::open(path)
-        .map_err(|e| Error::validation("path", format!("cannot open {}: {e}", path.display())))?;
+    let file =
+        File::open(path).map_err(|e| Error::validation("path", format!("cannot open {}: {e}", path.display())))?;
     let size = file.metadata().map(|meta| meta.len()).unwrap_or(0);
     let progress = progress_bar(options.progress, size, kind);
     let reader = BufReader::new(file);
@@ -178,18 +154,13 @@ async fn stream<R: DeserializeOwned>(
     let mut parse_errors = Vec::new();
     for (index, line) in reader.lines().enumerate() {
         let line_no = u64::try_from(index).unwrap_or(u64::MAX) + 1;
-        let line = line.map_err(|e| {
-            Error::validation("path", format!("cannot read {}: {e}", path.display()))
-        })?;
+        let line = line.map_err(|e| Error::validation("path", format!("cannot read {}: {e}", path.display())))?;
         progress.inc(u64::try_from(line.len()).unwrap_or(0) + 1);
         if line.trim().is_empty() {
             continue;
         }
         match parse_line::<R>(&line) {
-            Ok(record) => batch.push(Numbered {
-                line: line_no,
-                record,
-            }),
+            Ok(record) => batch.push(Numbered { line: line_no, record }),
             Err(error) => parse_errors.push(Rejection {
                 kind,
                 line: line_no,
@@ -198,9 +169,7 @@ async fn stream<R: DeserializeOwned>(
             }),
         }
         if batch.len() >= options.batch_size {
-            ingestor
-                .write_batch(wrap(std::mem::take(&mut batch)))
-                .await?;
+            ingestor.write_batch(wrap(std::mem::take(&mut batch))).await?;
         }
     }
     if !batch.is_empty() {
@@ -225,11 +194,7 @@ fn parse_line<R: DeserializeOwned>(line: &str) -> Result<R, FieldError> {
         let inner = error.into_inner();
         // serde_json appends " at line 1 column N"; the line is ours to report.
         let message = inner.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_owned();
+        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
         let message = if inner.is_syntax() || inner.is_eof() {
             format!("malformed JSON: {message}")
         } else {
@@ -244,9 +209,9 @@ fn progress_bar(enabled: bool, size: u64, kind: EntityKind) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(size);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{prefix:>18} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-    ) {
+    if let Ok(style) =
+        ProgressStyle::with_template("{prefix:>18} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_prefix(kind.file_stem());

@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{
-    AccountKind, AccountTier, LeadSourceTeam, LeadStage, OrderChannel, ProductTouchpoint,
-    SurveyKind, Team, TouchpointKind,
+    AccountKind, AccountTier, LeadSourceTeam, LeadStage, OrderChannel, ProductTouchpoint, SurveyKind, Team,
+    TouchpointKind,
 };
 use serde::{Deserialize, Serialize};
 
@@ -319,10 +319,7 @@ impl Validate for CustomerRecord {
         if self.country.len() != 2 || !self.country.chars().all(|c| c.is_ascii_uppercase()) {
             return Err(FieldError::new(
                 "country",
-                format!(
-                    "{:?} is not an ISO 3166 alpha-2 code such as \"GB\"",
-                    self.country
-                ),
+                format!("{:?} is not an ISO 3166 alpha-2 code such as \"GB\"", self.country),
             ));
         }
         if !self.traits.is_object() {
@@ -348,10 +345,7 @@ impl Validate for OrderRecord {
         if self.currency != currency {
             return Err(FieldError::new(
                 "currency",
-                format!(
-                    "{:?} is not the reporting currency {currency:?}",
-                    self.currency
-                ),
+                format!("{:?} is not the reporting currency {currency:?}", self.currency),
             ));
         }
         if self.lines.is_empty() {
@@ -359,26 +353,19 @@ impl Validate for OrderRecord {
         }
         let mut total: i64 = 0;
         for (index, line) in self.lines.iter().enumerate() {
-            required(
-                &format!("lines[{index}].productExternalId"),
-                &line.product_external_id,
-            )?;
+            required(&format!("lines[{index}].productExternalId"), &line.product_external_id)?;
             within(
                 &format!("lines[{index}].quantity"),
                 line.quantity.into(),
                 1,
                 i64::from(i32::MAX),
             )?;
-            not_negative(
-                &format!("lines[{index}].unitAmountMinor"),
-                line.unit_amount_minor,
-            )?;
+            not_negative(&format!("lines[{index}].unitAmountMinor"), line.unit_amount_minor)?;
             let line_total = line
                 .unit_amount_minor
                 .checked_mul(line.quantity.into())
                 .and_then(|value| total.checked_add(value));
-            total =
-                line_total.ok_or_else(|| FieldError::new("lines", "the line amounts overflow"))?;
+            total = line_total.ok_or_else(|| FieldError::new("lines", "the line amounts overflow"))?;
         }
         if total != self.amount_minor {
             return Err(FieldError::new(
@@ -439,20 +426,13 @@ impl Validate for LeadRecord {
         ] {
             if let Some(at) = at {
                 if at < previous.1 {
-                    return Err(FieldError::new(
-                        field,
-                        format!("must not be before {}", previous.0),
-                    ));
+                    return Err(FieldError::new(field, format!("must not be before {}", previous.0)));
                 }
                 previous = (field, at);
             }
         }
         let reached_later_stage = match self.stage {
-            LeadStage::Lead => self
-                .mql_at
-                .or(self.sql_at)
-                .or(self.opportunity_at)
-                .is_some(),
+            LeadStage::Lead => self.mql_at.or(self.sql_at).or(self.opportunity_at).is_some(),
             LeadStage::Mql => self.sql_at.or(self.opportunity_at).is_some(),
             LeadStage::Sql => self.opportunity_at.is_some(),
             _ => false,
@@ -463,9 +443,7 @@ impl Validate for LeadRecord {
                 format!("{} has a timestamp of a later stage", self.stage),
             ));
         }
-        if self.stage == LeadStage::Won
-            && (self.amount_minor.is_none() || self.opportunity_at.is_none())
-        {
+        if self.stage == LeadStage::Won && (self.amount_minor.is_none() || self.opportunity_at.is_none()) {
             return Err(FieldError::new(
                 "amountMinor",
                 "a WON lead needs amountMinor and opportunityAt",
@@ -515,12 +493,7 @@ impl Validate for SurveyResponseRecord {
         let mut attributes = std::collections::HashSet::new();
         for (index, rating) in self.ratings.iter().enumerate() {
             required(&format!("ratings[{index}].attribute"), &rating.attribute)?;
-            within(
-                &format!("ratings[{index}].rating"),
-                rating.rating.into(),
-                1,
-                10,
-            )?;
+            within(&format!("ratings[{index}].rating"), rating.rating.into(), 1, 10)?;
             if !attributes.insert(rating.attribute.as_str()) {
                 return Err(FieldError::new(
                     format!("ratings[{index}].attribute"),
@@ -566,10 +539,7 @@ impl Validate for BrandMentionRecord {
             not_negative(field, value)?;
         }
         if self.positive + self.neutral + self.negative != self.mentions {
-            return Err(FieldError::new(
-                "mentions",
-                "must equal positive + neutral + negative",
-            ));
+            return Err(FieldError::new("mentions", "must equal positive + neutral + negative"));
         }
         Ok(())
     }
@@ -611,12 +581,9 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_enum_values_are_refused_by_name() {
-        let unknown = serde_json::from_str::<SurveyRecord>(
-            r#"{"externalId":"S1","name":"x","kind":"NPS","colour":1}"#,
-        );
+        let unknown = serde_json::from_str::<SurveyRecord>(r#"{"externalId":"S1","name":"x","kind":"NPS","colour":1}"#);
         assert!(unknown.is_err_and(|e| e.to_string().contains("colour")));
-        let bad_enum =
-            serde_json::from_str::<SurveyRecord>(r#"{"externalId":"S1","name":"x","kind":"POLL"}"#);
+        let bad_enum = serde_json::from_str::<SurveyRecord>(r#"{"externalId":"S1","name":"x","kind":"POLL"}"#);
         assert!(bad_enum.is_err_and(|e| e.to_string().contains("POLL")));
     }
 

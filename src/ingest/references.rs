@@ -73,24 +73,13 @@ impl References {
 
     /// The id of a loaded key, or `None` when no such record exists.
     pub fn get(&self, target: Target, key: &str) -> Option<i64> {
-        self.known
-            .get(&target)
-            .and_then(|known| known.get(key))
-            .copied()
+        self.known.get(&target).and_then(|known| known.get(key)).copied()
     }
 
     /// The id `key` refers to, or an error naming `field` when there is none.
-    pub fn require(
-        &self,
-        target: Target,
-        field: &str,
-        key: &str,
-    ) -> Result<i64, super::records::FieldError> {
+    pub fn require(&self, target: Target, field: &str, key: &str) -> Result<i64, super::records::FieldError> {
         self.get(target, key).ok_or_else(|| {
-            super::records::FieldError::new(
-                field,
-                format!("refers to unknown {} {key:?}", target.table()),
-            )
+            super::records::FieldError::new(field, format!("refers to unknown {} {key:?}", target.table()))
         })
     }
 

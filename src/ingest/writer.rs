@@ -6,13 +6,13 @@
 use std::collections::HashMap;
 
 use entity::{
-    account, brand_answer, brand_mention, campaign, customer, driver_rating, lead, order_line,
-    orders, product, product_test, product_test_vote, survey, survey_response, touchpoint,
+    account, brand_answer, brand_mention, campaign, customer, driver_rating, lead, order_line, orders, product,
+    product_test, product_test_vote, survey, survey_response, touchpoint,
 };
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IdenStatic, Iterable, QueryFilter, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IdenStatic,
+    Iterable, QueryFilter, QuerySelect, TransactionTrait,
 };
 
 use super::batch::{EntityKind, Numbered, RecordBatch, RecordSink};
@@ -64,11 +64,7 @@ pub struct Ingestor {
 }
 
 impl Ingestor {
-    pub async fn begin(
-        db: DatabaseConnection,
-        atomicity: Atomicity,
-        currency: &str,
-    ) -> Result<Self, Error> {
+    pub async fn begin(db: DatabaseConnection, atomicity: Atomicity, currency: &str) -> Result<Self, Error> {
         let transaction = match atomicity {
             Atomicity::PerBatch => None,
             Atomicity::AllOrNothing => Some(db.begin().await?),
@@ -191,11 +187,7 @@ where
 
 /// Inserts `models`, updating every column but the id of rows whose
 /// `external_id` already exists.
-async fn upsert<E, A>(
-    db: &impl ConnectionTrait,
-    models: Vec<A>,
-    external_id: E::Column,
-) -> Result<(), Error>
+async fn upsert<E, A>(db: &impl ConnectionTrait, models: Vec<A>, external_id: E::Column) -> Result<(), Error>
 where
     E: EntityTrait,
     A: sea_orm::ActiveModelTrait<Entity = E> + Send,
@@ -207,11 +199,7 @@ where
         .filter(|column| !matches!(column.as_str(), "id" | "external_id"))
         .collect();
     E::insert_many(models)
-        .on_conflict(
-            OnConflict::column(external_id)
-                .update_columns(updated)
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::column(external_id).update_columns(updated).to_owned())
         .exec_without_returning(db)
         .await?;
     Ok(())
@@ -274,9 +262,7 @@ async fn write(
             Ok(written)
         }
         RecordBatch::Customers(records) => {
-            let keys = records
-                .iter()
-                .filter_map(|n| n.record.account_external_id.as_deref());
+            let keys = records.iter().filter_map(|n| n.record.account_external_id.as_deref());
             references.load(db, Target::Account, keys).await?;
             let prepared = prepare(kind, records, currency, rejected, |r: &CustomerRecord| {
                 Ok(customer::ActiveModel {
@@ -366,35 +352,27 @@ async fn write(
             .await?;
             Ok(written)
         }
-        RecordBatch::Orders(records) => {
-            write_orders(db, references, currency, records, rejected).await
-        }
+        RecordBatch::Orders(records) => write_orders(db, references, currency, records, rejected).await,
         RecordBatch::Touchpoints(records) => {
             references
                 .load(
                     db,
                     Target::Customer,
-                    records
-                        .iter()
-                        .map(|n| n.record.customer_external_id.as_str()),
+                    records.iter().map(|n| n.record.customer_external_id.as_str()),
                 )
                 .await?;
             references
                 .load(
                     db,
                     Target::Account,
-                    records
-                        .iter()
-                        .filter_map(|n| n.record.account_external_id.as_deref()),
+                    records.iter().filter_map(|n| n.record.account_external_id.as_deref()),
                 )
                 .await?;
             references
                 .load(
                     db,
                     Target::Campaign,
-                    records
-                        .iter()
-                        .filter_map(|n| n.record.campaign_external_id.as_deref()),
+                    records.iter().filter_map(|n| n.record.campaign_external_id.as_deref()),
                 )
                 .await?;
             let prepared = prepare(kind, records, currency, rejected, |r: &TouchpointRecord| {
@@ -437,18 +415,14 @@ async fn write(
                 .load(
                     db,
                     Target::Customer,
-                    records
-                        .iter()
-                        .map(|n| n.record.customer_external_id.as_str()),
+                    records.iter().map(|n| n.record.customer_external_id.as_str()),
                 )
                 .await?;
             references
                 .load(
                     db,
                     Target::Account,
-                    records
-                        .iter()
-                        .filter_map(|n| n.record.account_external_id.as_deref()),
+                    records.iter().filter_map(|n| n.record.account_external_id.as_deref()),
                 )
                 .await?;
             let prepared = prepare(kind, records, currency, rejected, |r: &LeadRecord| {
@@ -484,40 +458,30 @@ async fn write(
             .await?;
             Ok(written)
         }
-        RecordBatch::SurveyResponses(records) => {
-            write_responses(db, references, currency, records, rejected).await
-        }
+        RecordBatch::SurveyResponses(records) => write_responses(db, references, currency, records, rejected).await,
         RecordBatch::ProductTests(records) => {
             references
                 .load(
                     db,
                     Target::Product,
-                    records
-                        .iter()
-                        .map(|n| n.record.product_external_id.as_str()),
+                    records.iter().map(|n| n.record.product_external_id.as_str()),
                 )
                 .await?;
-            let prepared = prepare(
-                kind,
-                records,
-                currency,
-                rejected,
-                |r: &ProductTestRecord| {
-                    Ok(product_test::ActiveModel {
-                        external_id: Set(r.external_id.clone()),
-                        product_id: Set(references.require(
-                            Target::Product,
-                            "productExternalId",
-                            &r.product_external_id,
-                        )?),
-                        touchpoint: Set(r.touchpoint),
-                        variant: Set(r.variant.clone()),
-                        panel: Set(r.panel.clone()),
-                        tested_at: Set(r.tested_at),
-                        ..Default::default()
-                    })
-                },
-            );
+            let prepared = prepare(kind, records, currency, rejected, |r: &ProductTestRecord| {
+                Ok(product_test::ActiveModel {
+                    external_id: Set(r.external_id.clone()),
+                    product_id: Set(references.require(
+                        Target::Product,
+                        "productExternalId",
+                        &r.product_external_id,
+                    )?),
+                    touchpoint: Set(r.touchpoint),
+                    variant: Set(r.variant.clone()),
+                    panel: Set(r.panel.clone()),
+                    tested_at: Set(r.tested_at),
+                    ..Default::default()
+                })
+            });
             let written = line_count(prepared.len());
             upsert(
                 db,
@@ -535,26 +499,16 @@ async fn write(
                     records.iter().map(|n| n.record.test_external_id.as_str()),
                 )
                 .await?;
-            let prepared = prepare(
-                kind,
-                records,
-                currency,
-                rejected,
-                |r: &ProductTestVoteRecord| {
-                    Ok(product_test_vote::ActiveModel {
-                        external_id: Set(r.external_id.clone()),
-                        test_id: Set(references.require(
-                            Target::ProductTest,
-                            "testExternalId",
-                            &r.test_external_id,
-                        )?),
-                        approved: Set(r.approved),
-                        rating: Set(r.rating),
-                        comment: Set(r.comment.clone()),
-                        ..Default::default()
-                    })
-                },
-            );
+            let prepared = prepare(kind, records, currency, rejected, |r: &ProductTestVoteRecord| {
+                Ok(product_test_vote::ActiveModel {
+                    external_id: Set(r.external_id.clone()),
+                    test_id: Set(references.require(Target::ProductTest, "testExternalId", &r.test_external_id)?),
+                    approved: Set(r.approved),
+                    rating: Set(r.rating),
+                    comment: Set(r.comment.clone()),
+                    ..Default::default()
+                })
+            });
             let written = line_count(prepared.len());
             upsert(
                 db,
@@ -565,25 +519,19 @@ async fn write(
             Ok(written)
         }
         RecordBatch::BrandMentions(records) => {
-            let prepared = prepare(
-                kind,
-                records,
-                currency,
-                rejected,
-                |r: &BrandMentionRecord| {
-                    Ok(brand_mention::ActiveModel {
-                        external_id: Set(r.external_id.clone()),
-                        brand: Set(r.brand.clone()),
-                        channel: Set(r.channel.clone()),
-                        period_start: Set(r.period_start),
-                        mentions: Set(r.mentions),
-                        positive: Set(r.positive),
-                        neutral: Set(r.neutral),
-                        negative: Set(r.negative),
-                        ..Default::default()
-                    })
-                },
-            );
+            let prepared = prepare(kind, records, currency, rejected, |r: &BrandMentionRecord| {
+                Ok(brand_mention::ActiveModel {
+                    external_id: Set(r.external_id.clone()),
+                    brand: Set(r.brand.clone()),
+                    channel: Set(r.channel.clone()),
+                    period_start: Set(r.period_start),
+                    mentions: Set(r.mentions),
+                    positive: Set(r.positive),
+                    neutral: Set(r.neutral),
+                    negative: Set(r.negative),
+                    ..Default::default()
+                })
+            });
             let written = line_count(prepared.len());
             upsert(
                 db,
@@ -608,77 +556,55 @@ async fn write_orders(
         .load(
             db,
             Target::Customer,
-            records
-                .iter()
-                .map(|n| n.record.customer_external_id.as_str()),
+            records.iter().map(|n| n.record.customer_external_id.as_str()),
         )
         .await?;
     references
         .load(
             db,
             Target::Account,
-            records
-                .iter()
-                .filter_map(|n| n.record.account_external_id.as_deref()),
+            records.iter().filter_map(|n| n.record.account_external_id.as_deref()),
         )
         .await?;
-    let products = records.iter().flat_map(|n| {
-        n.record
+    let products = records
+        .iter()
+        .flat_map(|n| n.record.lines.iter().map(|line| line.product_external_id.as_str()));
+    references.load(db, Target::Product, products).await?;
+    let prepared = prepare(EntityKind::Orders, records, currency, rejected, |r: &OrderRecord| {
+        let lines = r
             .lines
             .iter()
-            .map(|line| line.product_external_id.as_str())
+            .enumerate()
+            .map(|(index, line)| {
+                let field = format!("lines[{index}].productExternalId");
+                Ok((
+                    references.require(Target::Product, &field, &line.product_external_id)?,
+                    line,
+                ))
+            })
+            .collect::<Result<Vec<_>, FieldError>>()?;
+        let order = orders::ActiveModel {
+            external_id: Set(r.external_id.clone()),
+            customer_id: Set(references.require(Target::Customer, "customerExternalId", &r.customer_external_id)?),
+            account_id: Set(references.optional(
+                Target::Account,
+                "accountExternalId",
+                r.account_external_id.as_deref(),
+            )?),
+            channel: Set(r.channel),
+            amount_minor: Set(r.amount_minor),
+            ordered_at: Set(r.ordered_at),
+            ..Default::default()
+        };
+        let lines: Vec<(i32, i64, i32, i64)> = lines
+            .into_iter()
+            .zip(0..)
+            .map(|((product_id, line), line_no)| (line_no, product_id, line.quantity, line.unit_amount_minor))
+            .collect();
+        Ok((order, lines))
     });
-    references.load(db, Target::Product, products).await?;
-    let prepared = prepare(
-        EntityKind::Orders,
-        records,
-        currency,
-        rejected,
-        |r: &OrderRecord| {
-            let lines = r
-                .lines
-                .iter()
-                .enumerate()
-                .map(|(index, line)| {
-                    let field = format!("lines[{index}].productExternalId");
-                    Ok((
-                        references.require(Target::Product, &field, &line.product_external_id)?,
-                        line,
-                    ))
-                })
-                .collect::<Result<Vec<_>, FieldError>>()?;
-            let order = orders::ActiveModel {
-                external_id: Set(r.external_id.clone()),
-                customer_id: Set(references.require(
-                    Target::Customer,
-                    "customerExternalId",
-                    &r.customer_external_id,
-                )?),
-                account_id: Set(references.optional(
-                    Target::Account,
-                    "accountExternalId",
-                    r.account_external_id.as_deref(),
-                )?),
-                channel: Set(r.channel),
-                amount_minor: Set(r.amount_minor),
-                ordered_at: Set(r.ordered_at),
-                ..Default::default()
-            };
-            let lines: Vec<(i32, i64, i32, i64)> = lines
-                .into_iter()
-                .zip(0..)
-                .map(|((product_id, line), line_no)| {
-                    (line_no, product_id, line.quantity, line.unit_amount_minor)
-                })
-                .collect();
-            Ok((order, lines))
-        },
-    );
     let written = line_count(prepared.len());
-    let keys: Vec<String> = prepared
-        .iter()
-        .map(|(n, _)| n.record.external_id.clone())
-        .collect();
+    let keys: Vec<String> = prepared.iter().map(|(n, _)| n.record.external_id.clone()).collect();
     let mut line_rows = Vec::new();
     let mut order_models = Vec::with_capacity(prepared.len());
     for (numbered, (order, lines)) in prepared {
@@ -686,13 +612,7 @@ async fn write_orders(
         line_rows.push((numbered.record.external_id, lines));
     }
     upsert(db, order_models, orders::Column::ExternalId).await?;
-    let ids = ids_by_external_id::<orders::Entity>(
-        db,
-        orders::Column::Id,
-        orders::Column::ExternalId,
-        keys,
-    )
-    .await?;
+    let ids = ids_by_external_id::<orders::Entity>(db, orders::Column::Id, orders::Column::ExternalId, keys).await?;
     order_line::Entity::delete_many()
         .filter(order_line::Column::OrderId.is_in(ids.values().copied()))
         .exec(db)
@@ -704,16 +624,18 @@ async fn write_orders(
                 "order {external_id} vanished while its lines were written"
             )));
         };
-        lines.extend(order_lines.into_iter().map(
-            |(line_no, product_id, quantity, unit_amount_minor)| order_line::ActiveModel {
-                order_id: Set(order_id),
-                line_no: Set(line_no),
-                product_id: Set(product_id),
-                quantity: Set(quantity),
-                unit_amount_minor: Set(unit_amount_minor),
-                ..Default::default()
-            },
-        ));
+        lines.extend(
+            order_lines.into_iter().map(
+                |(line_no, product_id, quantity, unit_amount_minor)| order_line::ActiveModel {
+                    order_id: Set(order_id),
+                    line_no: Set(line_no),
+                    product_id: Set(product_id),
+                    quantity: Set(quantity),
+                    unit_amount_minor: Set(unit_amount_minor),
+                    ..Default::default()
+                },
+            ),
+        );
     }
     insert_children(db, lines).await?;
     Ok(written)
@@ -739,9 +661,7 @@ async fn write_responses(
         .load(
             db,
             Target::Customer,
-            records
-                .iter()
-                .filter_map(|n| n.record.customer_external_id.as_deref()),
+            records.iter().filter_map(|n| n.record.customer_external_id.as_deref()),
         )
         .await?;
     let prepared = prepare(
@@ -752,11 +672,7 @@ async fn write_responses(
         |r: &SurveyResponseRecord| {
             Ok(survey_response::ActiveModel {
                 external_id: Set(r.external_id.clone()),
-                survey_id: Set(references.require(
-                    Target::Survey,
-                    "surveyExternalId",
-                    &r.survey_external_id,
-                )?),
+                survey_id: Set(references.require(Target::Survey, "surveyExternalId", &r.survey_external_id)?),
                 customer_id: Set(references.optional(
                     Target::Customer,
                     "customerExternalId",
@@ -772,10 +688,7 @@ async fn write_responses(
         },
     );
     let written = line_count(prepared.len());
-    let keys: Vec<String> = prepared
-        .iter()
-        .map(|(n, _)| n.record.external_id.clone())
-        .collect();
+    let keys: Vec<String> = prepared.iter().map(|(n, _)| n.record.external_id.clone()).collect();
     let mut answers = Vec::with_capacity(prepared.len());
     let mut models = Vec::with_capacity(prepared.len());
     for (numbered, model) in prepared {
@@ -819,16 +732,12 @@ async fn write_responses(
             preferred: Set(answer.preferred),
             ..Default::default()
         }));
-        rating_rows.extend(
-            ratings
-                .into_iter()
-                .map(|rating| driver_rating::ActiveModel {
-                    response_id: Set(response_id),
-                    attribute: Set(rating.attribute),
-                    rating: Set(rating.rating),
-                    ..Default::default()
-                }),
-        );
+        rating_rows.extend(ratings.into_iter().map(|rating| driver_rating::ActiveModel {
+            response_id: Set(response_id),
+            attribute: Set(rating.attribute),
+            rating: Set(rating.rating),
+            ..Default::default()
+        }));
     }
     insert_children(db, brand_rows).await?;
     insert_children(db, rating_rows).await?;
@@ -846,9 +755,7 @@ where
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(CHILD_ROWS_PER_STATEMENT).collect();
-        A::Entity::insert_many(chunk)
-            .exec_without_returning(db)
-            .await?;
+        A::Entity::insert_many(chunk).exec_without_returning(db).await?;
     }
     Ok(())
 }

@@ -2,12 +2,12 @@
 //! field left `None` does not filter.
 
 use entity::enums::{
-    AccountKind, AccountTier, LeadSourceTeam, LeadStage, OrderChannel, ProductTouchpoint,
-    SurveyKind, Team, TouchpointKind,
+    AccountKind, AccountTier, LeadSourceTeam, LeadStage, OrderChannel, ProductTouchpoint, SurveyKind, Team,
+    TouchpointKind,
 };
 use entity::{
-    account, brand_mention, campaign, customer, lead, orders, product, product_test, survey,
-    survey_response, touchpoint,
+    account, brand_mention, campaign, customer, lead, orders, product, product_test, survey, survey_response,
+    touchpoint,
 };
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
@@ -16,11 +16,7 @@ use super::{DateRange, TimeRange};
 use crate::error::Error;
 
 /// Adds `column = value` when a value is given.
-fn equals<C: ColumnTrait, V: Into<sea_orm::Value>>(
-    condition: Condition,
-    column: C,
-    value: Option<V>,
-) -> Condition {
+fn equals<C: ColumnTrait, V: Into<sea_orm::Value>>(condition: Condition, column: C, value: Option<V>) -> Condition {
     match value {
         Some(value) => condition.add(column.eq(value)),
         None => condition,
@@ -29,11 +25,7 @@ fn equals<C: ColumnTrait, V: Into<sea_orm::Value>>(
 
 /// `customer_column IN (customers of region)`: lists of a customer's
 /// records filter by the customer's region.
-fn customer_region(
-    condition: Condition,
-    customer_column: impl ColumnTrait,
-    region: Option<&String>,
-) -> Condition {
+fn customer_region(condition: Condition, customer_column: impl ColumnTrait, region: Option<&String>) -> Condition {
     match region {
         Some(region) => condition.add(
             customer_column.in_subquery(
@@ -78,10 +70,7 @@ pub struct CustomerFilter {
 
 impl CustomerFilter {
     pub fn select(&self) -> Result<Select<customer::Entity>, Error> {
-        let condition = Condition::all().add(
-            self.first_seen
-                .condition(customer::Column::FirstSeenAt, "firstSeen")?,
-        );
+        let condition = Condition::all().add(self.first_seen.condition(customer::Column::FirstSeenAt, "firstSeen")?);
         let condition = equals(condition, customer::Column::Region, self.region.clone());
         let condition = equals(condition, customer::Column::Country, self.country.clone());
         let condition = equals(condition, customer::Column::AccountId, self.account_id);
@@ -121,15 +110,11 @@ pub struct OrderFilter {
 
 impl OrderFilter {
     pub fn select(&self) -> Result<Select<orders::Entity>, Error> {
-        let condition = Condition::all().add(
-            self.ordered
-                .condition(orders::Column::OrderedAt, "ordered")?,
-        );
+        let condition = Condition::all().add(self.ordered.condition(orders::Column::OrderedAt, "ordered")?);
         let condition = equals(condition, orders::Column::CustomerId, self.customer_id);
         let condition = equals(condition, orders::Column::AccountId, self.account_id);
         let condition = equals(condition, orders::Column::Channel, self.channel);
-        let condition =
-            customer_region(condition, orders::Column::CustomerId, self.region.as_ref());
+        let condition = customer_region(condition, orders::Column::CustomerId, self.region.as_ref());
         Ok(orders::Entity::find().filter(condition))
     }
 }
@@ -146,8 +131,7 @@ impl CampaignFilter {
     pub fn select(&self) -> Result<Select<campaign::Entity>, Error> {
         // A campaign runs during [from, to] when it starts by `to` and ends on or after `from`.
         // Checked first so that an empty range is refused, not ignored.
-        self.running
-            .condition(campaign::Column::StartsOn, "running")?;
+        self.running.condition(campaign::Column::StartsOn, "running")?;
         let starts_by_end = DateRange {
             from: None,
             to: self.running.to,
@@ -180,21 +164,14 @@ pub struct TouchpointFilter {
 
 impl TouchpointFilter {
     pub fn select(&self) -> Result<Select<touchpoint::Entity>, Error> {
-        let condition = Condition::all().add(
-            self.occurred
-                .condition(touchpoint::Column::OccurredAt, "occurred")?,
-        );
+        let condition = Condition::all().add(self.occurred.condition(touchpoint::Column::OccurredAt, "occurred")?);
         let condition = equals(condition, touchpoint::Column::CustomerId, self.customer_id);
         let condition = equals(condition, touchpoint::Column::AccountId, self.account_id);
         let condition = equals(condition, touchpoint::Column::CampaignId, self.campaign_id);
         let condition = equals(condition, touchpoint::Column::Team, self.team);
         let condition = equals(condition, touchpoint::Column::Channel, self.channel.clone());
         let condition = equals(condition, touchpoint::Column::Kind, self.kind);
-        let condition = customer_region(
-            condition,
-            touchpoint::Column::CustomerId,
-            self.region.as_ref(),
-        );
+        let condition = customer_region(condition, touchpoint::Column::CustomerId, self.region.as_ref());
         Ok(touchpoint::Entity::find().filter(condition))
     }
 }
@@ -212,8 +189,7 @@ pub struct LeadFilter {
 
 impl LeadFilter {
     pub fn select(&self) -> Result<Select<lead::Entity>, Error> {
-        let condition =
-            Condition::all().add(self.created.condition(lead::Column::CreatedAt, "created")?);
+        let condition = Condition::all().add(self.created.condition(lead::Column::CreatedAt, "created")?);
         let condition = equals(condition, lead::Column::CustomerId, self.customer_id);
         let condition = equals(condition, lead::Column::AccountId, self.account_id);
         let condition = equals(condition, lead::Column::SourceTeam, self.source_team);
@@ -230,13 +206,7 @@ pub struct SurveyFilter {
 
 impl SurveyFilter {
     pub fn select(&self) -> Result<Select<survey::Entity>, Error> {
-        Ok(
-            survey::Entity::find().filter(equals(
-                Condition::all(),
-                survey::Column::Kind,
-                self.kind,
-            )),
-        )
+        Ok(survey::Entity::find().filter(equals(Condition::all(), survey::Column::Kind, self.kind)))
     }
 }
 
@@ -256,16 +226,8 @@ impl SurveyResponseFilter {
                 .condition(survey_response::Column::RespondedAt, "responded")?,
         );
         let condition = equals(condition, survey_response::Column::SurveyId, self.survey_id);
-        let condition = equals(
-            condition,
-            survey_response::Column::CustomerId,
-            self.customer_id,
-        );
-        let condition = equals(
-            condition,
-            survey_response::Column::Region,
-            self.region.clone(),
-        );
+        let condition = equals(condition, survey_response::Column::CustomerId, self.customer_id);
+        let condition = equals(condition, survey_response::Column::Region, self.region.clone());
         Ok(survey_response::Entity::find().filter(condition))
     }
 }
@@ -280,17 +242,10 @@ pub struct ProductTestFilter {
 
 impl ProductTestFilter {
     pub fn select(&self) -> Result<Select<product_test::Entity>, Error> {
-        let condition = Condition::all().add(
-            self.tested
-                .condition(product_test::Column::TestedAt, "tested")?,
-        );
+        let condition = Condition::all().add(self.tested.condition(product_test::Column::TestedAt, "tested")?);
         let condition = equals(condition, product_test::Column::ProductId, self.product_id);
         let condition = equals(condition, product_test::Column::Touchpoint, self.touchpoint);
-        let condition = equals(
-            condition,
-            product_test::Column::Variant,
-            self.variant.clone(),
-        );
+        let condition = equals(condition, product_test::Column::Variant, self.variant.clone());
         Ok(product_test::Entity::find().filter(condition))
     }
 }
@@ -304,16 +259,9 @@ pub struct BrandMentionFilter {
 
 impl BrandMentionFilter {
     pub fn select(&self) -> Result<Select<brand_mention::Entity>, Error> {
-        let condition = Condition::all().add(
-            self.period
-                .condition(brand_mention::Column::PeriodStart, "period")?,
-        );
+        let condition = Condition::all().add(self.period.condition(brand_mention::Column::PeriodStart, "period")?);
         let condition = equals(condition, brand_mention::Column::Brand, self.brand.clone());
-        let condition = equals(
-            condition,
-            brand_mention::Column::Channel,
-            self.channel.clone(),
-        );
+        let condition = equals(condition, brand_mention::Column::Channel, self.channel.clone());
         Ok(brand_mention::Entity::find().filter(condition))
     }
 }

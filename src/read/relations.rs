@@ -4,8 +4,8 @@
 //! one statement per relation.
 
 use entity::{
-    brand_answer, customer, driver_rating, lead, order_line, orders, product_test,
-    product_test_vote, survey_response, touchpoint,
+    brand_answer, customer, driver_rating, lead, order_line, orders, product_test, product_test_vote, survey_response,
+    touchpoint,
 };
 use sea_orm::EntityTrait;
 

@@ -13,12 +13,7 @@ on_both_backends!(
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
-async fn raw_post(
-    app: &TestApp,
-    accept: &str,
-    content_type: &str,
-    body: &str,
-) -> (u16, String, Value) {
+async fn raw_post(app: &TestApp, accept: &str, content_type: &str, body: &str) -> (u16, String, Value) {
     let response = app
         .client
         .post(format!("{}/graphql", app.base_url))
@@ -42,12 +37,7 @@ async fn raw_post(
 async fn request_errors_get_codes_and_spec_statuses(app: TestApp) {
     // (body, status with graphql-response+json, status with application/json, code)
     let cases = [
-        (
-            r#"{"query": "{ accounts { totalCount }"#,
-            400,
-            400,
-            "BAD_REQUEST",
-        ),
+        (r#"{"query": "{ accounts { totalCount }"#, 400, 400, "BAD_REQUEST"),
         (
             r#"{"query": "{ accounts { totalCount "}"#,
             400,
@@ -66,59 +56,32 @@ async fn request_errors_get_codes_and_spec_statuses(app: TestApp) {
             200,
             "GRAPHQL_VALIDATION_FAILED",
         ),
-        (
-            r#"[{"query": "{ accounts { totalCount } }"}]"#,
-            400,
-            400,
-            "BAD_REQUEST",
-        ),
+        (r#"[{"query": "{ accounts { totalCount } }"}]"#, 400, 400, "BAD_REQUEST"),
     ];
     for (body, graphql_status, json_status, code) in cases {
-        let (status, media, response) =
-            raw_post(&app, GRAPHQL_RESPONSE_JSON, "application/json", body).await;
+        let (status, media, response) = raw_post(&app, GRAPHQL_RESPONSE_JSON, "application/json", body).await;
         assert_eq!(status, graphql_status, "{body}: {response}");
         assert!(media.starts_with(GRAPHQL_RESPONSE_JSON), "{media}");
-        assert_eq!(
-            response["errors"][0]["extensions"]["code"], code,
-            "{body}: {response}"
-        );
+        assert_eq!(response["errors"][0]["extensions"]["code"], code, "{body}: {response}");
         assert!(
             response.get("data").is_none(),
             "no data for a request error: {response}"
         );
 
-        let (status, media, response) =
-            raw_post(&app, "application/json", "application/json", body).await;
+        let (status, media, response) = raw_post(&app, "application/json", "application/json", body).await;
         assert_eq!(status, json_status, "{body}: {response}");
         assert!(media.starts_with("application/json"), "{media}");
-        assert_eq!(
-            response["errors"][0]["extensions"]["code"], code,
-            "{body}: {response}"
-        );
+        assert_eq!(response["errors"][0]["extensions"]["code"], code, "{body}: {response}");
     }
-    let (status, _, _) = raw_post(
-        &app,
-        "application/json",
-        "text/plain",
-        r#"{"query": "{ __typename }"}"#,
-    )
-    .await;
+    let (status, _, _) = raw_post(&app, "application/json", "text/plain", r#"{"query": "{ __typename }"}"#).await;
     assert_eq!(status, 415);
 }
 
 async fn execution_errors_get_codes_and_200(app: TestApp) {
     app.import_golden().await;
     let cases = [
-        (
-            "{ accounts(first: 501) { totalCount } }",
-            "BAD_USER_INPUT",
-            "first",
-        ),
-        (
-            "{ accounts(first: -1) { totalCount } }",
-            "BAD_USER_INPUT",
-            "first",
-        ),
+        ("{ accounts(first: 501) { totalCount } }", "BAD_USER_INPUT", "first"),
+        ("{ accounts(first: -1) { totalCount } }", "BAD_USER_INPUT", "first"),
         (
             "{ accounts(after: \"bm90IGEgY3Vyc29y\") { totalCount } }",
             "BAD_USER_INPUT",
@@ -133,14 +96,8 @@ async fn execution_errors_get_codes_and_200(app: TestApp) {
     for (query, code, field) in cases {
         let (status, body) = app.post(query, json!({})).await;
         assert_eq!(status, 200, "{query}: {body}");
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], code,
-            "{query}: {body}"
-        );
-        assert_eq!(
-            body["errors"][0]["extensions"]["field"], field,
-            "{query}: {body}"
-        );
+        assert_eq!(body["errors"][0]["extensions"]["code"], code, "{query}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{query}: {body}");
         assert!(body["data"].is_null() || body["data"].is_object(), "{body}");
     }
     // A cursor of one order cannot continue another.
@@ -149,10 +106,10 @@ async fn execution_errors_get_codes_and_200(app: TestApp) {
         .await;
     let cursor = data["orders"]["pageInfo"]["endCursor"].clone();
     let (_, body) = app
-        .post("query($after: String) { orders(first: 1, after: $after, orderBy: {field: AMOUNT}) { totalCount } }", json!({ "after": cursor }))
+        .post(
+            "query($after: String) { orders(first: 1, after: $after, orderBy: {field: AMOUNT}) { totalCount } }",
+            json!({ "after": cursor }),
+        )
         .await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-        "{body}"
-    );
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
 }

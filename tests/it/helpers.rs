@@ -54,8 +54,7 @@ pub fn golden_dir() -> PathBuf {
 
 /// The golden fixture's expected values.
 pub fn expected() -> Value {
-    let text = std::fs::read_to_string(golden_dir().join("expected.json"))
-        .expect("expected.json is readable");
+    let text = std::fs::read_to_string(golden_dir().join("expected.json")).expect("expected.json is readable");
     serde_json::from_str(&text).expect("expected.json is JSON")
 }
 
@@ -80,9 +79,7 @@ impl Drop for Scratch {
                 runtime.block_on(async move {
                     let admin = Database::connect(&admin_url).await.ok()?;
                     admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                         .await
                         .ok()
                 })
@@ -110,10 +107,7 @@ impl TestApp {
         let (url, scratch) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
-                let url = format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("accord.db").display()
-                );
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("accord.db").display());
                 (url, Scratch::Sqlite(dir))
             }
             Backend::Postgres => {

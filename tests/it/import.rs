@@ -53,10 +53,7 @@ async fn counts_through_the_api(app: &TestApp) -> Value {
 
 async fn golden_import_gives_the_expected_count_of_every_entity(app: TestApp) {
     app.import_golden().await;
-    assert_eq!(
-        counts_through_the_api(&app).await,
-        expected()["meta"]["rowCounts"]
-    );
+    assert_eq!(counts_through_the_api(&app).await, expected()["meta"]["rowCounts"]);
 }
 
 /// Row count, largest id and a content sum of every table: equal snapshots
@@ -103,19 +100,13 @@ async fn importing_twice_changes_nothing(app: TestApp) {
     app.import_golden().await;
     let first = snapshot(&app).await;
     let first_ids = app
-        .data(
-            "{ customers(first: 3) { nodes { id externalId } } }",
-            json!({}),
-        )
+        .data("{ customers(first: 3) { nodes { id externalId } } }", json!({}))
         .await;
     app.import_golden().await;
     assert_eq!(snapshot(&app).await, first);
     assert_eq!(
-        app.data(
-            "{ customers(first: 3) { nodes { id externalId } } }",
-            json!({})
-        )
-        .await,
+        app.data("{ customers(first: 3) { nodes { id externalId } } }", json!({}))
+            .await,
         first_ids
     );
 }
@@ -129,12 +120,9 @@ async fn bad_records_are_reported_by_file_line_and_field(app: TestApp) {
         r#"{"externalId":"C2","#.to_owned(),
         good.replace("C1", "C3")
             .replace("\"traits\"", "\"colour\":\"red\",\"traits\""),
-        good.replace("C1", "C4")
-            .replace("a@example.com", "not-an-email"),
-        good.replace("C1", "C5").replace(
-            "\"accountExternalId\":null",
-            "\"accountExternalId\":\"A404\"",
-        ),
+        good.replace("C1", "C4").replace("a@example.com", "not-an-email"),
+        good.replace("C1", "C5")
+            .replace("\"accountExternalId\":null", "\"accountExternalId\":\"A404\""),
         good.replace("C1", "C6"),
     ];
     writeln!(file, "{}", lines.join("\n")).expect("write file");
@@ -185,9 +173,7 @@ async fn bad_records_are_reported_by_file_line_and_field(app: TestApp) {
     );
     let file = report.file_of(unknown_field).expect("the file is known");
     assert!(file.ends_with("customers.ndjson"));
-    let data = app
-        .data("{ customers { nodes { externalId } } }", json!({}))
-        .await;
+    let data = app.data("{ customers { nodes { externalId } } }", json!({})).await;
     assert_eq!(
         data["customers"]["nodes"],
         json!([{ "externalId": "C1" }, { "externalId": "C6" }])

@@ -8,6 +8,7 @@ mod helpers;
 
 mod errors;
 mod import;
+mod insights;
 mod nodes;
 mod paging;
 mod schema;

@@ -38,22 +38,13 @@ async fn node_round_trips_for_every_type(app: TestApp) {
         ("Touchpoint", data["touchpoints"]["nodes"][0]["id"].clone()),
         ("Lead", data["leads"]["nodes"][0]["id"].clone()),
         ("Survey", data["surveys"]["nodes"][0]["id"].clone()),
-        (
-            "SurveyResponse",
-            data["surveyResponses"]["nodes"][0]["id"].clone(),
-        ),
-        (
-            "ProductTest",
-            data["productTests"]["nodes"][0]["id"].clone(),
-        ),
+        ("SurveyResponse", data["surveyResponses"]["nodes"][0]["id"].clone()),
+        ("ProductTest", data["productTests"]["nodes"][0]["id"].clone()),
         (
             "ProductTestVote",
             data["productTests"]["nodes"][0]["votes"]["nodes"][0]["id"].clone(),
         ),
-        (
-            "BrandMention",
-            data["brandMentions"]["nodes"][0]["id"].clone(),
-        ),
+        ("BrandMention", data["brandMentions"]["nodes"][0]["id"].clone()),
     ];
     cases.dedup();
     assert_eq!(cases.len(), 12);
@@ -75,10 +66,8 @@ async fn node_round_trips_for_every_type(app: TestApp) {
 
 async fn unknown_and_foreign_ids_are_errors_with_codes(app: TestApp) {
     app.import_golden().await;
-    let account = app
-        .data("{ accounts(first: 1) { nodes { id } } }", json!({}))
-        .await["accounts"]["nodes"][0]["id"]
-        .clone();
+    let account =
+        app.data("{ accounts(first: 1) { nodes { id } } }", json!({})).await["accounts"]["nodes"][0]["id"].clone();
     let cases = [
         ("{ node(id: \"Q3VzdG9tZXI6OTk5OTk5\") { id } }", "NOT_FOUND"), // Customer:999999
         ("{ node(id: \"not-an-id\") { id } }", "BAD_USER_INPUT"),
@@ -87,27 +76,15 @@ async fn unknown_and_foreign_ids_are_errors_with_codes(app: TestApp) {
     for (query, code) in cases {
         let (status, body) = app.post(query, json!({})).await;
         assert_eq!(status, 200, "{body}");
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], code,
-            "{query}: {body}"
-        );
+        assert_eq!(body["errors"][0]["extensions"]["code"], code, "{query}: {body}");
     }
     let (status, body) = app
-        .post(
-            "query($id: ID!) { customer(id: $id) { id } }",
-            json!({ "id": account }),
-        )
+        .post("query($id: ID!) { customer(id: $id) { id } }", json!({ "id": account }))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-        "{body}"
-    );
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
     assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("Customer"),
+        body["errors"][0]["message"].as_str().unwrap_or("").contains("Customer"),
         "{body}"
     );
 }

@@ -23,18 +23,13 @@ async fn page_through(app: &TestApp, field: &str, args: &str, first: i64) -> (Ve
     let mut ids = Vec::new();
     let mut after = Value::Null;
     loop {
-        let data = app
-            .data(&query, json!({ "first": first, "after": after }))
-            .await;
+        let data = app.data(&query, json!({ "first": first, "after": after })).await;
         let list = &data["list"];
         let total = list["totalCount"].as_i64().expect("totalCount");
         for edge in list["edges"].as_array().expect("edges") {
             ids.push(edge["node"]["id"].as_str().expect("id").to_owned());
         }
-        if !list["pageInfo"]["hasNextPage"]
-            .as_bool()
-            .expect("hasNextPage")
-        {
+        if !list["pageInfo"]["hasNextPage"].as_bool().expect("hasNextPage") {
             return (ids, total);
         }
         after = list["pageInfo"]["endCursor"].clone();
@@ -47,11 +42,7 @@ async fn page_through(app: &TestApp, field: &str, args: &str, first: i64) -> (Ve
 
 fn assert_each_once(field: &str, ids: &[String], total: i64) {
     let distinct: HashSet<&String> = ids.iter().collect();
-    assert_eq!(
-        distinct.len(),
-        ids.len(),
-        "{field}: a row was visited twice"
-    );
+    assert_eq!(distinct.len(), ids.len(), "{field}: a row was visited twice");
     assert_eq!(
         i64::try_from(ids.len()).unwrap_or(-1),
         total,
@@ -64,10 +55,7 @@ async fn paging_through_every_root_connection_visits_each_row_once(app: TestApp)
     let lists = [
         ("accounts", ", orderBy: {field: NAME}"),
         ("customers", ""),
-        (
-            "customers",
-            ", orderBy: {field: FIRST_SEEN_AT, direction: DESC}",
-        ),
+        ("customers", ", orderBy: {field: FIRST_SEEN_AT, direction: DESC}"),
         ("products", ""),
         ("orders", ""),
         ("orders", ", orderBy: {field: AMOUNT}"),
@@ -78,10 +66,7 @@ async fn paging_through_every_root_connection_visits_each_row_once(app: TestApp)
         ("surveys", ""),
         ("surveyResponses", ""),
         ("productTests", ""),
-        (
-            "brandMentions",
-            ", orderBy: {field: MENTIONS, direction: DESC}",
-        ),
+        ("brandMentions", ", orderBy: {field: MENTIONS, direction: DESC}"),
     ];
     for (field, args) in lists {
         let (ids, total) = page_through(&app, field, args, 500).await;
@@ -116,9 +101,7 @@ async fn paging_a_nested_connection_visits_each_child_once(app: TestApp) {
     let mut ids = Vec::new();
     let mut after = Value::Null;
     loop {
-        let data = app
-            .data(query, json!({ "id": busiest["id"], "after": after }))
-            .await;
+        let data = app.data(query, json!({ "id": busiest["id"], "after": after })).await;
         let orders = &data["customer"]["orders"];
         ids.extend(
             orders["nodes"]
@@ -127,10 +110,7 @@ async fn paging_a_nested_connection_visits_each_child_once(app: TestApp) {
                 .iter()
                 .map(|n| n["id"].as_str().expect("id").to_owned()),
         );
-        if !orders["pageInfo"]["hasNextPage"]
-            .as_bool()
-            .expect("hasNextPage")
-        {
+        if !orders["pageInfo"]["hasNextPage"].as_bool().expect("hasNextPage") {
             break;
         }
         after = orders["pageInfo"]["endCursor"].clone();

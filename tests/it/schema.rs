@@ -12,11 +12,7 @@ fn schema_graphql_is_what_accord_schema_prints() {
         .expect("accord schema runs");
     assert!(output.status.success());
     let printed = String::from_utf8(output.stdout).expect("UTF-8");
-    assert_eq!(
-        printed,
-        accord::graphql::sdl(),
-        "the binary prints the served schema"
-    );
+    assert_eq!(printed, accord::graphql::sdl(), "the binary prints the served schema");
     assert!(
         checked_in == printed,
         "schema.graphql is out of date: run `cargo run -- schema > schema.graphql`"

@@ -60,18 +60,13 @@ async fn websocket_speaks_graphql_transport_ws(app: TestApp) {
         .await
         .expect("WebSocket connects");
     socket
-        .send(Message::text(
-            json!({ "type": "connection_init" }).to_string(),
-        ))
+        .send(Message::text(json!({ "type": "connection_init" }).to_string()))
         .await
         .expect("send");
     let ack = next_json(&mut socket).await;
     assert_eq!(ack["type"], "connection_ack");
     let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ accounts { totalCount } }" } });
-    socket
-        .send(Message::text(subscribe.to_string()))
-        .await
-        .expect("send");
+    socket.send(Message::text(subscribe.to_string())).await.expect("send");
     let next = next_json(&mut socket).await;
     assert_eq!(next["type"], "next", "{next}");
     assert_eq!(next["payload"]["data"]["accounts"]["totalCount"], 0);

@@ -13,7 +13,11 @@ on_both_backends!(an_account_with_contacts_orders_lines_and_products_takes_five_
 /// One account with `contacts` contacts, each with 7 orders of 2 lines.
 fn write_account(dir: &std::path::Path, contacts: usize) {
     let mut accounts = std::fs::File::create(dir.join("accounts.ndjson")).expect("file");
-    writeln!(accounts, r#"{{"externalId":"A1","name":"Big Account","kind":"BUSINESS","region":"UK","tier":"KEY","owner":"Sam"}}"#).expect("write");
+    writeln!(
+        accounts,
+        r#"{{"externalId":"A1","name":"Big Account","kind":"BUSINESS","region":"UK","tier":"KEY","owner":"Sam"}}"#
+    )
+    .expect("write");
     let mut products = std::fs::File::create(dir.join("products.ndjson")).expect("file");
     for p in 0..4 {
         writeln!(products, r#"{{"externalId":"P{p}","sku":"SKU-{p}","name":"Product {p}","category":"kitchen","launchedAt":"2024-01-01T00:00:00Z"}}"#).expect("write");
@@ -47,11 +51,7 @@ async fn an_account_with_contacts_orders_lines_and_products_takes_five_statement
     let report = import_path(app.db.clone(), dir.path(), &ImportOptions::default())
         .await
         .expect("import");
-    assert!(
-        report.ingest.rejected.is_empty(),
-        "{:?}",
-        report.ingest.rejected
-    );
+    assert!(report.ingest.rejected.is_empty(), "{:?}", report.ingest.rejected);
 
     // Statements: the account; its contacts' page; their orders' pages;
     // the orders' lines; the lines' products. One each, however many rows.
@@ -61,9 +61,7 @@ async fn an_account_with_contacts_orders_lines_and_products_takes_five_statement
             .data(ACCOUNT_CONTEXT, json!({ "id": "A1", "contacts": contacts }))
             .await;
         let statements = app.take_statement_count();
-        let nodes = data["account"]["customers"]["nodes"]
-            .as_array()
-            .expect("contacts");
+        let nodes = data["account"]["customers"]["nodes"].as_array().expect("contacts");
         assert_eq!(nodes.len(), contacts);
         assert!(
             nodes

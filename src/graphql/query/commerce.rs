@@ -54,13 +54,6 @@ impl CommerceQuery {
             .unwrap_or_default()
             .into_domain()
             .and_then(|filter| filter.select());
-        root_list(
-            ctx,
-            select,
-            first,
-            after,
-            CampaignOrderBy::resolve(order_by),
-        )
-        .await
+        root_list(ctx, select, first, after, CampaignOrderBy::resolve(order_by)).await
     }
 }

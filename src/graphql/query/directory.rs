@@ -28,10 +28,7 @@ impl Lookup {
         match (id, external_id) {
             (Some(id), None) => Ok(Lookup::Id(ids::decode_as(&id, type_name, "id")?)),
             (None, Some(external_id)) => Ok(Lookup::ExternalId(external_id)),
-            _ => Err(Error::validation(
-                "id",
-                "give exactly one of `id` and `externalId`",
-            )),
+            _ => Err(Error::validation("id", "give exactly one of `id` and `externalId`")),
         }
     }
 }
@@ -114,13 +111,6 @@ impl DirectoryQuery {
             .unwrap_or_default()
             .into_domain()
             .and_then(|filter| filter.select());
-        root_list(
-            ctx,
-            select,
-            first,
-            after,
-            CustomerOrderBy::resolve(order_by),
-        )
-        .await
+        root_list(ctx, select, first, after, CustomerOrderBy::resolve(order_by)).await
     }
 }

@@ -23,14 +23,7 @@ impl JourneyQuery {
             .unwrap_or_default()
             .into_domain()
             .and_then(|filter| filter.select());
-        root_list(
-            ctx,
-            select,
-            first,
-            after,
-            TouchpointOrderBy::resolve(order_by),
-        )
-        .await
+        root_list(ctx, select, first, after, TouchpointOrderBy::resolve(order_by)).await
     }
 
     async fn leads(

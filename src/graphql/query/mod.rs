@@ -1,10 +1,11 @@
 //! The `Query` root, merged from one object per area so each file stays
 //! small: directory (node, accounts, customers), commerce (products,
-//! orders, campaigns), journey (touchpoints, leads) and research (surveys,
-//! product tests, brand mentions).
+//! orders, campaigns), journey (touchpoints, leads), research (surveys,
+//! product tests, brand mentions) and insights (the dashboard metrics).
 
 mod commerce;
 mod directory;
+mod insights;
 mod journey;
 mod research;
 
@@ -16,4 +17,5 @@ pub struct Query(
     commerce::CommerceQuery,
     journey::JourneyQuery,
     research::ResearchQuery,
+    insights::InsightsQuery,
 );

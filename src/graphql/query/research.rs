@@ -2,12 +2,8 @@ use async_graphql::{Context, Object};
 
 use crate::graphql::connection::{ConnectionOf, root_list};
 use crate::graphql::types::brand_mention::BrandMention;
-use crate::graphql::types::filters::{
-    BrandMentionFilter, ProductTestFilter, SurveyFilter, SurveyResponseFilter,
-};
-use crate::graphql::types::ordering::{
-    BrandMentionOrderBy, ProductTestOrderBy, SurveyOrderBy, SurveyResponseOrderBy,
-};
+use crate::graphql::types::filters::{BrandMentionFilter, ProductTestFilter, SurveyFilter, SurveyResponseFilter};
+use crate::graphql::types::ordering::{BrandMentionOrderBy, ProductTestOrderBy, SurveyOrderBy, SurveyResponseOrderBy};
 use crate::graphql::types::product::ProductTest;
 use crate::graphql::types::survey::{Survey, SurveyResponse};
 
@@ -43,14 +39,7 @@ impl ResearchQuery {
             .unwrap_or_default()
             .into_domain()
             .and_then(|filter| filter.select());
-        root_list(
-            ctx,
-            select,
-            first,
-            after,
-            SurveyResponseOrderBy::resolve(order_by),
-        )
-        .await
+        root_list(ctx, select, first, after, SurveyResponseOrderBy::resolve(order_by)).await
     }
 
     async fn product_tests(
@@ -65,14 +54,7 @@ impl ResearchQuery {
             .unwrap_or_default()
             .into_domain()
             .and_then(|filter| filter.select());
-        root_list(
-            ctx,
-            select,
-            first,
-            after,
-            ProductTestOrderBy::resolve(order_by),
-        )
-        .await
+        root_list(ctx, select, first, after, ProductTestOrderBy::resolve(order_by)).await
     }
 
     async fn brand_mentions(
@@ -87,13 +69,6 @@ impl ResearchQuery {
             .unwrap_or_default()
             .into_domain()
             .and_then(|filter| filter.select());
-        root_list(
-            ctx,
-            select,
-            first,
-            after,
-            BrandMentionOrderBy::resolve(order_by),
-        )
-        .await
+        root_list(ctx, select, first, after, BrandMentionOrderBy::resolve(order_by)).await
     }
 }

@@ -48,14 +48,7 @@ impl Account {
         after: Option<String>,
         order_by: Option<CustomerOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Customer>> {
-        child_connection::<AccountCustomers, _>(
-            ctx,
-            self.0.id,
-            first,
-            after,
-            CustomerOrderBy::resolve(order_by),
-        )
-        .await
+        child_connection::<AccountCustomers, _>(ctx, self.0.id, first, after, CustomerOrderBy::resolve(order_by)).await
     }
     /// Orders sold through this account (most recent first by default).
     async fn orders(
@@ -65,14 +58,7 @@ impl Account {
         after: Option<String>,
         order_by: Option<OrderOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Order>> {
-        child_connection::<AccountOrders, _>(
-            ctx,
-            self.0.id,
-            first,
-            after,
-            OrderOrderBy::resolve(order_by),
-        )
-        .await
+        child_connection::<AccountOrders, _>(ctx, self.0.id, first, after, OrderOrderBy::resolve(order_by)).await
     }
     /// Touchpoints recorded against this account (most recent first by default).
     async fn touchpoints(
@@ -82,14 +68,8 @@ impl Account {
         after: Option<String>,
         order_by: Option<TouchpointOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Touchpoint>> {
-        child_connection::<AccountTouchpoints, _>(
-            ctx,
-            self.0.id,
-            first,
-            after,
-            TouchpointOrderBy::resolve(order_by),
-        )
-        .await
+        child_connection::<AccountTouchpoints, _>(ctx, self.0.id, first, after, TouchpointOrderBy::resolve(order_by))
+            .await
     }
     /// Leads of this account (newest first by default).
     async fn leads(
@@ -99,13 +79,6 @@ impl Account {
         after: Option<String>,
         order_by: Option<LeadOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Lead>> {
-        child_connection::<AccountLeads, _>(
-            ctx,
-            self.0.id,
-            first,
-            after,
-            LeadOrderBy::resolve(order_by),
-        )
-        .await
+        child_connection::<AccountLeads, _>(ctx, self.0.id, first, after, LeadOrderBy::resolve(order_by)).await
     }
 }

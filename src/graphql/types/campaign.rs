@@ -51,13 +51,7 @@ impl Campaign {
         after: Option<String>,
         order_by: Option<TouchpointOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Touchpoint>> {
-        child_connection::<CampaignTouchpoints, _>(
-            ctx,
-            self.0.id,
-            first,
-            after,
-            TouchpointOrderBy::resolve(order_by),
-        )
-        .await
+        child_connection::<CampaignTouchpoints, _>(ctx, self.0.id, first, after, TouchpointOrderBy::resolve(order_by))
+            .await
     }
 }

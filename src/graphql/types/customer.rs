@@ -14,9 +14,7 @@ use crate::error::Error;
 use crate::graphql::connection::{ConnectionOf, child_connection};
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
-use crate::read::relations::{
-    CustomerLeads, CustomerOrders, CustomerSurveyResponses, CustomerTouchpoints,
-};
+use crate::read::relations::{CustomerLeads, CustomerOrders, CustomerSurveyResponses, CustomerTouchpoints};
 
 /// A person: a consumer or a business contact. `email`, `name` and `phone`
 /// are personal data, readable only by roles with PII access.
@@ -30,11 +28,7 @@ impl Customer {
         if viewer.may_read_pii() {
             Ok(value)
         } else {
-            Err(Error::Forbidden(format!(
-                "role {} may not read {field}",
-                viewer.role
-            )))
-            .gql()
+            Err(Error::Forbidden(format!("role {} may not read {field}", viewer.role))).gql()
         }
     }
 }
@@ -93,14 +87,7 @@ impl Customer {
         after: Option<String>,
         order_by: Option<OrderOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Order>> {
-        child_connection::<CustomerOrders, _>(
-            ctx,
-            self.0.id,
-            first,
-            after,
-            OrderOrderBy::resolve(order_by),
-        )
-        .await
+        child_connection::<CustomerOrders, _>(ctx, self.0.id, first, after, OrderOrderBy::resolve(order_by)).await
     }
     /// The customer's journey (most recent first by default).
     async fn touchpoints(
@@ -110,14 +97,8 @@ impl Customer {
         after: Option<String>,
         order_by: Option<TouchpointOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Touchpoint>> {
-        child_connection::<CustomerTouchpoints, _>(
-            ctx,
-            self.0.id,
-            first,
-            after,
-            TouchpointOrderBy::resolve(order_by),
-        )
-        .await
+        child_connection::<CustomerTouchpoints, _>(ctx, self.0.id, first, after, TouchpointOrderBy::resolve(order_by))
+            .await
     }
     /// The customer's leads (newest first by default).
     async fn leads(
@@ -127,14 +108,7 @@ impl Customer {
         after: Option<String>,
         order_by: Option<LeadOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Lead>> {
-        child_connection::<CustomerLeads, _>(
-            ctx,
-            self.0.id,
-            first,
-            after,
-            LeadOrderBy::resolve(order_by),
-        )
-        .await
+        child_connection::<CustomerLeads, _>(ctx, self.0.id, first, after, LeadOrderBy::resolve(order_by)).await
     }
     /// The customer's survey answers (most recent first by default).
     async fn survey_responses(

@@ -45,8 +45,7 @@ impl From<Option<DateRange>> for read::DateRange {
 }
 
 fn row_id(id: Option<&ID>, type_name: &str, argument: &str) -> Result<Option<i64>, Error> {
-    id.map(|id| ids::decode_as(id, type_name, argument))
-        .transpose()
+    id.map(|id| ids::decode_as(id, type_name, argument)).transpose()
 }
 
 #[derive(Debug, Clone, Default, InputObject)]

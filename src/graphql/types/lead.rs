@@ -54,9 +54,6 @@ impl Lead {
     }
     /// Revenue when won; pipeline value on open or lost opportunities.
     async fn amount(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Money>> {
-        self.0
-            .amount_minor
-            .map(|amount| money(ctx, amount))
-            .transpose()
+        self.0.amount_minor.map(|amount| money(ctx, amount)).transpose()
     }
 }

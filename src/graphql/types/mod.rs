@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod customer;
 pub mod enums;
 pub mod filters;
+pub mod insights;
 pub mod lead;
 pub mod node;
 pub mod order;
@@ -34,18 +35,11 @@ where
     N: From<E::Model>,
 {
     let loaders = ctx.data::<Loaders>()?;
-    Ok(loaders
-        .load_one(ById::<E>::new(id))
-        .await
-        .gql()?
-        .map(N::from))
+    Ok(loaders.load_one(ById::<E>::new(id)).await.gql()?.map(N::from))
 }
 
 /// Like [`load_by_id`] for an optional reference.
-pub(crate) async fn load_optional<E, N>(
-    ctx: &Context<'_>,
-    id: Option<i64>,
-) -> async_graphql::Result<Option<N>>
+pub(crate) async fn load_optional<E, N>(ctx: &Context<'_>, id: Option<i64>) -> async_graphql::Result<Option<N>>
 where
     E: Keyset,
     E::Model: Sync,
@@ -58,10 +52,7 @@ where
 }
 
 /// All children of a parent along relation `R`.
-pub(crate) async fn load_children<R, N>(
-    ctx: &Context<'_>,
-    parent_id: i64,
-) -> async_graphql::Result<Vec<N>>
+pub(crate) async fn load_children<R, N>(ctx: &Context<'_>, parent_id: i64) -> async_graphql::Result<Vec<N>>
 where
     R: ListRelation,
     <R::Child as EntityTrait>::Model: Sync,

@@ -44,11 +44,7 @@ pub enum Node {
 /// BAD_USER_INPUT when the id is not one of ours.
 pub async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
     let (type_name, row) = ids::decode(id, "id").gql()?;
-    async fn fetch<E, N>(
-        ctx: &Context<'_>,
-        type_name: &'static str,
-        row: i64,
-    ) -> async_graphql::Result<Node>
+    async fn fetch<E, N>(ctx: &Context<'_>, type_name: &'static str, row: i64) -> async_graphql::Result<Node>
     where
         E: Keyset,
         E::Model: Sync,
@@ -69,20 +65,10 @@ pub async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> 
         "Touchpoint" => fetch::<touchpoint::Entity, Touchpoint>(ctx, "Touchpoint", row).await,
         "Lead" => fetch::<lead::Entity, Lead>(ctx, "Lead", row).await,
         "Survey" => fetch::<survey::Entity, Survey>(ctx, "Survey", row).await,
-        "SurveyResponse" => {
-            fetch::<survey_response::Entity, SurveyResponse>(ctx, "SurveyResponse", row).await
-        }
+        "SurveyResponse" => fetch::<survey_response::Entity, SurveyResponse>(ctx, "SurveyResponse", row).await,
         "ProductTest" => fetch::<product_test::Entity, ProductTest>(ctx, "ProductTest", row).await,
-        "ProductTestVote" => {
-            fetch::<product_test_vote::Entity, ProductTestVote>(ctx, "ProductTestVote", row).await
-        }
-        "BrandMention" => {
-            fetch::<brand_mention::Entity, BrandMention>(ctx, "BrandMention", row).await
-        }
-        _ => Err(Error::validation(
-            "id",
-            format!("{type_name:?} is not a type with ids"),
-        ))
-        .gql(),
+        "ProductTestVote" => fetch::<product_test_vote::Entity, ProductTestVote>(ctx, "ProductTestVote", row).await,
+        "BrandMention" => fetch::<brand_mention::Entity, BrandMention>(ctx, "BrandMention", row).await,
+        _ => Err(Error::validation("id", format!("{type_name:?} is not a type with ids"))).gql(),
     }
 }

@@ -67,11 +67,6 @@ impl OrderLine {
     }
     /// quantity × unit amount.
     async fn amount(&self, ctx: &Context<'_>) -> async_graphql::Result<Money> {
-        money(
-            ctx,
-            self.0
-                .unit_amount_minor
-                .saturating_mul(i64::from(self.0.quantity)),
-        )
+        money(ctx, self.0.unit_amount_minor.saturating_mul(i64::from(self.0.quantity)))
     }
 }

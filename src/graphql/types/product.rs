@@ -42,14 +42,7 @@ impl Product {
         after: Option<String>,
         order_by: Option<ProductTestOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<ProductTest>> {
-        child_connection::<ProductTests, _>(
-            ctx,
-            self.0.id,
-            first,
-            after,
-            ProductTestOrderBy::resolve(order_by),
-        )
-        .await
+        child_connection::<ProductTests, _>(ctx, self.0.id, first, after, ProductTestOrderBy::resolve(order_by)).await
     }
 }
 
@@ -89,14 +82,8 @@ impl ProductTest {
         after: Option<String>,
         order_by: Option<ProductTestVoteOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<ProductTestVote>> {
-        child_connection::<ProductTestVotes, _>(
-            ctx,
-            self.0.id,
-            first,
-            after,
-            ProductTestVoteOrderBy::resolve(order_by),
-        )
-        .await
+        child_connection::<ProductTestVotes, _>(ctx, self.0.id, first, after, ProductTestVoteOrderBy::resolve(order_by))
+            .await
     }
 }
 

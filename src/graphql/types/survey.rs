@@ -37,14 +37,8 @@ impl Survey {
         after: Option<String>,
         order_by: Option<SurveyResponseOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<SurveyResponse>> {
-        child_connection::<SurveyResponses, _>(
-            ctx,
-            self.0.id,
-            first,
-            after,
-            SurveyResponseOrderBy::resolve(order_by),
-        )
-        .await
+        child_connection::<SurveyResponses, _>(ctx, self.0.id, first, after, SurveyResponseOrderBy::resolve(order_by))
+            .await
     }
 }
 

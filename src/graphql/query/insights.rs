@@ -1,0 +1,268 @@
+//! `insights { … }`: the dashboard metrics. The filter is read once into a
+//! [`Scope`]; each field runs its own aggregate query.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{Days, Utc};
+use sea_orm::DatabaseConnection;
+
+use crate::config::ApiConfig;
+use crate::error::Error;
+use crate::graphql::error::IntoGraphql;
+use crate::graphql::ids;
+use crate::graphql::scalars::Date;
+use crate::graphql::types::enums::OrderChannel;
+use crate::graphql::types::insights::*;
+use crate::insights::scope::{Scope, Window};
+use crate::insights::{self as domain};
+
+#[derive(Default)]
+pub struct InsightsQuery;
+
+/// The filters every insight shares.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct InsightFilter {
+    /// First day of the window (UTC), inclusive. Default: 364 days before `to`.
+    pub from: Option<Date>,
+    /// Last day of the window (UTC), inclusive; also the "as of" day of
+    /// churn and RFM. Default: today.
+    pub to: Option<Date>,
+    /// The customer's region (the response's own region for survey metrics).
+    pub region: Option<String>,
+    /// The order channel (order metrics).
+    pub channel: Option<OrderChannel>,
+    /// The customer's acquisition channel.
+    pub acquisition_channel: Option<String>,
+    /// Orders sold through or to the account; respondents who are its contacts.
+    pub account: Option<ID>,
+}
+
+impl InsightFilter {
+    fn into_scope(self) -> Result<Scope, Error> {
+        let to = self.to.map_or_else(|| Utc::now().date_naive(), |date| date.0);
+        let from = self
+            .from
+            .map_or_else(|| to.checked_sub_days(Days::new(364)).unwrap_or(to), |date| date.0);
+        let mut scope = Scope::new(Window::new(from, to)?);
+        scope.region = self.region;
+        scope.channel = self.channel.map(Into::into);
+        scope.acquisition_channel = self.acquisition_channel;
+        scope.account_id = self
+            .account
+            .map(|id| ids::decode_as(&id, "Account", "filter.account"))
+            .transpose()?;
+        Ok(scope)
+    }
+}
+
+#[Object]
+impl InsightsQuery {
+    /// Metrics for dashboards, all over the same filter.
+    async fn insights(&self, filter: Option<InsightFilter>) -> async_graphql::Result<Insights> {
+        Ok(Insights {
+            scope: filter.unwrap_or_default().into_scope().gql()?,
+        })
+    }
+}
+
+pub struct Insights {
+    scope: Scope,
+}
+
+#[Object]
+impl Insights {
+    /// Cohort retention.
+    async fn retention(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "CohortBy::FirstOrder")] cohort_by: CohortBy,
+        #[graphql(default_with = "Period::Month")] period: Period,
+        #[graphql(default_with = "RetentionMode::Classic")] mode: RetentionMode,
+        #[graphql(default = 6)] max_offset: i64,
+    ) -> async_graphql::Result<Retention> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let result = domain::retention::retention(
+            db,
+            &self.scope,
+            cohort_by.into(),
+            period.into(),
+            mode.into(),
+            max_offset,
+        );
+        Ok(result.await.gql()?.into())
+    }
+
+    /// Customers with two or more orders among those with one.
+    async fn repeat_purchase(&self, ctx: &Context<'_>) -> async_graphql::Result<RepeatPurchase> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        Ok(domain::customers::repeat_purchase(db, &self.scope).await.gql()?.into())
+    }
+
+    /// Customers inactive for more than `thresholdDays` as of the window's last day.
+    async fn churn(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 180)] threshold_days: i64,
+    ) -> async_graphql::Result<Churn> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        Ok(domain::customers::churn(db, &self.scope, threshold_days)
+            .await
+            .gql()?
+            .into())
+    }
+
+    /// Recency, frequency and monetary scores as of the window's last day.
+    async fn rfm(&self) -> Rfm {
+        Rfm {
+            scope: self.scope.clone(),
+        }
+    }
+
+    /// Historical customer lifetime value.
+    async fn clv(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Period::Month")] cohort_period: Period,
+    ) -> async_graphql::Result<CustomerValue> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        Ok(domain::customers::customer_value(db, &self.scope, cohort_period.into())
+            .await
+            .gql()?
+            .into())
+    }
+
+    /// Net Promoter Score, overall, over time and by group.
+    async fn nps(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Period::Month")] period: Period,
+        compare_to: Option<CompareTo>,
+    ) -> async_graphql::Result<Nps> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let result = domain::nps::net_promoter_score(db, &self.scope, period.into(), compare_to.map(Into::into));
+        Ok(result.await.gql()?.into())
+    }
+
+    /// Awareness → consideration → preference → intent, per brand.
+    async fn brand_funnel(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Period::Quarter")] period: Period,
+        compare_to: Option<CompareTo>,
+    ) -> async_graphql::Result<BrandFunnel> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let own_brand = &ctx.data::<ApiConfig>()?.own_brand;
+        let result = domain::brand::brand_funnel(db, &self.scope, own_brand, period.into(), compare_to.map(Into::into));
+        Ok(result.await.gql()?.into())
+    }
+
+    /// Each brand's share of all brands' mentions, with net sentiment.
+    async fn share_of_voice(&self, ctx: &Context<'_>, channel: Option<String>) -> async_graphql::Result<ShareOfVoice> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        Ok(domain::brand::share_of_voice(db, &self.scope, channel.as_deref())
+            .await
+            .gql()?
+            .into())
+    }
+
+    /// Which attribute ratings drive the outcome (exact Shapley split of R²).
+    async fn purchase_drivers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "DriverOutcome::PurchaseIntent")] outcome: DriverOutcome,
+        #[graphql(desc = "The attributes to analyse; all rated attributes when left out (at most 15).")]
+        attributes: Option<Vec<String>>,
+    ) -> async_graphql::Result<PurchaseDrivers> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let attributes = attributes.unwrap_or_default();
+        let result = domain::drivers::purchase_drivers(db, &self.scope, outcome.into(), &attributes);
+        Ok(result.await.gql()?.into())
+    }
+
+    /// Approval of product touchpoint tests, with A/B comparisons.
+    async fn product_tests(
+        &self,
+        ctx: &Context<'_>,
+        product: Option<ID>,
+        #[graphql(default = 0.7)] approval_threshold: f64,
+    ) -> async_graphql::Result<ProductTests> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let product_id = product
+            .map(|id| ids::decode_as(&id, "Product", "product"))
+            .transpose()
+            .gql()?;
+        let result = domain::product_tests::product_tests(db, &self.scope, product_id, approval_threshold);
+        Ok(result.await.gql()?.into())
+    }
+}
+
+/// RFM scores: a summary, and every scored customer as a connection.
+pub struct Rfm {
+    scope: Scope,
+}
+
+#[Object]
+impl Rfm {
+    /// Score counts, the R × F grid and the definition.
+    async fn summary(&self, ctx: &Context<'_>) -> async_graphql::Result<RfmSummary> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let summary = domain::customers::rfm_summary(db, &self.scope).await.gql()?;
+        Ok(RfmSummary {
+            as_of: Date(summary.as_of),
+            customers: summary.customers,
+            score_counts: RfmScoreCounts {
+                r: score_counts(summary.r_counts),
+                f: score_counts(summary.f_counts),
+                m: score_counts(summary.m_counts),
+            },
+            grid: summary
+                .grid
+                .into_iter()
+                .map(|(r, f, customers)| RfmCell { r, f, customers })
+                .collect(),
+            definition: summary.definition.into(),
+        })
+    }
+
+    /// Every scored customer, in externalId order.
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, RfmRow>> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let max_page_size = ctx.data::<ApiConfig>()?.max_page_size;
+        let first = crate::db::keyset::page_size(first.map(i64::from), max_page_size).gql()?;
+        let after_key = after
+            .as_deref()
+            .map(|cursor| crate::db::keyset::decode_text_cursor(cursor, "after"))
+            .transpose()
+            .gql()?;
+        let mut rows = domain::customers::rfm_rows(db, &self.scope, after_key.as_deref(), first)
+            .await
+            .gql()?;
+        let has_next = rows.len() as u64 > first;
+        rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+        let mut connection = Connection::new(after.is_some(), has_next);
+        connection.edges = rows
+            .into_iter()
+            .map(|row| {
+                Edge::new(
+                    crate::db::keyset::encode_text_cursor(&row.customer_external_id),
+                    row.into(),
+                )
+            })
+            .collect();
+        Ok(connection)
+    }
+}
+
+#[derive(Debug, Clone, async_graphql::SimpleObject)]
+pub struct RfmSummary {
+    pub as_of: Date,
+    pub customers: i64,
+    pub score_counts: RfmScoreCounts,
+    pub grid: Vec<RfmCell>,
+    pub definition: Definition,
+}

@@ -1,0 +1,153 @@
+//! Cohort retention (DESIGN.md §3): a customer's cohort is the period of
+//! their first order (or of `first_seen_at`); they are retained at offset
+//! k when they ordered in cohort period + k (CLASSIC) or in that period or
+//! any later one (ROLLING).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use sea_orm::ConnectionTrait;
+
+use super::Definition;
+use super::period::{PeriodUnit, index_of, start_of};
+use super::scope::Scope;
+use super::stats::{Proportion, proportion};
+use crate::db::sql::Sql;
+use crate::error::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CohortBy {
+    FirstOrder,
+    Signup,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionMode {
+    Classic,
+    Rolling,
+}
+
+/// The largest offset a request may ask for.
+pub const MAX_OFFSET: i64 = 120;
+
+#[derive(Debug, Clone)]
+pub struct Retention {
+    pub cohorts: Vec<Cohort>,
+    pub definition: Definition,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cohort {
+    pub start: NaiveDate,
+    pub size: i64,
+    /// Offsets 0..=max whose period starts on or before the window's end.
+    pub offsets: Vec<RetentionPoint>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RetentionPoint {
+    pub offset: i64,
+    pub period_start: NaiveDate,
+    pub rate: Proportion,
+}
+
+pub async fn retention(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    cohort_by: CohortBy,
+    unit: PeriodUnit,
+    mode: RetentionMode,
+    max_offset: i64,
+) -> Result<Retention, Error> {
+    if !(0..=MAX_OFFSET).contains(&max_offset) {
+        return Err(Error::validation(
+            "maxOffset",
+            format!("{max_offset} is outside 0..={MAX_OFFSET}"),
+        ));
+    }
+    // Per cohort: its size, and per offset reached, how many customers
+    // ordered there (CLASSIC) or last ordered there (ROLLING).
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("WITH o AS (SELECT o.customer_id, ");
+    sql.period_index("o.ordered_at", unit)
+        .push(" AS p FROM orders o WHERE ");
+    scope.orders_where(&mut sql);
+    sql.push("), c AS (");
+    match cohort_by {
+        CohortBy::FirstOrder => {
+            sql.push("SELECT customer_id, MIN(p) AS cohort FROM o GROUP BY customer_id");
+        }
+        CohortBy::Signup => {
+            sql.push("SELECT cu.id AS customer_id, ");
+            sql.period_index("cu.first_seen_at", unit)
+                .push(" AS cohort FROM customer cu WHERE cu.first_seen_at < ");
+            sql.bind(scope.window.end());
+            scope.customer_filters(&mut sql, "cu.id");
+            if let Some(account) = scope.account_id {
+                sql.push(" AND cu.account_id = ").bind(account);
+            }
+        }
+    }
+    sql.push("), reached AS (SELECT c.cohort, o.customer_id, o.p - c.cohort AS k FROM c JOIN o ON o.customer_id = c.customer_id WHERE o.p >= c.cohort)");
+    match mode {
+        RetentionMode::Classic => sql.push(
+            " SELECT cohort, k, COUNT(DISTINCT customer_id) AS customers FROM reached GROUP BY cohort, k",
+        ),
+        RetentionMode::Rolling => sql.push(
+            " SELECT cohort, k, COUNT(*) AS customers FROM (SELECT cohort, customer_id, MAX(k) AS k FROM reached GROUP BY cohort, customer_id) last GROUP BY cohort, k",
+        ),
+    };
+    sql.push(" UNION ALL SELECT cohort, -1 AS k, COUNT(*) AS customers FROM c GROUP BY cohort");
+
+    let mut sizes: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut counts: BTreeMap<i64, BTreeMap<i64, i64>> = BTreeMap::new();
+    for row in sql.all(db).await? {
+        let cohort: i64 = row.try_get("", "cohort")?;
+        let k: i64 = row.try_get("", "k")?;
+        let customers: i64 = row.try_get("", "customers")?;
+        if k < 0 {
+            sizes.insert(cohort, customers);
+        } else {
+            counts.entry(cohort).or_default().insert(k, customers);
+        }
+    }
+
+    let last_period = index_of(unit, scope.window.to);
+    let mut cohorts = Vec::with_capacity(sizes.len());
+    for (cohort, size) in sizes {
+        let Some(start) = start_of(unit, cohort) else { continue };
+        let reached = counts.remove(&cohort).unwrap_or_default();
+        let mut offsets = Vec::new();
+        for k in 0..=max_offset {
+            let Some(period_start) = start_of(unit, cohort + k).filter(|_| cohort + k <= last_period) else {
+                break;
+            };
+            let retained = match mode {
+                RetentionMode::Classic => reached.get(&k).copied().unwrap_or(0),
+                RetentionMode::Rolling => reached.range(k..).map(|(_, customers)| customers).sum(),
+            };
+            offsets.push(RetentionPoint {
+                offset: k,
+                period_start,
+                rate: proportion(retained, size),
+            });
+        }
+        cohorts.push(Cohort { start, size, offsets });
+    }
+
+    let formula = match mode {
+        RetentionMode::Classic => {
+            "retained(k) / cohort size, where retained(k) counts the cohort's customers with at least one order in cohort period + k"
+        }
+        RetentionMode::Rolling => {
+            "retained(k) / cohort size, where retained(k) counts the cohort's customers with at least one order in cohort period + k or any later period"
+        }
+    };
+    let definition = scope
+        .describe(Definition::new("retention", 1, formula))
+        .with("cohortBy", format!("{cohort_by:?}"))
+        .with("period", format!("{unit:?}"))
+        .with("mode", format!("{mode:?}"))
+        .with("maxOffset", max_offset);
+    Ok(Retention { cohorts, definition })
+}

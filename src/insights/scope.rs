@@ -1,0 +1,129 @@
+//! The filters every insight shares: a window of days, region, channel
+//! and account. Each metric applies them to its own rows as its docs say.
+
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use entity::enums::OrderChannel;
+
+use super::Definition;
+use crate::db::sql::Sql;
+use crate::error::Error;
+
+/// The days an insight looks at, `from` ≤ day ≤ `to` in UTC. `to` is also
+/// the "as of" date of metrics that need one (churn, RFM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Window {
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, Error> {
+        if from > to {
+            return Err(Error::validation(
+                "filter.from",
+                format!("{from} is after filter.to ({to}): the window is empty"),
+            ));
+        }
+        Ok(Self { from, to })
+    }
+
+    /// The first instant of the window.
+    pub fn start(&self) -> DateTime<Utc> {
+        self.from.and_time(NaiveTime::MIN).and_utc()
+    }
+
+    /// The first instant after the window.
+    pub fn end(&self) -> DateTime<Utc> {
+        self.to
+            .checked_add_days(Days::new(1))
+            .unwrap_or(self.to)
+            .and_time(NaiveTime::MIN)
+            .and_utc()
+    }
+}
+
+/// Filters shared by every insight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub window: Window,
+    /// The customer's region (a survey response's own region for survey metrics).
+    pub region: Option<String>,
+    /// The order channel (order metrics).
+    pub channel: Option<OrderChannel>,
+    /// The customer's acquisition channel (customer and survey metrics).
+    pub acquisition_channel: Option<String>,
+    /// Orders sold through or to this account; respondents who are its contacts.
+    pub account_id: Option<i64>,
+}
+
+impl Scope {
+    pub fn new(window: Window) -> Self {
+        Self {
+            window,
+            region: None,
+            channel: None,
+            acquisition_channel: None,
+            account_id: None,
+        }
+    }
+
+    /// Writes the scope's parameters into a definition.
+    pub fn describe(&self, mut definition: Definition) -> Definition {
+        definition = definition.with("from", self.window.from).with("to", self.window.to);
+        if let Some(region) = &self.region {
+            definition = definition.with("region", region);
+        }
+        if let Some(channel) = self.channel {
+            definition = definition.with("channel", channel);
+        }
+        if let Some(channel) = &self.acquisition_channel {
+            definition = definition.with("acquisitionChannel", channel);
+        }
+        if let Some(account) = self.account_id {
+            definition = definition.with("account", account);
+        }
+        definition
+    }
+
+    /// Appends the conditions that select the scope's orders (alias `o`),
+    /// inside the window.
+    pub fn orders_where(&self, sql: &mut Sql) {
+        sql.push("o.ordered_at >= ").bind(self.window.start());
+        sql.push(" AND o.ordered_at < ").bind(self.window.end());
+        self.orders_filters(sql);
+    }
+
+    /// Like [`Scope::orders_where`] for every order up to the end of the
+    /// window (metrics "as of" its last day).
+    pub fn orders_until_end(&self, sql: &mut Sql) {
+        sql.push("o.ordered_at < ").bind(self.window.end());
+        self.orders_filters(sql);
+    }
+
+    fn orders_filters(&self, sql: &mut Sql) {
+        if let Some(channel) = self.channel {
+            sql.push(" AND o.channel = ").bind(channel.as_str());
+        }
+        if let Some(account) = self.account_id {
+            sql.push(" AND o.account_id = ").bind(account);
+        }
+        self.customer_filters(sql, "o.customer_id");
+    }
+
+    /// Conditions on the customer whose id is in `customer_column`.
+    pub fn customer_filters(&self, sql: &mut Sql, customer_column: &str) {
+        if self.region.is_none() && self.acquisition_channel.is_none() {
+            return;
+        }
+        sql.push(" AND ")
+            .push(customer_column)
+            .push(" IN (SELECT id FROM customer WHERE 1 = 1");
+        if let Some(region) = &self.region {
+            sql.push(" AND region = ").bind(region.clone());
+        }
+        if let Some(channel) = &self.acquisition_channel {
+            sql.push(" AND acquisition_channel = ").bind(channel.clone());
+        }
+        sql.push(")");
+    }
+}

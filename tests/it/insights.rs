@@ -1,0 +1,470 @@
+//! Every value of the golden fixture's `expected.json` (computed with
+//! pandas, statsmodels and dominance-analysis), reproduced through the API:
+//! counts exactly, rates, intervals and the like within 1e-6.
+
+use serde_json::{Map, Value, json};
+
+use crate::helpers::{TestApp, expected, on_both_backends};
+
+on_both_backends!(
+    insights_reproduce_expected_json,
+    impossible_requests_are_refused_and_empty_populations_give_nulls
+);
+
+const WINDOW: &str = r#"filter: { from: "2025-01-01", to: "2026-06-30" }"#;
+const TOLERANCE: f64 = 1e-6;
+
+/// Compares `actual` with `expected`, recording every difference under its path.
+fn compare(path: &str, expected: &Value, actual: &Value, differences: &mut Vec<String>) {
+    match (expected, actual) {
+        (Value::Object(expected), Value::Object(actual)) => {
+            for (key, value) in expected {
+                match actual.get(key) {
+                    Some(found) => compare(&format!("{path}.{key}"), value, found, differences),
+                    None => differences.push(format!("{path}.{key}: missing")),
+                }
+            }
+        }
+        (Value::Array(expected), Value::Array(actual)) => {
+            if expected.len() != actual.len() {
+                differences.push(format!(
+                    "{path}: {} items expected, {} found",
+                    expected.len(),
+                    actual.len()
+                ));
+            }
+            for (index, (e, a)) in expected.iter().zip(actual).enumerate() {
+                compare(&format!("{path}[{index}]"), e, a, differences);
+            }
+        }
+        (Value::Number(e), Value::Number(a)) if e.is_f64() || a.is_f64() => {
+            let (e, a) = (e.as_f64().unwrap_or(f64::NAN), a.as_f64().unwrap_or(f64::NAN));
+            if (e - a).abs() > TOLERANCE {
+                differences.push(format!("{path}: expected {e}, found {a}"));
+            }
+        }
+        (e, a) if e == a => {}
+        (e, a) => differences.push(format!("{path}: expected {e}, found {a}")),
+    }
+}
+
+/// `{count, n, rate, ciLow, ciHigh}` flattened into `object`, with the count under `count_key`.
+fn flatten_rate(object: &mut Map<String, Value>, rate: &Value, count_key: &str) {
+    object.insert(count_key.to_owned(), rate["count"].clone());
+    object.insert("rate".to_owned(), rate["rate"].clone());
+    object.insert("ciLow".to_owned(), rate["ciLow"].clone());
+    object.insert("ciHigh".to_owned(), rate["ciHigh"].clone());
+}
+
+fn with(object: &Value, extra: &[(&str, Value)]) -> Value {
+    let mut object = object.as_object().cloned().unwrap_or_default();
+    for (key, value) in extra {
+        object.insert((*key).to_owned(), value.clone());
+    }
+    Value::Object(object)
+}
+
+async fn retention(app: &TestApp, cohort_by: &str, mode: &str) -> Value {
+    let query = format!(
+        "{{ insights({WINDOW}) {{ retention(cohortBy: {cohort_by}, period: MONTH, mode: {mode}, maxOffset: 6) {{
+            cohorts {{ cohortStart size offsets {{ offset retained {{ count rate ciLow ciHigh }} }} }} }} }} }}"
+    );
+    let data = app.data(&query, json!({})).await;
+    let cohorts = data["insights"]["retention"]["cohorts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    Value::Array(
+        cohorts
+            .iter()
+            .map(|cohort| {
+                let offsets = cohort["offsets"].as_array().cloned().unwrap_or_default();
+                json!({
+                    "cohortStart": cohort["cohortStart"],
+                    "size": cohort["size"],
+                    "offsets": offsets.iter().map(|o| {
+                        let mut point = Map::new();
+                        point.insert("offset".into(), o["offset"].clone());
+                        flatten_rate(&mut point, &o["retained"], "retained");
+                        Value::Object(point)
+                    }).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
+}
+
+async fn customer_metrics(app: &TestApp, expected: &Value, differences: &mut Vec<String>) {
+    let data = app
+        .data(
+            &format!(
+                "{{ insights({WINDOW}) {{
+                    repeatPurchase {{ customersWithOrders customersWithRepeat rate {{ rate ciLow ciHigh }} }}
+                    churn(thresholdDays: 180) {{ thresholdDays customersWithOrders churned rate {{ rate ciLow ciHigh }} }}
+                    rfm {{ summary {{ customers scoreCounts {{ r {{ score customers }} f {{ score customers }} m {{ score customers }} }} }} }}
+                }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    let insights = &data["insights"];
+    let repeat = &insights["repeatPurchase"];
+    let actual = with(
+        repeat,
+        &[
+            ("rate", repeat["rate"]["rate"].clone()),
+            ("ciLow", repeat["rate"]["ciLow"].clone()),
+            ("ciHigh", repeat["rate"]["ciHigh"].clone()),
+        ],
+    );
+    let mut expected_repeat = expected["repeatPurchase"].clone();
+    if let Some(object) = expected_repeat.as_object_mut() {
+        object.remove("from");
+        object.remove("to");
+    }
+    compare("repeatPurchase", &expected_repeat, &actual, differences);
+
+    let churn = &insights["churn"];
+    let actual = with(
+        churn,
+        &[
+            ("rate", churn["rate"]["rate"].clone()),
+            ("ciLow", churn["rate"]["ciLow"].clone()),
+            ("ciHigh", churn["rate"]["ciHigh"].clone()),
+        ],
+    );
+    let mut expected_churn = expected["churn"].clone();
+    if let Some(object) = expected_churn.as_object_mut() {
+        object.remove("asOf");
+    }
+    compare("churn", &expected_churn, &actual, differences);
+
+    let summary = &insights["rfm"]["summary"];
+    let counts = |letter: &str| {
+        let mut map = Map::new();
+        for entry in summary["scoreCounts"][letter].as_array().cloned().unwrap_or_default() {
+            map.insert(entry["score"].to_string(), entry["customers"].clone());
+        }
+        Value::Object(map)
+    };
+    let actual = json!({ "customers": summary["customers"], "scoreCounts": { "r": counts("r"), "f": counts("f"), "m": counts("m") } });
+    let mut expected_rfm = expected["rfm"].clone();
+    let expected_rows = expected_rfm.as_object_mut().and_then(|object| {
+        object.remove("asOf");
+        object.remove("rows")
+    });
+    compare("rfm", &expected_rfm, &actual, differences);
+
+    // Every scored customer, paged through the connection.
+    let mut rows = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let query = format!(
+            "query($after: String) {{ insights({WINDOW}) {{ rfm {{ customers(first: 500, after: $after) {{
+                pageInfo {{ hasNextPage endCursor }}
+                nodes {{ customerExternalId recencyDays frequency monetaryMinor r f m }} }} }} }} }}"
+        );
+        let data = app.data(&query, json!({ "after": after })).await;
+        let page = &data["insights"]["rfm"]["customers"];
+        rows.extend(page["nodes"].as_array().cloned().unwrap_or_default());
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    compare(
+        "rfm.rows",
+        &expected_rows.unwrap_or(Value::Null),
+        &Value::Array(rows),
+        differences,
+    );
+}
+
+async fn nps(app: &TestApp, expected: &Value, differences: &mut Vec<String>) {
+    let score = "n promoters passives detractors nps ciLow ciHigh";
+    let data = app
+        .data(
+            &format!("{{ insights({WINDOW}) {{ nps(period: MONTH) {{ overall {{ {score} }} series {{ periodStart score {{ {score} }} }} byRegion {{ key score {{ {score} }} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let nps = &data["insights"]["nps"];
+    let series: Vec<Value> = nps["series"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| with(&p["score"], &[("periodStart", p["periodStart"].clone())]))
+        .collect();
+    let regions: Vec<Value> = nps["byRegion"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|g| with(&g["score"], &[("region", g["key"].clone())]))
+        .collect();
+    let actual = json!({ "overall": nps["overall"], "byMonth": series, "byRegion": regions });
+    compare("nps", &expected["nps"], &actual, differences);
+}
+
+async fn brand(app: &TestApp, expected: &Value, differences: &mut Vec<String>) {
+    let rate = "{ count n rate ciLow ciHigh }";
+    let funnel = format!(
+        "brand n awareness {rate} consideration {rate} preference {rate} purchaseIntentTop2 {rate} considerationFromAwareness {rate} preferenceFromConsideration {rate}"
+    );
+    let share = "channel periodStart brand mentions totalMentions share positive neutral negative netSentiment";
+    let data = app
+        .data(
+            &format!(
+                "{{ insights({WINDOW}) {{
+                    brandFunnel(period: QUARTER) {{ ownBrand overall {{ {funnel} }} series {{ periodStart funnel {{ {funnel} }} }} }}
+                    shareOfVoice {{ byChannelMonth {{ {share} }} byMonth {{ {share} }} byChannel {{ {share} }} overall {{ {share} }} }}
+                }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    let funnel = &data["insights"]["brandFunnel"];
+    let by_quarter: Vec<Value> = funnel["series"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| with(&p["funnel"], &[("periodStart", p["periodStart"].clone())]))
+        .collect();
+    let actual = json!({ "ownBrand": funnel["ownBrand"], "overall": funnel["overall"], "byQuarter": by_quarter });
+    compare("brandFunnel", &expected["brandFunnel"], &actual, differences);
+
+    // Groups are compared as sets keyed by their labels.
+    let sov = &data["insights"]["shareOfVoice"];
+    for group in ["byChannelMonth", "byMonth", "byChannel", "overall"] {
+        let key = |row: &Value| {
+            format!(
+                "{}|{}|{}",
+                row.get("channel").and_then(Value::as_str).unwrap_or(""),
+                row.get("periodStart").and_then(Value::as_str).unwrap_or(""),
+                row["brand"]
+            )
+        };
+        let mut expected_rows = expected["shareOfVoice"][group].as_array().cloned().unwrap_or_default();
+        let mut actual_rows = sov[group].as_array().cloned().unwrap_or_default();
+        expected_rows.sort_by_key(key);
+        actual_rows.sort_by_key(key);
+        compare(
+            &format!("shareOfVoice.{group}"),
+            &Value::Array(expected_rows),
+            &Value::Array(actual_rows),
+            differences,
+        );
+    }
+}
+
+async fn drivers(app: &TestApp, expected: &Value, differences: &mut Vec<String>) {
+    let block =
+        "n rSquared medianImportance medianMean attributes { attribute mean pearsonR shapleyR2 importance quadrant }";
+    for outcome in ["PURCHASE_INTENT", "NPS_SCORE"] {
+        let data = app
+            .data(
+                &format!("{{ insights({WINDOW}) {{ purchaseDrivers(outcome: {outcome}) {{ attributes overall {{ {block} }} byRegion {{ region drivers {{ {block} }} }} }} }} }}"),
+                json!({}),
+            )
+            .await;
+        let drivers = &data["insights"]["purchaseDrivers"];
+        compare(
+            "purchaseDrivers.attributes",
+            &expected["purchaseDrivers"]["attributes"],
+            &drivers["attributes"],
+            differences,
+        );
+        let regions: Vec<Value> = drivers["byRegion"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|r| with(&r["drivers"], &[("region", r["region"].clone())]))
+            .collect();
+        let actual = with(
+            &drivers["overall"],
+            &[("outcome", json!(outcome)), ("byRegion", Value::Array(regions))],
+        );
+        compare(
+            &format!("purchaseDrivers.{outcome}"),
+            &expected["purchaseDrivers"][outcome],
+            &actual,
+            differences,
+        );
+    }
+}
+
+async fn product_tests(app: &TestApp, expected: &Value, differences: &mut Vec<String>) {
+    let rate = "{ count n rate ciLow ciHigh }";
+    let data = app
+        .data(
+            &format!(
+                "{{ insights({WINDOW}) {{ productTests(approvalThreshold: 0.7) {{ approvalThreshold
+                    tests {{ testExternalId productExternalId touchpoint variant approval {rate} customerApproved ratingN meanRating }}
+                    comparisons {{ productExternalId touchpoint testA testB a {rate} b {rate} pooledRate z pValue }} }} }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    let result = &data["insights"]["productTests"];
+    let tests: Vec<Value> = result["tests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|t| {
+            let mut object = t.as_object().cloned().unwrap_or_default();
+            object.remove("approval");
+            object.insert("n".into(), t["approval"]["n"].clone());
+            flatten_rate(&mut object, &t["approval"], "approved");
+            Value::Object(object)
+        })
+        .collect();
+    let comparisons: Vec<Value> = result["comparisons"].as_array().cloned().unwrap_or_default().iter().map(|c| json!({
+        "productExternalId": c["productExternalId"], "touchpoint": c["touchpoint"], "testA": c["testA"], "testB": c["testB"],
+        "nA": c["a"]["n"], "approvedA": c["a"]["count"], "rateA": c["a"]["rate"],
+        "nB": c["b"]["n"], "approvedB": c["b"]["count"], "rateB": c["b"]["rate"],
+        "pooledRate": c["pooledRate"], "z": c["z"], "pValue": c["pValue"],
+    })).collect();
+    let mut expected_comparisons = expected["productTests"]["comparisons"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut comparisons = comparisons;
+    let key = |c: &Value| c["testA"].to_string();
+    expected_comparisons.sort_by_key(key);
+    comparisons.sort_by_key(key);
+    let actual =
+        json!({ "approvalThreshold": result["approvalThreshold"], "tests": tests, "comparisons": comparisons });
+    let mut expected_tests = expected["productTests"].clone();
+    expected_tests["comparisons"] = Value::Array(expected_comparisons);
+    compare("productTests", &expected_tests, &actual, differences);
+}
+
+async fn insights_reproduce_expected_json(app: TestApp) {
+    app.import_golden().await;
+    let expected = expected();
+    let mut differences = Vec::new();
+    let retention_checks = [
+        ("retention", "FIRST_ORDER", "classic", "CLASSIC"),
+        ("retention", "FIRST_ORDER", "rolling", "ROLLING"),
+        ("retentionSignup", "SIGNUP", "classic", "CLASSIC"),
+        ("retentionSignup", "SIGNUP", "rolling", "ROLLING"),
+    ];
+    for (section, cohort_by, key, mode) in retention_checks {
+        let actual = retention(&app, cohort_by, mode).await;
+        compare(
+            &format!("{section}.{key}"),
+            &expected[section][key],
+            &actual,
+            &mut differences,
+        );
+    }
+    customer_metrics(&app, &expected, &mut differences).await;
+    nps(&app, &expected, &mut differences).await;
+    brand(&app, &expected, &mut differences).await;
+    drivers(&app, &expected, &mut differences).await;
+    product_tests(&app, &expected, &mut differences).await;
+    assert!(
+        differences.is_empty(),
+        "{} difference(s) from expected.json:\n{}",
+        differences.len(),
+        differences.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
+async fn impossible_requests_are_refused_and_empty_populations_give_nulls(app: TestApp) {
+    app.import_golden().await;
+    let cases = [
+        (
+            r#"{ insights(filter: { from: "2026-01-01", to: "2025-01-01" }) { churn { churned } } }"#,
+            "filter.from",
+        ),
+        (
+            r#"{ insights(filter: { from: "2025-01-01", to: "2026-06-30" }) { churn(thresholdDays: 0) { churned } } }"#,
+            "thresholdDays",
+        ),
+        (
+            r#"{ insights(filter: { from: "2025-01-01", to: "2026-06-30" }) { retention(maxOffset: -1) { cohorts { size } } } }"#,
+            "maxOffset",
+        ),
+        (
+            r#"{ insights(filter: { from: "2025-01-01", to: "2026-06-30" }) { productTests(approvalThreshold: 1.5) { approvalThreshold } } }"#,
+            "approvalThreshold",
+        ),
+        (
+            r#"{ insights(filter: { from: "2025-01-01", to: "2026-06-30" }) { purchaseDrivers(attributes: ["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p"]) { attributes } } }"#,
+            "attributes",
+        ),
+    ];
+    for (query, field) in cases {
+        let (status, body) = app.post(query, json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{query}: {body}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{query}: {body}");
+        assert!(body["errors"][0]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+
+    // A region with no data: n = 0 and null rates, never a division error.
+    let data = app
+        .data(
+            r#"{ insights(filter: { from: "2025-01-01", to: "2026-06-30", region: "ATLANTIS" }) {
+                repeatPurchase { customersWithOrders rate { n rate ciLow ciHigh } }
+                churn { customersWithOrders rate { rate } }
+                nps { overall { n nps ciLow } series { periodStart } }
+                brandFunnel { overall { brand } }
+                purchaseDrivers { overall { n rSquared attributes { attribute } } }
+                retention { cohorts { size } }
+                rfm { summary { customers } customers(first: 5) { nodes { r } } }
+            } }"#,
+            json!({}),
+        )
+        .await;
+    let insights = &data["insights"];
+    assert_eq!(
+        insights["repeatPurchase"],
+        json!({ "customersWithOrders": 0, "rate": { "n": 0, "rate": null, "ciLow": null, "ciHigh": null } })
+    );
+    assert_eq!(
+        insights["churn"],
+        json!({ "customersWithOrders": 0, "rate": { "rate": null } })
+    );
+    assert_eq!(
+        insights["nps"],
+        json!({ "overall": { "n": 0, "nps": null, "ciLow": null }, "series": [] })
+    );
+    assert_eq!(insights["brandFunnel"]["overall"], json!([]));
+    assert_eq!(
+        insights["purchaseDrivers"]["overall"],
+        json!({ "n": 0, "rSquared": null, "attributes": [] })
+    );
+    assert_eq!(insights["retention"]["cohorts"], json!([]));
+    assert_eq!(
+        insights["rfm"],
+        json!({ "summary": { "customers": 0 }, "customers": { "nodes": [] } })
+    );
+
+    // Definitions name the metric and the parameters actually applied.
+    let data = app
+        .data(r#"{ insights(filter: { from: "2025-01-01", to: "2026-06-30", region: "UK" }) { churn(thresholdDays: 90) { definition { metric version parameters { name value } } } } }"#, json!({}))
+        .await;
+    let definition = &data["insights"]["churn"]["definition"];
+    assert_eq!(definition["metric"], "churn");
+    let parameters = definition["parameters"].as_array().cloned().unwrap_or_default();
+    for (name, value) in [
+        ("from", "2025-01-01"),
+        ("to", "2026-06-30"),
+        ("region", "UK"),
+        ("thresholdDays", "90"),
+    ] {
+        assert!(
+            parameters.contains(&json!({ "name": name, "value": value })),
+            "{name} missing from {definition}"
+        );
+    }
+}
