@@ -8,7 +8,8 @@ use crate::helpers::{TestApp, expected, on_both_backends};
 
 on_both_backends!(
     insights_reproduce_expected_json,
-    impossible_requests_are_refused_and_empty_populations_give_nulls
+    impossible_requests_are_refused_and_empty_populations_give_nulls,
+    time_series_compare_with_the_previous_period_and_year
 );
 
 const WINDOW: &str = r#"filter: { from: "2025-01-01", to: "2026-06-30" }"#;
@@ -465,6 +466,65 @@ async fn impossible_requests_are_refused_and_empty_populations_give_nulls(app: T
         assert!(
             parameters.contains(&json!({ "name": name, "value": value })),
             "{name} missing from {definition}"
+        );
+    }
+}
+
+async fn time_series_compare_with_the_previous_period_and_year(app: TestApp) {
+    app.import_golden().await;
+    let query = r#"query($compare: CompareTo) { insights(filter: { from: "2025-01-01", to: "2026-06-30" }) {
+        nps(period: MONTH, compareTo: $compare) { series { periodStart score { nps } compared { previousPeriodStart previous change pValue } } }
+        brandFunnel(period: QUARTER, compareTo: $compare) { series { periodStart funnel { brand awareness { rate } } compared { awareness { previous change pValue } } } }
+    } }"#;
+    let data = app.data(query, json!({ "compare": "PREVIOUS_PERIOD" })).await;
+    let series = data["insights"]["nps"]["series"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(series.len(), 18);
+    assert_eq!(
+        series[0]["compared"]["previous"],
+        Value::Null,
+        "no data before the window"
+    );
+    for pair in series.windows(2) {
+        let (earlier, later) = (&pair[0], &pair[1]);
+        assert_eq!(later["compared"]["previousPeriodStart"], earlier["periodStart"]);
+        assert_eq!(later["compared"]["previous"], earlier["score"]["nps"]);
+        let change =
+            later["score"]["nps"].as_f64().unwrap_or(f64::NAN) - earlier["score"]["nps"].as_f64().unwrap_or(f64::NAN);
+        assert!((later["compared"]["change"].as_f64().unwrap_or(f64::NAN) - change).abs() < 1e-9);
+        let p = later["compared"]["pValue"].as_f64().unwrap_or(f64::NAN);
+        assert!((0.0..=1.0).contains(&p), "p-value {p}");
+    }
+    let funnel = data["insights"]["brandFunnel"]["series"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let shark: Vec<&Value> = funnel
+        .iter()
+        .filter(|point| point["funnel"]["brand"] == "Shark")
+        .collect();
+    for pair in shark.windows(2) {
+        assert_eq!(
+            pair[1]["compared"]["awareness"]["previous"],
+            pair[0]["funnel"]["awareness"]["rate"]
+        );
+    }
+
+    let data = app.data(query, json!({ "compare": "PREVIOUS_YEAR" })).await;
+    let series = data["insights"]["nps"]["series"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for (later_index, earlier_index) in [(12, 0), (17, 5)] {
+        assert_eq!(
+            series[later_index]["compared"]["previous"],
+            series[earlier_index]["score"]["nps"]
+        );
+        assert_eq!(
+            series[later_index]["compared"]["previousPeriodStart"],
+            series[earlier_index]["periodStart"]
         );
     }
 }
