@@ -71,6 +71,18 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Time every insight query against the configured database and print the figures.
+    Bench {
+        /// First day of the window the queries use.
+        #[arg(long, default_value = "2025-01-01")]
+        from: String,
+        /// Last day of the window (and "as of" day).
+        #[arg(long, default_value = "2026-06-30")]
+        to: String,
+        /// Runs per query.
+        #[arg(long, default_value_t = 5)]
+        iterations: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -124,6 +136,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = connect(&cli.database).await?;
             crate::db::migrate(&db).await.context("migrating")?;
             import(db, &path, strict, batch_size.into(), &cli.api).await
+        }
+        Command::Bench { from, to, iterations } => {
+            let db = connect(&cli.database).await?;
+            crate::bench::insights(db, cli.api, &from, &to, iterations).await
         }
         Command::Serve { demo, migrate, bind } => serve(&cli.database, cli.api, demo, migrate, &bind).await,
     }

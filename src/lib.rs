@@ -6,6 +6,7 @@
 //! - [`cli`], [`config`]: the command line and the one configuration
 //!   struct (the only code that reads the environment).
 //! - [`app`]: binds, serves, shuts down gracefully.
+//! - [`bench`]: `accord bench`, timings of the insight queries.
 //! - [`http`]: the axum router, GraphQL over HTTP/WebSocket, health.
 //! - [`graphql`]: schema, object types, resolvers, DataLoaders, and the
 //!   one mapping of domain errors to GraphQL errors.
@@ -32,6 +33,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -1,0 +1,97 @@
+//! `accord bench`: times the dashboard queries against whatever database
+//! is configured (seed it first with `accord seed --demo --scale large`).
+//! It runs each query through the real schema, in-process, a few times,
+//! and prints the median and worst time and the process's peak memory, so
+//! that regressions show as numbers rather than as timed test assertions.
+
+use std::time::{Duration, Instant};
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::Viewer;
+use crate::config::ApiConfig;
+use crate::graphql::build_schema;
+use crate::graphql::loaders::DbLoader;
+
+/// The dashboard queries timed, by name.
+const INSIGHT_QUERIES: &[(&str, &str)] = &[
+    (
+        "retention (first order, month, classic)",
+        "retention { cohorts { size offsets { retained { rate } } } }",
+    ),
+    (
+        "retention (signup, month, rolling)",
+        "retention(cohortBy: SIGNUP, mode: ROLLING) { cohorts { size } }",
+    ),
+    ("repeatPurchase", "repeatPurchase { rate { rate ciLow ciHigh } }"),
+    ("churn", "churn { rate { rate } }"),
+    ("rfm summary", "rfm { summary { customers grid { r f customers } } }"),
+    ("rfm first page", "rfm { customers(first: 100) { nodes { r f m } } }"),
+    ("clv", "clv { overall { averageMinor } byRegion { averageMinor } }"),
+    (
+        "nps (month, previous year)",
+        "nps(compareTo: PREVIOUS_YEAR) { overall { nps } series { score { nps } } byRegion { key } }",
+    ),
+    (
+        "brandFunnel (quarter)",
+        "brandFunnel { overall { brand awareness { rate } } series { periodStart } }",
+    ),
+    (
+        "shareOfVoice",
+        "shareOfVoice { overall { brand share } byChannelMonth { share } }",
+    ),
+    (
+        "purchaseDrivers",
+        "purchaseDrivers { overall { rSquared attributes { importance } } byRegion { region } }",
+    ),
+    (
+        "productTests",
+        "productTests { tests { approval { rate } } comparisons { pValue } }",
+    ),
+];
+
+/// Runs every insight query `iterations` times over the window and prints a table.
+pub async fn insights(
+    db: DatabaseConnection,
+    api: ApiConfig,
+    from: &str,
+    to: &str,
+    iterations: usize,
+) -> anyhow::Result<()> {
+    let schema = build_schema(db.clone(), api);
+    println!("{:<44} {:>10} {:>10}", "query", "median ms", "max ms");
+    for (name, selection) in INSIGHT_QUERIES {
+        let query = format!("{{ insights(filter: {{ from: \"{from}\", to: \"{to}\" }}) {{ {selection} }} }}");
+        let mut times = Vec::with_capacity(iterations);
+        for _ in 0..iterations.max(1) {
+            let request = async_graphql::Request::new(query.clone())
+                .data(Viewer::unauthenticated_admin())
+                .data(DbLoader::for_request(db.clone()));
+            let started = Instant::now();
+            let response = schema.execute(request).await;
+            times.push(started.elapsed());
+            if let Some(error) = response.errors.first() {
+                anyhow::bail!("{name} failed: {}", error.message);
+            }
+        }
+        times.sort();
+        let median = times[times.len() / 2];
+        let max = times.last().copied().unwrap_or(Duration::ZERO);
+        println!("{name:<44} {:>10.1} {:>10.1}", millis(median), millis(max));
+    }
+    if let Some(peak) = peak_memory_kib() {
+        println!("peak resident memory of this process: {:.1} MiB", peak as f64 / 1024.0);
+    }
+    Ok(())
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// The process's peak resident set (VmHWM), where the OS reports it.
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
