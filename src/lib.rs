@@ -14,6 +14,7 @@
 //!   entity.
 //! - [`insights`]: the dashboard metrics, one file per metric family,
 //!   aggregated in SQL and finished in Rust only where SQL lacks the maths.
+//! - [`attribution`]: who earned each conversion's value, per model.
 //! - [`ingest`]: the one validated write path (import files, demo data).
 //! - [`demo`]: the deterministic demo data generator.
 //! - [`db`]: connecting, migrating, keyset pagination.
@@ -22,7 +23,7 @@
 //!
 //! # Invariants
 //!
-//! - `entity`, `read`, `insights`, `ingest`, `demo` and `db` never import
+//! - `entity`, `read`, `insights`, `attribution`, `ingest`, `demo` and `db` never import
 //!   `async_graphql` or `axum`.
 //! - Resolvers read the context, check the viewer, call the domain, map
 //!   types; SQL lives in the domain modules.
@@ -32,6 +33,7 @@
 //!   configured maximum.
 
 pub mod app;
+pub mod attribution;
 pub mod auth;
 pub mod bench;
 pub mod cli;

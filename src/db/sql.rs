@@ -83,6 +83,15 @@ impl Sql {
         }
     }
 
+    /// Seconds from 1970-01-01T00:00:00Z to the timestamp `column`.
+    pub fn epoch_seconds(&mut self, column: &str) -> &mut Self {
+        let expression = match self.backend {
+            DatabaseBackend::Postgres => format!("CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"),
+            _ => format!("CAST(strftime('%s', {column}) AS INTEGER)"),
+        };
+        self.push(&expression)
+    }
+
     /// Days from 1970-01-01 to the UTC date of the timestamp `column`.
     pub fn day_index(&mut self, column: &str) -> &mut Self {
         let expression = self.day_expression(column);

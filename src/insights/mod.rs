@@ -13,6 +13,7 @@ pub mod nps;
 pub mod period;
 pub mod product_tests;
 pub mod retention;
+pub mod revenue_cycle;
 pub mod scope;
 pub mod stats;
 

@@ -194,6 +194,31 @@ impl Insights {
         let result = domain::product_tests::product_tests(db, &self.scope, product_id, approval_threshold);
         Ok(result.await.gql()?.into())
     }
+
+    /// Who earned the value of each conversion, per attribution model.
+    async fn attribution(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "ConversionKind::Order")] conversion: ConversionKind,
+        #[graphql(desc = "Days before a conversion whose touches count; default 30 for orders, 90 for won leads.")]
+        lookback_days: Option<i64>,
+        #[graphql(default = 7.0)] half_life_days: f64,
+    ) -> async_graphql::Result<Attribution> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let kind: crate::attribution::Conversion = conversion.into();
+        let lookback_days = lookback_days.unwrap_or_else(|| kind.default_lookback_days());
+        let result = crate::attribution::attribute(db, &self.scope, kind, lookback_days, half_life_days);
+        Ok(result.await.gql()?.into())
+    }
+
+    /// The lead funnel marketing and sales share, per source team.
+    async fn revenue_cycle(&self, ctx: &Context<'_>) -> async_graphql::Result<RevenueCycle> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        Ok(domain::revenue_cycle::revenue_cycle(db, &self.scope)
+            .await
+            .gql()?
+            .into())
+    }
 }
 
 /// RFM scores: a summary, and every scored customer as a connection.

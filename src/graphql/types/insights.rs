@@ -696,3 +696,205 @@ impl From<domain::product_tests::ProductTests> for ProductTests {
         }
     }
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::attribution::Conversion")]
+pub enum ConversionKind {
+    /// Orders, at their time, worth their amount.
+    Order,
+    /// WON leads, at their close, worth their amount.
+    WonLead,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::attribution::Model")]
+pub enum AttributionModel {
+    FirstTouch,
+    LastTouch,
+    Linear,
+    TimeDecay,
+    PositionBased,
+}
+
+/// Credit summed into one bucket (a team, a channel, or NONE).
+#[derive(Debug, Clone, SimpleObject)]
+pub struct CreditBucket {
+    pub key: String,
+    /// Fractional minor units; a dimension's buckets sum to the total value.
+    pub credit_minor: f64,
+    /// Credited conversions (the sum of the weights).
+    pub conversions: f64,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct CampaignCredit {
+    /// Null for the NONE bucket (no touch, or touches without a campaign).
+    pub campaign_external_id: Option<String>,
+    pub credit_minor: f64,
+    pub conversions: f64,
+    pub spend_minor: Option<i64>,
+    /// Attributed value / spend; null without spend.
+    pub roi: Option<f64>,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ModelCredit {
+    pub model: AttributionModel,
+    pub by_team: Vec<CreditBucket>,
+    pub by_channel: Vec<CreditBucket>,
+    pub by_campaign: Vec<CampaignCredit>,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Attribution {
+    pub conversion: ConversionKind,
+    pub lookback_days: i64,
+    pub half_life_days: f64,
+    pub conversions: i64,
+    pub conversions_with_touches: i64,
+    pub conversions_without_touch: i64,
+    pub total_value_minor: i64,
+    pub no_touch_value_minor: i64,
+    pub touches_in_window: i64,
+    pub models: Vec<ModelCredit>,
+    pub definition: Definition,
+}
+
+impl From<crate::attribution::Attribution> for Attribution {
+    fn from(a: crate::attribution::Attribution) -> Self {
+        let buckets = |list: Vec<(String, crate::attribution::Credit)>| {
+            list.into_iter()
+                .map(|(key, credit)| CreditBucket {
+                    key,
+                    credit_minor: credit.credit_minor,
+                    conversions: credit.conversions,
+                })
+                .collect()
+        };
+        Self {
+            conversion: a.conversion.into(),
+            lookback_days: a.lookback_days,
+            half_life_days: a.half_life_days,
+            conversions: a.conversions,
+            conversions_with_touches: a.conversions_with_touches,
+            conversions_without_touch: a.conversions_without_touch,
+            total_value_minor: a.total_value_minor,
+            no_touch_value_minor: a.no_touch_value_minor,
+            touches_in_window: a.touches_in_window,
+            models: a
+                .models
+                .into_iter()
+                .map(|m| ModelCredit {
+                    model: m.model.into(),
+                    by_team: buckets(m.by_team),
+                    by_channel: buckets(m.by_channel),
+                    by_campaign: m
+                        .by_campaign
+                        .into_iter()
+                        .map(|c| CampaignCredit {
+                            campaign_external_id: c.campaign_external_id,
+                            credit_minor: c.credit.credit_minor,
+                            conversions: c.credit.conversions,
+                            spend_minor: c.spend_minor,
+                            roi: c.roi,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            definition: a.definition.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct StageCount {
+    pub stage: String,
+    pub leads: i64,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct StageConversion {
+    pub from: String,
+    pub to: String,
+    pub rate: Rate,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct StageDuration {
+    /// LEAD_TO_MQL, MQL_TO_SQL, SQL_TO_OPPORTUNITY or OPPORTUNITY_TO_CLOSED.
+    pub transition: String,
+    pub n: i64,
+    pub median_days: Option<f64>,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct CycleBlock {
+    /// MARKETING, SALES, PARTNER, or ALL.
+    pub source_team: String,
+    pub leads: i64,
+    pub reached: Vec<StageCount>,
+    pub conversions: Vec<StageConversion>,
+    pub median_days: Vec<StageDuration>,
+    pub won_count: i64,
+    pub won_revenue_minor: i64,
+    pub share_of_won_revenue: Option<f64>,
+}
+
+impl From<domain::revenue_cycle::CycleBlock> for CycleBlock {
+    fn from(b: domain::revenue_cycle::CycleBlock) -> Self {
+        Self {
+            source_team: b.source_team,
+            leads: b.leads,
+            reached: b
+                .reached
+                .into_iter()
+                .map(|(stage, leads)| StageCount {
+                    stage: stage.to_owned(),
+                    leads,
+                })
+                .collect(),
+            conversions: b
+                .conversions
+                .into_iter()
+                .map(|c| StageConversion {
+                    from: c.from.to_owned(),
+                    to: c.to.to_owned(),
+                    rate: c.rate.into(),
+                })
+                .collect(),
+            median_days: b
+                .median_days
+                .into_iter()
+                .map(|m| StageDuration {
+                    transition: m.transition.to_owned(),
+                    n: m.n,
+                    median_days: m.median_days,
+                })
+                .collect(),
+            won_count: b.won_count,
+            won_revenue_minor: b.won_revenue_minor,
+            share_of_won_revenue: b.share_of_won_revenue,
+        }
+    }
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct RevenueCycle {
+    pub by_source_team: Vec<CycleBlock>,
+    pub all: CycleBlock,
+    pub total_won_revenue_minor: i64,
+    pub marketing_share_of_won_revenue: Option<f64>,
+    pub definition: Definition,
+}
+
+impl From<domain::revenue_cycle::RevenueCycle> for RevenueCycle {
+    fn from(r: domain::revenue_cycle::RevenueCycle) -> Self {
+        Self {
+            by_source_team: r.by_source_team.into_iter().map(Into::into).collect(),
+            all: r.all.into(),
+            total_won_revenue_minor: r.total_won_revenue_minor,
+            marketing_share_of_won_revenue: r.marketing_share_of_won_revenue,
+            definition: r.definition.into(),
+        }
+    }
+}
