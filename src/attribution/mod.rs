@@ -226,7 +226,6 @@ pub async fn attribute(
         });
         touches_in_window += 1;
     }
-    drop(stream);
     if let Some((_, value)) = current {
         #[allow(clippy::cast_precision_loss)]
         buckets.add_conversion(value as f64, &touches, half_life_days);
