@@ -89,7 +89,7 @@ pub enum Command {
 pub enum ScaleArg {
     /// About 2,000 customers: for trying the API.
     Small,
-    /// 100,000 customers, a million orders: for benchmarks.
+    /// 300,000 customers, over a million orders and two million touchpoints: for benchmarks.
     Large,
 }
 
