@@ -14,6 +14,8 @@
 //!   entity.
 //! - [`insights`]: the dashboard metrics, one file per metric family,
 //!   aggregated in SQL and finished in Rust only where SQL lacks the maths.
+//! - [`accounts`]: account context for sales: order stats, contacts' NPS,
+//!   engagement and the health score.
 //! - [`attribution`]: who earned each conversion's value, per model.
 //! - [`ingest`]: the one validated write path (import files, demo data).
 //! - [`demo`]: the deterministic demo data generator.
@@ -23,7 +25,7 @@
 //!
 //! # Invariants
 //!
-//! - `entity`, `read`, `insights`, `attribution`, `ingest`, `demo` and `db` never import
+//! - `entity`, `read`, `insights`, `accounts`, `attribution`, `ingest`, `demo` and `db` never import
 //!   `async_graphql` or `axum`.
 //! - Resolvers read the context, check the viewer, call the domain, map
 //!   types; SQL lives in the domain modules.
@@ -32,6 +34,7 @@
 //! - Lists page by keyset (never OFFSET) and refuse pages above the
 //!   configured maximum.
 
+pub mod accounts;
 pub mod app;
 pub mod attribution;
 pub mod auth;

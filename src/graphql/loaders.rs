@@ -273,16 +273,10 @@ where
         }
         let mut loaded = HashMap::with_capacity(keys.len());
         for (request, parents) in by_request {
-            let mut pages = keyset::pages_by_parent(
-                &self.db,
-                R::Child::find(),
-                R::parent_column(),
-                R::parent_of,
-                &parents,
-                request,
-            )
-            .await
-            .map_err(|e| Arc::new(Error::from(e)))?;
+            let mut pages =
+                keyset::pages_by_parent(&self.db, R::base(), R::parent_column(), R::parent_of, &parents, request)
+                    .await
+                    .map_err(|e| Arc::new(Error::from(e)))?;
             for parent_id in parents {
                 let page = pages.remove(&parent_id).unwrap_or_default();
                 loaded.insert(
@@ -304,7 +298,7 @@ impl<R: PagedRelation> Loader<ChildCount<R>> for DbLoader {
 
     async fn load(&self, keys: &[ChildCount<R>]) -> Result<HashMap<ChildCount<R>, i64>, Self::Error> {
         let parents = parent_ids(keys, |key| key.0);
-        let counts = keyset::count_by_parent(&self.db, R::Child::find(), R::parent_column(), &parents)
+        let counts = keyset::count_by_parent(&self.db, R::base(), R::parent_column(), &parents)
             .await
             .map_err(|e| Arc::new(Error::from(e)))?;
         Ok(parents
@@ -337,6 +331,67 @@ where
         for row in rows {
             if let Some(children) = R::parent_of(&row).and_then(|parent| loaded.get_mut(&ChildList::new(parent))) {
                 children.push(row);
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+/// An account's context figures as of a day (see [`crate::accounts`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccountStatsOf {
+    pub account_id: i64,
+    pub as_of: chrono::NaiveDate,
+}
+
+impl Loader<AccountStatsOf> for DbLoader {
+    type Value = crate::accounts::AccountStats;
+    type Error = Arc<Error>;
+
+    async fn load(&self, keys: &[AccountStatsOf]) -> Result<HashMap<AccountStatsOf, Self::Value>, Self::Error> {
+        let mut by_day: HashMap<chrono::NaiveDate, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_day.entry(key.as_of).or_default().push(key.account_id);
+        }
+        let mut loaded = HashMap::with_capacity(keys.len());
+        for (as_of, accounts) in by_day {
+            let stats = crate::accounts::account_stats(&self.db, &accounts, as_of)
+                .await
+                .map_err(Arc::new)?;
+            loaded.extend(
+                stats
+                    .into_iter()
+                    .map(|(account_id, stats)| (AccountStatsOf { account_id, as_of }, stats)),
+            );
+        }
+        Ok(loaded)
+    }
+}
+
+/// The latest touchpoints of each team of an account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TeamTouchpointsOf {
+    pub account_id: i64,
+    pub per_team: u64,
+}
+
+impl Loader<TeamTouchpointsOf> for DbLoader {
+    type Value = Vec<entity::touchpoint::Model>;
+    type Error = Arc<Error>;
+
+    async fn load(&self, keys: &[TeamTouchpointsOf]) -> Result<HashMap<TeamTouchpointsOf, Self::Value>, Self::Error> {
+        let mut by_size: HashMap<u64, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_size.entry(key.per_team).or_default().push(key.account_id);
+        }
+        let mut loaded = HashMap::with_capacity(keys.len());
+        for (per_team, accounts) in by_size {
+            let mut found = crate::accounts::recent_touchpoints_by_team(&self.db, &accounts, per_team)
+                .await
+                .map_err(Arc::new)?;
+            for account_id in accounts {
+                let touchpoints = found.remove(&account_id).unwrap_or_default();
+                loaded.insert(TeamTouchpointsOf { account_id, per_team }, touchpoints);
             }
         }
         Ok(loaded)

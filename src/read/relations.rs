@@ -3,11 +3,12 @@
 //! type so that a DataLoader can batch the children of many parents into
 //! one statement per relation.
 
+use entity::enums::LeadStage;
 use entity::{
     brand_answer, customer, driver_rating, lead, order_line, orders, product_test, product_test_vote, survey_response,
     touchpoint,
 };
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
 use super::sorts::*;
 use crate::db::keyset::{Keyset, SortField};
@@ -16,6 +17,10 @@ use crate::db::keyset::{Keyset, SortField};
 pub trait PagedRelation: Send + Sync + 'static {
     type Child: Keyset;
     type Sort: SortField<Self::Child>;
+    /// The children this relation ranges over (all, unless it filters).
+    fn base() -> Select<Self::Child> {
+        Self::Child::find()
+    }
     /// The child column holding the parent's id.
     fn parent_column() -> <Self::Child as EntityTrait>::Column;
     fn parent_of(child: &<Self::Child as EntityTrait>::Model) -> Option<i64>;
@@ -128,3 +133,21 @@ list_relation!(
     /// The attributes a respondent rated.
     ResponseDriverRatings: driver_rating by ResponseId, parent response_id
 );
+
+/// An account's leads that are still open (not WON or LOST).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AccountOpenLeads;
+
+impl PagedRelation for AccountOpenLeads {
+    type Child = lead::Entity;
+    type Sort = LeadSort;
+    fn base() -> Select<lead::Entity> {
+        lead::Entity::find().filter(lead::Column::Stage.is_not_in([LeadStage::Won, LeadStage::Lost]))
+    }
+    fn parent_column() -> lead::Column {
+        lead::Column::AccountId
+    }
+    fn parent_of(child: &lead::Model) -> Option<i64> {
+        child.account_id
+    }
+}

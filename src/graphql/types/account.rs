@@ -1,15 +1,22 @@
 use async_graphql::{Context, ID, Object};
 use entity::account;
 
+use super::account_context::{
+    Health, OrderStats, TeamTouchpoints, health_of, nps_of, order_stats, stats_of, touchpoints_by_team,
+};
 use super::customer::Customer;
 use super::enums::{AccountKind, AccountTier};
+use super::insights::{DriverBlock, DriverOutcome, NpsScore};
 use super::lead::Lead;
 use super::order::Order;
 use super::ordering::{CustomerOrderBy, LeadOrderBy, OrderOrderBy, TouchpointOrderBy};
 use super::touchpoint::Touchpoint;
 use crate::graphql::connection::{ConnectionOf, child_connection};
+use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
-use crate::read::relations::{AccountCustomers, AccountLeads, AccountOrders, AccountTouchpoints};
+use crate::graphql::scalars::Date;
+use crate::insights::scope::{Scope, Window};
+use crate::read::relations::{AccountCustomers, AccountLeads, AccountOpenLeads, AccountOrders, AccountTouchpoints};
 
 /// A retail partner, distributor or business customer: what sales sells to.
 pub struct Account(pub account::Model);
@@ -80,5 +87,53 @@ impl Account {
         order_by: Option<LeadOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Lead>> {
         child_connection::<AccountLeads, _>(ctx, self.0.id, first, after, LeadOrderBy::resolve(order_by)).await
+    }
+    /// Leads of this account that are neither won nor lost (newest first by default).
+    async fn open_leads(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        order_by: Option<LeadOrderBy>,
+    ) -> async_graphql::Result<ConnectionOf<Lead>> {
+        child_connection::<AccountOpenLeads, _>(ctx, self.0.id, first, after, LeadOrderBy::resolve(order_by)).await
+    }
+    /// Orders and value over the last 30, 90 and 365 days up to `asOf` (default today).
+    async fn order_stats(&self, ctx: &Context<'_>, as_of: Option<Date>) -> async_graphql::Result<OrderStats> {
+        let stats = stats_of(ctx, self.0.id, as_of).await?;
+        order_stats(ctx, &stats)
+    }
+    /// NPS of the account's contacts (every scored response up to `asOf`), with its interval.
+    async fn nps(&self, ctx: &Context<'_>, as_of: Option<Date>) -> async_graphql::Result<NpsScore> {
+        Ok(nps_of(&stats_of(ctx, self.0.id, as_of).await?))
+    }
+    /// Health 0–100 with each component and the formula.
+    async fn health(&self, ctx: &Context<'_>, as_of: Option<Date>) -> async_graphql::Result<Health> {
+        Ok(health_of(&stats_of(ctx, self.0.id, as_of).await?))
+    }
+    /// The latest touchpoints of each team that touched the account.
+    async fn touchpoints_by_team(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 5, validator(minimum = 1, maximum = 100))] per_team: u64,
+    ) -> async_graphql::Result<Vec<TeamTouchpoints>> {
+        touchpoints_by_team(ctx, self.0.id, per_team).await
+    }
+    /// What drives purchase intent in the account's region over the year up to `asOf`.
+    async fn purchase_drivers(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+        #[graphql(default_with = "DriverOutcome::PurchaseIntent")] outcome: DriverOutcome,
+    ) -> async_graphql::Result<DriverBlock> {
+        let db = ctx.data::<sea_orm::DatabaseConnection>()?;
+        let to = as_of.map_or_else(|| chrono::Utc::now().date_naive(), |date| date.0);
+        let from = to.checked_sub_days(chrono::Days::new(364)).unwrap_or(to);
+        let mut scope = Scope::new(Window::new(from, to).gql()?);
+        scope.region = Some(self.0.region.clone());
+        let drivers = crate::insights::drivers::purchase_drivers(db, &scope, outcome.into(), &[])
+            .await
+            .gql()?;
+        Ok(drivers.overall.into())
     }
 }

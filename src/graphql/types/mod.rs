@@ -3,6 +3,7 @@
 //! accident. Related objects come through the request's DataLoaders.
 
 pub mod account;
+pub mod account_context;
 pub mod brand_mention;
 pub mod campaign;
 pub mod customer;
