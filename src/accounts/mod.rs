@@ -69,9 +69,7 @@ pub async fn account_stats(
         .bind(end)
         .push(") AS last_order_day");
     for days in WINDOW_DAYS {
-        sql.push(&format!(
-            ", (SELECT CAST(COUNT(*) AS BIGINT) FROM orders o WHERE o.account_id = a.id AND o.ordered_at >= "
-        ));
+        sql.push(", (SELECT CAST(COUNT(*) AS BIGINT) FROM orders o WHERE o.account_id = a.id AND o.ordered_at >= ");
         sql.bind(days_back(days))
             .push(" AND o.ordered_at < ")
             .bind(end)
