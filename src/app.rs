@@ -21,10 +21,15 @@ impl Application {
     /// migrated database.
     pub async fn build(bind: &str, db: DatabaseConnection, api: ApiConfig) -> std::io::Result<Self> {
         let listener = TcpListener::bind(bind).await?;
+        let min_audience_size = api.min_audience_size;
         let schema = build_schema(db.clone(), api);
         Ok(Self {
             listener,
-            router: router(AppState { schema, db }),
+            router: router(AppState {
+                schema,
+                db,
+                min_audience_size,
+            }),
         })
     }
 

@@ -21,6 +21,11 @@ impl Viewer {
         }
     }
 
+    /// Whether this viewer may create, change, refresh and export segments.
+    pub fn may_manage_segments(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Marketing)
+    }
+
     /// Whether this viewer may read email, name and phone.
     pub fn may_read_pii(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Sales | Role::Marketing)

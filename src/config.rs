@@ -12,6 +12,7 @@
 //! | `ACCORD_CURRENCY` | `USD` | the one reporting currency; ingest refuses others |
 //! | `ACCORD_MAX_PAGE_SIZE` | `500` | largest `first` a connection accepts |
 //! | `ACCORD_OWN_BRAND` | `Shark` | the brand whose purchase intent the funnel reports |
+//! | `ACCORD_MIN_AUDIENCE_SIZE` | `10` | the smallest segment whose members may be exported |
 //! | `ACCORD_LOG` | `info` | log filter (`tracing` env-filter syntax) |
 //! | `ACCORD_LOG_FORMAT` | `text` | `text` or `json` |
 //! | `ACCORD_DEMO` | off | `serve --demo` |
@@ -57,6 +58,10 @@ pub struct ApiConfig {
     /// The company's own brand: the brand funnel reports purchase intent for it.
     #[arg(long, env = "ACCORD_OWN_BRAND", default_value = "Shark", global = true)]
     pub own_brand: String,
+
+    /// The smallest segment whose members may be exported, so an export cannot single out a person.
+    #[arg(long, env = "ACCORD_MIN_AUDIENCE_SIZE", default_value_t = 10, global = true)]
+    pub min_audience_size: i64,
 }
 
 impl Default for ApiConfig {
@@ -65,6 +70,7 @@ impl Default for ApiConfig {
             currency: "USD".to_owned(),
             max_page_size: 500,
             own_brand: "Shark".to_owned(),
+            min_audience_size: 10,
         }
     }
 }

@@ -17,6 +17,8 @@
 //! - [`accounts`]: account context for sales: order stats, contacts' NPS,
 //!   engagement and the health score.
 //! - [`attribution`]: who earned each conversion's value, per model.
+//! - [`segments`]: audiences defined by rules compiled to SQL, refreshed
+//!   in the database.
 //! - [`ingest`]: the one validated write path (import files, demo data).
 //! - [`demo`]: the deterministic demo data generator.
 //! - [`db`]: connecting, migrating, keyset pagination.
@@ -25,7 +27,7 @@
 //!
 //! # Invariants
 //!
-//! - `entity`, `read`, `insights`, `accounts`, `attribution`, `ingest`, `demo` and `db` never import
+//! - `entity`, `read`, `insights`, `accounts`, `attribution`, `segments`, `ingest`, `demo` and `db` never import
 //!   `async_graphql` or `axum`.
 //! - Resolvers read the context, check the viewer, call the domain, map
 //!   types; SQL lives in the domain modules.
@@ -49,3 +51,4 @@ pub mod http;
 pub mod ingest;
 pub mod insights;
 pub mod read;
+pub mod segments;

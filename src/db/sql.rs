@@ -92,6 +92,60 @@ impl Sql {
         self.push(&expression)
     }
 
+    /// The value under `key` of the JSON object in `column`, as text
+    /// (booleans as `true`/`false`); NULL when absent.
+    pub fn json_text(&mut self, column: &str, key: &str) -> &mut Self {
+        match self.backend {
+            DatabaseBackend::Postgres => self.push(&format!("({column} ->> ")).bind(key.to_owned()).push(")"),
+            _ => {
+                self.push(&format!("(CASE json_type({column}, "))
+                    .bind(format!("$.{key}"));
+                self.push(&format!(
+                    ") WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(json_extract({column}, "
+                ));
+                self.bind(format!("$.{key}")).push(") AS TEXT) END)")
+            }
+        }
+    }
+
+    /// The number under `key` of the JSON object in `column`; NULL when
+    /// absent or not a number.
+    pub fn json_number(&mut self, column: &str, key: &str) -> &mut Self {
+        match self.backend {
+            DatabaseBackend::Postgres => {
+                self.push(&format!("(CASE WHEN jsonb_typeof({column} -> "))
+                    .bind(key.to_owned());
+                self.push(&format!(") = 'number' THEN CAST({column} ->> "))
+                    .bind(key.to_owned());
+                self.push(" AS DOUBLE PRECISION) END)")
+            }
+            _ => {
+                self.push(&format!("(CASE WHEN json_type({column}, "))
+                    .bind(format!("$.{key}"));
+                self.push(&format!(") IN ('integer', 'real') THEN json_extract({column}, "));
+                self.bind(format!("$.{key}")).push(") END)")
+            }
+        }
+    }
+
+    /// Whether the JSON list under `key` of `column` holds the string `value`.
+    pub fn json_array_contains(&mut self, column: &str, key: &str, value: &str) -> &mut Self {
+        match self.backend {
+            DatabaseBackend::Postgres => {
+                self.push(&format!("(jsonb_typeof({column} -> ")).bind(key.to_owned());
+                self.push(&format!(") = 'array' AND jsonb_exists({column} -> "))
+                    .bind(key.to_owned());
+                self.push(", ").bind(value.to_owned()).push("))")
+            }
+            _ => {
+                self.push(&format!("(json_type({column}, ")).bind(format!("$.{key}"));
+                self.push(&format!(") = 'array' AND EXISTS (SELECT 1 FROM json_each({column}, "))
+                    .bind(format!("$.{key}"));
+                self.push(") WHERE value = ").bind(value.to_owned()).push("))")
+            }
+        }
+    }
+
     /// Days from 1970-01-01 to the UTC date of the timestamp `column`.
     pub fn day_index(&mut self, column: &str) -> &mut Self {
         let expression = self.day_expression(column);

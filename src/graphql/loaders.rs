@@ -397,3 +397,23 @@ impl Loader<TeamTouchpointsOf> for DbLoader {
         Ok(loaded)
     }
 }
+
+/// The segments an account's contacts belong to, with how many contacts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccountSegmentsOf(pub i64);
+
+impl Loader<AccountSegmentsOf> for DbLoader {
+    type Value = Vec<(i64, i64)>;
+    type Error = Arc<Error>;
+
+    async fn load(&self, keys: &[AccountSegmentsOf]) -> Result<HashMap<AccountSegmentsOf, Self::Value>, Self::Error> {
+        let accounts = parent_ids(keys, |key| key.0);
+        let mut found = crate::segments::segments_of_accounts(&self.db, &accounts)
+            .await
+            .map_err(Arc::new)?;
+        Ok(accounts
+            .into_iter()
+            .map(|id| (AccountSegmentsOf(id), found.remove(&id).unwrap_or_default()))
+            .collect())
+    }
+}

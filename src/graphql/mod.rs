@@ -6,30 +6,39 @@ pub mod connection;
 pub mod error;
 pub mod ids;
 pub mod loaders;
+pub mod mutation;
 pub mod query;
 pub mod scalars;
 pub mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::config::ApiConfig;
 
-pub type AccordSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+pub type AccordSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
 /// The schema, holding what every request shares: the database pool and
 /// the API configuration. Per-request data (viewer, loaders) is added to
 /// each request by the HTTP layer.
 pub fn build_schema(db: DatabaseConnection, config: ApiConfig) -> AccordSchema {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
-        .data(db)
-        .data(config)
-        .finish()
+    Schema::build(
+        query::Query::default(),
+        mutation::Mutation::default(),
+        EmptySubscription,
+    )
+    .data(db)
+    .data(config)
+    .finish()
 }
 
 /// The SDL of the schema, as `accord schema` prints it and `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        query::Query::default(),
+        mutation::Mutation::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: the axum router, GraphQL over HTTP and WebSocket,
 //! health endpoints, request ids and tracing.
 
+pub mod export;
 pub mod graphql;
 pub mod health;
 pub mod negotiation;
@@ -19,6 +20,8 @@ use crate::graphql::AccordSchema;
 pub struct AppState {
     pub schema: AccordSchema,
     pub db: DatabaseConnection,
+    /// The smallest segment whose members may be exported.
+    pub min_audience_size: i64,
 }
 
 /// The largest request body accepted, in bytes.
@@ -28,6 +31,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(graphql::websocket))
+        .route("/segments/{id}/members.csv", get(export::segment_members_csv))
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .with_state(state)

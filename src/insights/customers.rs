@@ -124,8 +124,8 @@ pub struct RfmSummary {
     pub definition: Definition,
 }
 
-/// The scored customers as a CTE named `scored`.
-fn rfm_scored(sql: &mut Sql, scope: &Scope) {
+/// The scored customers as a CTE named `scored` (followed by the caller's SELECT).
+pub fn rfm_scored(sql: &mut Sql, scope: &Scope) {
     let as_of_day = index_of(PeriodUnit::Day, scope.window.to);
     sql.push("WITH per_customer AS (SELECT o.customer_id, ")
         .bind(as_of_day)

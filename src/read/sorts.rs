@@ -3,7 +3,7 @@
 
 use entity::{
     account, brand_answer, brand_mention, campaign, customer, driver_rating, lead, order_line, orders, product,
-    product_test, product_test_vote, survey, survey_response, touchpoint,
+    product_test, product_test_vote, segment, survey, survey_response, touchpoint,
 };
 
 use crate::db::keyset::{Keyset, SortField, SortKey};
@@ -37,6 +37,7 @@ keyset!(
     order_line,
     brand_answer,
     driver_rating,
+    segment,
 );
 
 /// Declares a sort enum: each variant names its column, the kind of its
@@ -144,4 +145,8 @@ sort_field!(
         Mentions => Mentions: Int(mentions),
         ExternalId => ExternalId: Text(external_id),
     }
+);
+sort_field!(
+    /// Orders of the segment list.
+    SegmentSort for segment { Name => Name: Text(name), CreatedAt => CreatedAt: Time(created_at) }
 );

@@ -12,5 +12,6 @@ mod insights;
 mod nodes;
 mod paging;
 mod schema;
+mod segments;
 mod server;
 mod statements;

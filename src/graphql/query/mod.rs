@@ -8,6 +8,7 @@ mod directory;
 mod insights;
 mod journey;
 mod research;
+mod segments;
 
 use async_graphql::MergedObject;
 
@@ -18,4 +19,5 @@ pub struct Query(
     journey::JourneyQuery,
     research::ResearchQuery,
     insights::InsightsQuery,
+    segments::SegmentQuery,
 );

@@ -10,10 +10,12 @@ use super::insights::{DriverBlock, DriverOutcome, NpsScore};
 use super::lead::Lead;
 use super::order::Order;
 use super::ordering::{CustomerOrderBy, LeadOrderBy, OrderOrderBy, TouchpointOrderBy};
+use super::segment::{AccountSegment, Segment};
 use super::touchpoint::Touchpoint;
 use crate::graphql::connection::{ConnectionOf, child_connection};
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
+use crate::graphql::loaders::AccountSegmentsOf;
 use crate::graphql::scalars::Date;
 use crate::insights::scope::{Scope, Window};
 use crate::read::relations::{AccountCustomers, AccountLeads, AccountOpenLeads, AccountOrders, AccountTouchpoints};
@@ -135,5 +137,24 @@ impl Account {
             .await
             .gql()?;
         Ok(drivers.overall.into())
+    }
+    /// The segments the account's contacts belong to (as of each segment's last refresh).
+    async fn segments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AccountSegment>> {
+        let loaders = ctx.data::<crate::graphql::loaders::Loaders>()?;
+        let memberships = loaders
+            .load_one(AccountSegmentsOf(self.0.id))
+            .await
+            .gql()?
+            .unwrap_or_default();
+        // Loaded together so that the batch loader reads them in one statement.
+        let loads = memberships
+            .iter()
+            .map(|(segment_id, _)| super::load_by_id::<entity::segment::Entity, Segment>(ctx, *segment_id));
+        let found = futures::future::try_join_all(loads).await?;
+        Ok(found
+            .into_iter()
+            .zip(memberships)
+            .filter_map(|(segment, (_, contacts))| segment.map(|segment| AccountSegment { segment, contacts }))
+            .collect())
     }
 }

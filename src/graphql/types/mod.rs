@@ -15,6 +15,7 @@ pub mod node;
 pub mod order;
 pub mod ordering;
 pub mod product;
+pub mod segment;
 pub mod survey;
 pub mod touchpoint;
 

@@ -11,6 +11,7 @@ use super::lead::Lead;
 use super::load_by_id;
 use super::order::Order;
 use super::product::{Product, ProductTest, ProductTestVote};
+use super::segment::Segment;
 use super::survey::{Survey, SurveyResponse};
 use super::touchpoint::Touchpoint;
 use crate::db::keyset::Keyset;
@@ -38,6 +39,7 @@ pub enum Node {
     ProductTest(ProductTest),
     ProductTestVote(ProductTestVote),
     BrandMention(BrandMention),
+    Segment(Segment),
 }
 
 /// The node behind a global id: NOT_FOUND when no such row exists,
@@ -69,6 +71,7 @@ pub async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> 
         "ProductTest" => fetch::<product_test::Entity, ProductTest>(ctx, "ProductTest", row).await,
         "ProductTestVote" => fetch::<product_test_vote::Entity, ProductTestVote>(ctx, "ProductTestVote", row).await,
         "BrandMention" => fetch::<brand_mention::Entity, BrandMention>(ctx, "BrandMention", row).await,
+        "Segment" => fetch::<segment::Entity, Segment>(ctx, "Segment", row).await,
         _ => Err(Error::validation("id", format!("{type_name:?} is not a type with ids"))).gql(),
     }
 }

@@ -117,3 +117,8 @@ order_by!(
     },
     default PeriodStart Desc
 );
+order_by!(
+    /// How to sort segments (default: by name).
+    SegmentOrderBy, SegmentSortField = "crate::read::sorts::SegmentSort" as sorts::SegmentSort { Name, CreatedAt },
+    default Name Asc
+);

@@ -1,0 +1,9 @@
+//! The `Mutation` root. Mutations check the viewer's role before they call
+//! the domain.
+
+mod segments;
+
+use async_graphql::MergedObject;
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(segments::SegmentMutation);

@@ -1,0 +1,346 @@
+//! Segments: named audiences defined by a [`Rule`] over customers. A rule
+//! compiles to one SQL condition; `refresh` materialises the members in
+//! the database (joined and left counted there too) and records the size,
+//! so memory does not grow with the audience.
+
+pub mod rule;
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{NaiveDate, Utc};
+use entity::enums::Team;
+use entity::{segment, segment_size};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+
+use crate::db::sql::Sql;
+use crate::error::Error;
+pub use rule::Rule;
+
+/// The smallest audience whose members may be exported by default.
+pub const DEFAULT_MIN_AUDIENCE: i64 = 10;
+
+#[derive(Debug, Clone)]
+pub struct NewSegment {
+    pub name: String,
+    pub description: Option<String>,
+    pub team: Team,
+    pub rule: Rule,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SegmentChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub team: Option<Team>,
+    pub rule: Option<Rule>,
+}
+
+/// What one refresh did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refresh {
+    pub size: i64,
+    pub joined: i64,
+    pub left: i64,
+}
+
+/// Reads a stored rule.
+pub fn stored_rule(segment: &segment::Model) -> Result<Rule, Error> {
+    serde_json::from_value(segment.rule.clone())
+        .map_err(|error| Error::Internal(format!("segment {} has an unreadable rule: {error}", segment.id)))
+}
+
+/// Loads the rules `rule` refers to, transitively, refusing unknown
+/// segments and any chain that leads back to `own_id`.
+async fn referenced_rules(
+    db: &impl ConnectionTrait,
+    rule: &Rule,
+    own_id: Option<i64>,
+) -> Result<HashMap<i64, Rule>, Error> {
+    let mut rules = HashMap::new();
+    let mut pending: Vec<i64> = rule.references();
+    let mut seen: HashSet<i64> = HashSet::new();
+    while let Some(id) = pending.pop() {
+        if Some(id) == own_id {
+            return Err(Error::validation(
+                "rule.inSegment",
+                "a segment cannot include itself, directly or through other segments",
+            ));
+        }
+        if !seen.insert(id) {
+            continue;
+        }
+        let segment = segment::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(|| Error::validation("rule.inSegment", format!("segment {id} does not exist")))?;
+        let referenced = stored_rule(&segment)?;
+        pending.extend(referenced.references());
+        rules.insert(id, referenced);
+    }
+    Ok(rules)
+}
+
+/// A rule ready to be written into statements: its referenced segments
+/// loaded and checked for cycles.
+struct Audience {
+    rule: Rule,
+    segments: HashMap<i64, Rule>,
+    today: NaiveDate,
+}
+
+impl Audience {
+    async fn new(db: &impl ConnectionTrait, rule: Rule, own_id: Option<i64>, today: NaiveDate) -> Result<Self, Error> {
+        rule.validate()?;
+        let segments = referenced_rules(db, &rule, own_id).await?;
+        Ok(Self { rule, segments, today })
+    }
+
+    /// Writes the condition selecting the audience's customers (alias `c`).
+    fn write(&self, sql: &mut Sql) -> Result<(), Error> {
+        sql.push("c.merged_into_id IS NULL AND ");
+        rule::Compiler {
+            today: self.today,
+            segments: &self.segments,
+        }
+        .compile(&self.rule, sql)
+    }
+}
+
+pub async fn create(db: &DatabaseConnection, new: NewSegment) -> Result<segment::Model, Error> {
+    validate_name(&new.name)?;
+    Audience::new(db, new.rule.clone(), None, Utc::now().date_naive()).await?;
+    ensure_unique_name(db, &new.name, None).await?;
+    let model = segment::ActiveModel {
+        name: Set(new.name),
+        description: Set(new.description),
+        team: Set(new.team),
+        rule: Set(serde_json::to_value(&new.rule).map_err(|e| Error::Internal(e.to_string()))?),
+        created_at: Set(Utc::now()),
+        refreshed_at: Set(None),
+        ..Default::default()
+    };
+    Ok(model.insert(db).await?)
+}
+
+pub async fn update(db: &DatabaseConnection, id: i64, changes: SegmentChanges) -> Result<segment::Model, Error> {
+    let existing = find(db, id).await?;
+    let mut model: segment::ActiveModel = existing.into();
+    if let Some(name) = changes.name {
+        validate_name(&name)?;
+        ensure_unique_name(db, &name, Some(id)).await?;
+        model.name = Set(name);
+    }
+    if let Some(description) = changes.description {
+        model.description = Set(Some(description));
+    }
+    if let Some(team) = changes.team {
+        model.team = Set(team);
+    }
+    if let Some(rule) = changes.rule {
+        Audience::new(db, rule.clone(), Some(id), Utc::now().date_naive()).await?;
+        model.rule = Set(serde_json::to_value(&rule).map_err(|e| Error::Internal(e.to_string()))?);
+    }
+    Ok(model.update(db).await?)
+}
+
+/// Deletes a segment that no other segment's rule refers to.
+pub async fn delete(db: &DatabaseConnection, id: i64) -> Result<(), Error> {
+    find(db, id).await?;
+    for other in segment::Entity::find()
+        .filter(segment::Column::Id.ne(id))
+        .all(db)
+        .await?
+    {
+        if stored_rule(&other)?.references().contains(&id) {
+            return Err(Error::Conflict(format!(
+                "segment {:?} refers to this segment through inSegment",
+                other.name
+            )));
+        }
+    }
+    segment::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<segment::Model, Error> {
+    segment::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("Segment", id))
+}
+
+/// The size of `rule`'s audience now and the first `sample` members by
+/// external id; nothing is written.
+pub async fn preview(db: &impl ConnectionTrait, rule: &Rule, sample: u64) -> Result<(i64, Vec<i64>), Error> {
+    let audience = Audience::new(db, rule.clone(), None, Utc::now().date_naive()).await?;
+    let mut count = Sql::new(db.get_database_backend());
+    count.push("SELECT CAST(COUNT(*) AS BIGINT) AS size FROM customer c WHERE ");
+    audience.write(&mut count)?;
+    let size: i64 = count
+        .one(db)
+        .await?
+        .map(|row| row.try_get("", "size"))
+        .transpose()?
+        .unwrap_or(0);
+    let mut first = Sql::new(db.get_database_backend());
+    first.push("SELECT c.id FROM customer c WHERE ");
+    audience.write(&mut first)?;
+    first
+        .push(" ORDER BY ")
+        .byte_ordered("c.external_id")
+        .push(" LIMIT ")
+        .bind(i64::try_from(sample).unwrap_or(0));
+    let mut ids = Vec::new();
+    for row in first.all(db).await? {
+        ids.push(row.try_get::<i64>("", "id")?);
+    }
+    Ok((size, ids))
+}
+
+/// Re-evaluates the segment's rule and stores its members, in one
+/// transaction: customers who now match join, those who no longer do
+/// leave, and the size is recorded.
+pub async fn refresh(db: &DatabaseConnection, id: i64) -> Result<Refresh, Error> {
+    let segment = find(db, id).await?;
+    let rule = stored_rule(&segment)?;
+    let now = Utc::now();
+    let today = now.date_naive();
+    let transaction = db.begin().await?;
+    let backend = transaction.get_database_backend();
+
+    let audience = Audience::new(&transaction, rule, Some(id), today).await?;
+
+    let mut join = Sql::new(backend);
+    join.push("INSERT INTO segment_member (segment_id, customer_id, joined_at) SELECT ")
+        .bind(id)
+        .push(", c.id, ");
+    join.bind(now).push(" FROM customer c WHERE ");
+    audience.write(&mut join)?;
+    join.push(" AND c.id NOT IN (SELECT customer_id FROM segment_member WHERE segment_id = ")
+        .bind(id)
+        .push(")");
+    let joined = transaction.execute_raw(join.statement()).await?.rows_affected();
+
+    let mut leave = Sql::new(backend);
+    leave.push("DELETE FROM segment_member WHERE segment_id = ").bind(id);
+    leave.push(" AND customer_id NOT IN (SELECT c.id FROM customer c WHERE ");
+    audience.write(&mut leave)?;
+    leave.push(")");
+    let left = transaction.execute_raw(leave.statement()).await?.rows_affected();
+
+    let mut count = Sql::new(backend);
+    count
+        .push("SELECT CAST(COUNT(*) AS BIGINT) AS size FROM segment_member WHERE segment_id = ")
+        .bind(id);
+    let size: i64 = count
+        .one(&transaction)
+        .await?
+        .map(|row| row.try_get("", "size"))
+        .transpose()?
+        .unwrap_or(0);
+    let as_count = |rows: u64| i64::try_from(rows).unwrap_or(i64::MAX);
+    segment_size::ActiveModel {
+        segment_id: Set(id),
+        at: Set(now),
+        size: Set(size),
+        joined: Set(as_count(joined)),
+        left: Set(as_count(left)),
+        ..Default::default()
+    }
+    .insert(&transaction)
+    .await?;
+    let mut model: segment::ActiveModel = segment.into();
+    model.refreshed_at = Set(Some(now));
+    model.update(&transaction).await?;
+    transaction.commit().await?;
+    Ok(Refresh {
+        size,
+        joined: as_count(joined),
+        left: as_count(left),
+    })
+}
+
+/// The recorded sizes of a segment, oldest first.
+pub async fn size_history(db: &impl ConnectionTrait, id: i64) -> Result<Vec<segment_size::Model>, Error> {
+    Ok(segment_size::Entity::find()
+        .filter(segment_size::Column::SegmentId.eq(id))
+        .order_by_asc(segment_size::Column::At)
+        .order_by_asc(segment_size::Column::Id)
+        .all(db)
+        .await?)
+}
+
+fn validate_name(name: &str) -> Result<(), Error> {
+    if name.trim().is_empty() || name.len() > 200 {
+        return Err(Error::validation("name", "must be 1 to 200 characters"));
+    }
+    Ok(())
+}
+
+async fn ensure_unique_name(db: &impl ConnectionTrait, name: &str, except: Option<i64>) -> Result<(), Error> {
+    let mut query = segment::Entity::find().filter(segment::Column::Name.eq(name));
+    if let Some(id) = except {
+        query = query.filter(segment::Column::Id.ne(id));
+    }
+    if query.one(db).await?.is_some() {
+        return Err(Error::Conflict(format!("a segment named {name:?} already exists")));
+    }
+    Ok(())
+}
+
+/// For each account of `account_ids`, the segments its contacts belong to
+/// (as of each segment's last refresh) and how many of its contacts are in
+/// each; one statement.
+pub async fn segments_of_accounts(
+    db: &impl ConnectionTrait,
+    account_ids: &[i64],
+) -> Result<HashMap<i64, Vec<(i64, i64)>>, Error> {
+    let mut found: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+    if account_ids.is_empty() {
+        return Ok(found);
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT c.account_id, m.segment_id, CAST(COUNT(*) AS BIGINT) AS contacts FROM segment_member m ");
+    sql.push("JOIN customer c ON c.id = m.customer_id WHERE c.account_id IN (");
+    for (index, id) in account_ids.iter().enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
+    sql.push(") GROUP BY c.account_id, m.segment_id ORDER BY c.account_id, m.segment_id");
+    for row in sql.all(db).await? {
+        let account: i64 = row.try_get("", "account_id")?;
+        found
+            .entry(account)
+            .or_default()
+            .push((row.try_get("", "segment_id")?, row.try_get("", "contacts")?));
+    }
+    Ok(found)
+}
+
+/// The number of members stored for a segment.
+pub async fn member_count(db: &impl ConnectionTrait, id: i64) -> Result<i64, Error> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT CAST(COUNT(*) AS BIGINT) AS size FROM segment_member WHERE segment_id = ")
+        .bind(id);
+    Ok(sql
+        .one(db)
+        .await?
+        .map(|row| row.try_get("", "size"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+/// The statement streaming a segment's members for export, by external id.
+pub fn export_statement(backend: sea_orm::DatabaseBackend, id: i64) -> sea_orm::Statement {
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT c.external_id, c.email, c.name, c.phone, c.region, c.country, m.joined_at FROM segment_member m ");
+    sql.push("JOIN customer c ON c.id = m.customer_id WHERE m.segment_id = ")
+        .bind(id);
+    sql.push(" ORDER BY ").byte_ordered("c.external_id");
+    sql.statement()
+}
