@@ -48,7 +48,26 @@ const INSIGHT_QUERIES: &[(&str, &str)] = &[
         "productTests",
         "productTests { tests { approval { rate } } comparisons { pValue } }",
     ),
+    (
+        "attribution (orders, all models)",
+        "attribution { conversions touchesInWindow models { byTeam { creditMinor } } }",
+    ),
+    (
+        "attribution (won leads)",
+        "attribution(conversion: WON_LEAD) { conversions models { byChannel { creditMinor } } }",
+    ),
+    (
+        "revenueCycle",
+        "revenueCycle { all { leads wonRevenueMinor } bySourceTeam { medianDays { medianDays } } }",
+    ),
 ];
+
+/// A three-condition audience for the refresh benchmark.
+const SEGMENT_RULE: &str = r#"{ all: [
+    { trait: { field: "region", operator: IN, value: ["UK", "US", "DE"] } },
+    { metric: { metric: ORDER_COUNT, operator: GTE, value: 2 } },
+    { metric: { metric: TOTAL_SPEND, operator: GTE, value: 20000 } }
+] }"#;
 
 /// Runs every insight query `iterations` times over the window and prints a table.
 pub async fn insights(
@@ -79,6 +98,7 @@ pub async fn insights(
         let max = times.last().copied().unwrap_or(Duration::ZERO);
         println!("{name:<44} {:>10.1} {:>10.1}", millis(median), millis(max));
     }
+    segment_refresh(&schema, &db).await?;
     if let Some(peak) = peak_memory_kib() {
         println!("peak resident memory of this process: {:.1} MiB", peak as f64 / 1024.0);
     }
@@ -94,4 +114,60 @@ fn peak_memory_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Creates (or reuses) the benchmark segment and times two refreshes: the
+/// first materialises every member, the second finds nothing changed.
+async fn segment_refresh(schema: &crate::graphql::AccordSchema, db: &DatabaseConnection) -> anyhow::Result<()> {
+    let run = |query: String| {
+        let request = async_graphql::Request::new(query)
+            .data(Viewer::unauthenticated_admin())
+            .data(DbLoader::for_request(db.clone()));
+        schema.execute(request)
+    };
+    let name = "bench: UK/US/DE repeat buyers over 200";
+    let existing = run("{ segments(first: 500) { nodes { id name } } }".to_owned()).await;
+    let found = existing.data.into_json()?["segments"]["nodes"]
+        .as_array()
+        .and_then(|nodes| {
+            nodes
+                .iter()
+                .find(|node| node["name"] == name)
+                .map(|node| node["id"].clone())
+        });
+    let id = match found {
+        Some(id) => id,
+        None => {
+            let created = run(format!(
+                "mutation {{ createSegment(input: {{ name: \"{name}\", team: MARKETING, rule: {SEGMENT_RULE} }}) {{ id }} }}"
+            ))
+            .await;
+            if let Some(error) = created.errors.first() {
+                anyhow::bail!("creating the benchmark segment failed: {}", error.message);
+            }
+            created.data.into_json()?["createSegment"]["id"].clone()
+        }
+    };
+    for attempt in ["first", "second"] {
+        let started = Instant::now();
+        let refreshed = run(format!(
+            "mutation {{ refreshSegment(id: {id}) {{ size joined left }} }}"
+        ))
+        .await;
+        let elapsed = started.elapsed();
+        if let Some(error) = refreshed.errors.first() {
+            anyhow::bail!("refreshing the benchmark segment failed: {}", error.message);
+        }
+        let result = refreshed.data.into_json()?;
+        let result = &result["refreshSegment"];
+        println!(
+            "{:<44} {:>10.1} ms  size {} joined {} left {}",
+            format!("segment refresh ({attempt})"),
+            millis(elapsed),
+            result["size"],
+            result["joined"],
+            result["left"]
+        );
+    }
+    Ok(())
 }
