@@ -202,7 +202,9 @@ async fn serve(database: &DatabaseConfig, api: ApiConfig, demo: bool, migrate: b
 
 async fn seed_demo(db: &DatabaseConnection, api: &ApiConfig, spec: DemoSpec) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let mut ingestor = Ingestor::begin(db.clone(), Atomicity::PerBatch, &api.currency).await?;
+    let mut ingestor = Ingestor::begin(db.clone(), Atomicity::PerBatch, &api.currency)
+        .await?
+        .relaxed_durability();
     crate::demo::generate(spec, &mut ingestor, true).await?;
     let report = ingestor.finish().await?;
     if let Some(rejection) = report.rejected.first() {
