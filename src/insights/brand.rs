@@ -100,19 +100,7 @@ pub async fn brand_funnel(
     sql.push(" AS period FROM brand_answer b JOIN survey_response r ON r.id = b.response_id WHERE r.responded_at >= ");
     sql.bind(series_start.and_time(chrono::NaiveTime::MIN).and_utc());
     sql.push(" AND r.responded_at < ").bind(scope.window.end());
-    if let Some(region) = &scope.region {
-        sql.push(" AND r.region = ").bind(region.clone());
-    }
-    if scope.acquisition_channel.is_some() || scope.account_id.is_some() {
-        sql.push(" AND r.customer_id IN (SELECT id FROM customer WHERE 1 = 1");
-        if let Some(channel) = &scope.acquisition_channel {
-            sql.push(" AND acquisition_channel = ").bind(channel.clone());
-        }
-        if let Some(account) = scope.account_id {
-            sql.push(" AND account_id = ").bind(account);
-        }
-        sql.push(")");
-    }
+    scope.response_filters(&mut sql);
     let sums = "CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(aware) AS BIGINT) AS aware, CAST(SUM(considered) AS BIGINT) AS considered, \
                 CAST(SUM(preferred) AS BIGINT) AS preferred, \
                 CAST(SUM(CASE WHEN purchase_intent IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS intent_n, \

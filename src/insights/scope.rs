@@ -110,6 +110,25 @@ impl Scope {
         self.customer_filters(sql, "o.customer_id");
     }
 
+    /// Conditions on survey responses (alias `r`) other than time: the
+    /// response's own region, and its respondent's acquisition channel
+    /// and account.
+    pub fn response_filters(&self, sql: &mut Sql) {
+        if let Some(region) = &self.region {
+            sql.push(" AND r.region = ").bind(region.clone());
+        }
+        if self.acquisition_channel.is_some() || self.account_id.is_some() {
+            sql.push(" AND r.customer_id IN (SELECT id FROM customer WHERE 1 = 1");
+            if let Some(channel) = &self.acquisition_channel {
+                sql.push(" AND acquisition_channel = ").bind(channel.clone());
+            }
+            if let Some(account) = self.account_id {
+                sql.push(" AND account_id = ").bind(account);
+            }
+            sql.push(")");
+        }
+    }
+
     /// Conditions on the customer whose id is in `customer_column`.
     pub fn customer_filters(&self, sql: &mut Sql, customer_column: &str) {
         if self.region.is_none() && self.acquisition_channel.is_none() {

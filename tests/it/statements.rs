@@ -43,6 +43,16 @@ fn write_account(dir: &std::path::Path, contacts: usize) {
     }
 }
 
+/// Imports the account of [`write_account`] through the real import path.
+async fn import_account(app: &TestApp, contacts: usize) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write_account(dir.path(), contacts);
+    let report = import_path(app.db.clone(), dir.path(), &ImportOptions::default())
+        .await
+        .expect("import");
+    assert!(report.ingest.rejected.is_empty(), "{:?}", report.ingest.rejected);
+}
+
 const ACCOUNT_CONTEXT: &str = "query($id: String!, $contacts: Int!) {
   account(externalId: $id) {
     name
@@ -56,12 +66,7 @@ const ACCOUNT_CONTEXT: &str = "query($id: String!, $contacts: Int!) {
 }";
 
 async fn an_account_with_contacts_orders_lines_and_products_takes_five_statements(app: TestApp) {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    write_account(dir.path(), 60);
-    let report = import_path(app.db.clone(), dir.path(), &ImportOptions::default())
-        .await
-        .expect("import");
-    assert!(report.ingest.rejected.is_empty(), "{:?}", report.ingest.rejected);
+    import_account(&app, 60).await;
 
     // Statements: the account; its contacts' page; their orders' pages;
     // the orders' lines; the lines' products. One each, however many rows.
@@ -96,12 +101,7 @@ const SALES_CONTEXT: &str = "query($id: String!, $contacts: Int!) {
 }";
 
 async fn the_whole_sales_context_of_an_account_takes_a_fixed_number_of_statements(app: TestApp) {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    write_account(dir.path(), 60);
-    let report = import_path(app.db.clone(), dir.path(), &ImportOptions::default())
-        .await
-        .expect("import");
-    assert!(report.ingest.rejected.is_empty(), "{:?}", report.ingest.rejected);
+    import_account(&app, 60).await;
 
     // The account; contacts; their orders; lines; products; the account's
     // stats (order stats, NPS and health share one); open leads and their

@@ -169,19 +169,7 @@ async fn rated_attributes(db: &impl ConnectionTrait, scope: &Scope) -> Result<Ve
 fn response_scope(sql: &mut Sql, scope: &Scope) {
     sql.push("r.responded_at >= ").bind(scope.window.start());
     sql.push(" AND r.responded_at < ").bind(scope.window.end());
-    if let Some(region) = &scope.region {
-        sql.push(" AND r.region = ").bind(region.clone());
-    }
-    if scope.acquisition_channel.is_some() || scope.account_id.is_some() {
-        sql.push(" AND r.customer_id IN (SELECT id FROM customer WHERE 1 = 1");
-        if let Some(channel) = &scope.acquisition_channel {
-            sql.push(" AND acquisition_channel = ").bind(channel.clone());
-        }
-        if let Some(account) = scope.account_id {
-            sql.push(" AND account_id = ").bind(account);
-        }
-        sql.push(")");
-    }
+    scope.response_filters(sql);
 }
 
 /// Sums and cross-products of the complete cases, per response region.
