@@ -87,15 +87,7 @@ pub async fn net_promoter_score(
     sql.push(" AS period FROM survey_response r LEFT JOIN customer c ON c.id = r.customer_id WHERE r.nps_score IS NOT NULL AND r.responded_at >= ");
     sql.bind(series_start.and_time(chrono::NaiveTime::MIN).and_utc());
     sql.push(" AND r.responded_at < ").bind(scope.window.end());
-    if let Some(region) = &scope.region {
-        sql.push(" AND r.region = ").bind(region.clone());
-    }
-    if let Some(channel) = &scope.acquisition_channel {
-        sql.push(" AND c.acquisition_channel = ").bind(channel.clone());
-    }
-    if let Some(account) = scope.account_id {
-        sql.push(" AND c.account_id = ").bind(account);
-    }
+    scope.response_filters(&mut sql);
     sql.push(")");
     let counts = "CAST(COALESCE(SUM(CASE WHEN nps_score >= 9 THEN 1 ELSE 0 END), 0) AS BIGINT) AS promoters, \
                   CAST(COALESCE(SUM(CASE WHEN nps_score BETWEEN 7 AND 8 THEN 1 ELSE 0 END), 0) AS BIGINT) AS passives, \

@@ -54,6 +54,8 @@ pub struct Scope {
     pub acquisition_channel: Option<String>,
     /// Orders sold through or to this account; respondents who are its contacts.
     pub account_id: Option<i64>,
+    /// Customers in this segment as of its last refresh.
+    pub segment_id: Option<i64>,
 }
 
 impl Scope {
@@ -63,6 +65,7 @@ impl Scope {
             region: None,
             channel: None,
             acquisition_channel: None,
+            segment_id: None,
             account_id: None,
         }
     }
@@ -81,6 +84,9 @@ impl Scope {
         }
         if let Some(account) = self.account_id {
             definition = definition.with("account", account);
+        }
+        if let Some(segment) = self.segment_id {
+            definition = definition.with("segment", segment);
         }
         definition
     }
@@ -110,10 +116,21 @@ impl Scope {
         self.customer_filters(sql, "o.customer_id");
     }
 
+    /// Keeps customers who are members of the scope's segment.
+    fn segment_filter(&self, sql: &mut Sql, customer_column: &str) {
+        if let Some(segment) = self.segment_id {
+            sql.push(" AND ").push(customer_column);
+            sql.push(" IN (SELECT customer_id FROM segment_member WHERE segment_id = ")
+                .bind(segment)
+                .push(")");
+        }
+    }
+
     /// Conditions on survey responses (alias `r`) other than time: the
     /// response's own region, and its respondent's acquisition channel
     /// and account.
     pub fn response_filters(&self, sql: &mut Sql) {
+        self.segment_filter(sql, "r.customer_id");
         if let Some(region) = &self.region {
             sql.push(" AND r.region = ").bind(region.clone());
         }
@@ -131,6 +148,7 @@ impl Scope {
 
     /// Conditions on the customer whose id is in `customer_column`.
     pub fn customer_filters(&self, sql: &mut Sql, customer_column: &str) {
+        self.segment_filter(sql, customer_column);
         if self.region.is_none() && self.acquisition_channel.is_none() {
             return;
         }

@@ -460,6 +460,36 @@ async fn impossible_requests_are_refused_and_empty_populations_give_nulls(app: T
         json!({ "summary": { "customers": 0 }, "customers": { "nodes": [] } })
     );
 
+    // The segment filter: a segment of UK customers gives the UK figures.
+    let created = app
+        .data(
+            r#"mutation { createSegment(input: { name: "UK", team: MARKETING, rule: { trait: { field: "region", operator: EQ, value: "UK" } } }) { id } }"#,
+            json!({}),
+        )
+        .await;
+    let segment = created["createSegment"]["id"].clone();
+    app.data(
+        "mutation($id: ID!) { refreshSegment(id: $id) { size } }",
+        json!({ "id": segment }),
+    )
+    .await;
+    let by_segment = app
+        .data(
+            r#"query($segment: ID!) { insights(filter: { from: "2025-01-01", to: "2026-06-30", segment: $segment }) { repeatPurchase { customersWithOrders customersWithRepeat } churn { churned } } }"#,
+            json!({ "segment": segment }),
+        )
+        .await;
+    let by_region = app
+        .data(r#"{ insights(filter: { from: "2025-01-01", to: "2026-06-30", region: "UK" }) { repeatPurchase { customersWithOrders customersWithRepeat } churn { churned } } }"#, json!({}))
+        .await;
+    assert_eq!(by_segment, by_region);
+    assert!(
+        by_region["insights"]["repeatPurchase"]["customersWithOrders"]
+            .as_i64()
+            .unwrap_or(0)
+            > 0
+    );
+
     // Definitions name the metric and the parameters actually applied.
     let data = app
         .data(r#"{ insights(filter: { from: "2025-01-01", to: "2026-06-30", region: "UK" }) { churn(thresholdDays: 90) { definition { metric version parameters { name value } } } } }"#, json!({}))

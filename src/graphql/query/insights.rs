@@ -35,6 +35,8 @@ pub struct InsightFilter {
     pub acquisition_channel: Option<String>,
     /// Orders sold through or to the account; respondents who are its contacts.
     pub account: Option<ID>,
+    /// Customers in this segment (as of its last refresh); respondents who are members.
+    pub segment: Option<ID>,
 }
 
 impl InsightFilter {
@@ -50,6 +52,10 @@ impl InsightFilter {
         scope.account_id = self
             .account
             .map(|id| ids::decode_as(&id, "Account", "filter.account"))
+            .transpose()?;
+        scope.segment_id = self
+            .segment
+            .map(|id| ids::decode_as(&id, "Segment", "filter.segment"))
             .transpose()?;
         Ok(scope)
     }
