@@ -222,6 +222,21 @@ where
     Ok(())
 }
 
+/// Upserts the prepared models of a batch and returns how many there were.
+async fn upsert_prepared<R, E, A>(
+    db: &impl ConnectionTrait,
+    prepared: Vec<(Numbered<R>, A)>,
+    external_id: E::Column,
+) -> Result<u64, Error>
+where
+    E: EntityTrait,
+    A: sea_orm::ActiveModelTrait<Entity = E> + Send,
+{
+    let written = line_count(prepared.len());
+    upsert(db, prepared.into_iter().map(|(_, model)| model).collect(), external_id).await?;
+    Ok(written)
+}
+
 /// The ids of just-written rows, by external id.
 async fn ids_by_external_id<E>(
     db: &impl ConnectionTrait,
@@ -269,14 +284,7 @@ async fn write(
                     ..Default::default()
                 })
             });
-            let written = line_count(prepared.len());
-            upsert(
-                db,
-                prepared.into_iter().map(|(_, m)| m).collect(),
-                account::Column::ExternalId,
-            )
-            .await?;
-            Ok(written)
+            upsert_prepared(db, prepared, account::Column::ExternalId).await
         }
         RecordBatch::Customers(records) => {
             let keys = records.iter().filter_map(|n| n.record.account_external_id.as_deref());
@@ -300,14 +308,7 @@ async fn write(
                     ..Default::default()
                 })
             });
-            let written = line_count(prepared.len());
-            upsert(
-                db,
-                prepared.into_iter().map(|(_, m)| m).collect(),
-                customer::Column::ExternalId,
-            )
-            .await?;
-            Ok(written)
+            upsert_prepared(db, prepared, customer::Column::ExternalId).await
         }
         RecordBatch::Products(records) => {
             let prepared = prepare(kind, records, currency, rejected, |r: &ProductRecord| {
@@ -320,14 +321,7 @@ async fn write(
                     ..Default::default()
                 })
             });
-            let written = line_count(prepared.len());
-            upsert(
-                db,
-                prepared.into_iter().map(|(_, m)| m).collect(),
-                product::Column::ExternalId,
-            )
-            .await?;
-            Ok(written)
+            upsert_prepared(db, prepared, product::Column::ExternalId).await
         }
         RecordBatch::Campaigns(records) => {
             let prepared = prepare(kind, records, currency, rejected, |r: &CampaignRecord| {
@@ -342,14 +336,7 @@ async fn write(
                     ..Default::default()
                 })
             });
-            let written = line_count(prepared.len());
-            upsert(
-                db,
-                prepared.into_iter().map(|(_, m)| m).collect(),
-                campaign::Column::ExternalId,
-            )
-            .await?;
-            Ok(written)
+            upsert_prepared(db, prepared, campaign::Column::ExternalId).await
         }
         RecordBatch::Surveys(records) => {
             let prepared = prepare(kind, records, currency, rejected, |r: &SurveyRecord| {
@@ -360,14 +347,7 @@ async fn write(
                     ..Default::default()
                 })
             });
-            let written = line_count(prepared.len());
-            upsert(
-                db,
-                prepared.into_iter().map(|(_, m)| m).collect(),
-                survey::Column::ExternalId,
-            )
-            .await?;
-            Ok(written)
+            upsert_prepared(db, prepared, survey::Column::ExternalId).await
         }
         RecordBatch::Orders(records) => write_orders(db, references, currency, records, rejected).await,
         RecordBatch::Touchpoints(records) => {
@@ -418,14 +398,7 @@ async fn write(
                     ..Default::default()
                 })
             });
-            let written = line_count(prepared.len());
-            upsert(
-                db,
-                prepared.into_iter().map(|(_, m)| m).collect(),
-                touchpoint::Column::ExternalId,
-            )
-            .await?;
-            Ok(written)
+            upsert_prepared(db, prepared, touchpoint::Column::ExternalId).await
         }
         RecordBatch::Leads(records) => {
             references
@@ -466,14 +439,7 @@ async fn write(
                     ..Default::default()
                 })
             });
-            let written = line_count(prepared.len());
-            upsert(
-                db,
-                prepared.into_iter().map(|(_, m)| m).collect(),
-                lead::Column::ExternalId,
-            )
-            .await?;
-            Ok(written)
+            upsert_prepared(db, prepared, lead::Column::ExternalId).await
         }
         RecordBatch::SurveyResponses(records) => write_responses(db, references, currency, records, rejected).await,
         RecordBatch::ProductTests(records) => {
@@ -499,14 +465,7 @@ async fn write(
                     ..Default::default()
                 })
             });
-            let written = line_count(prepared.len());
-            upsert(
-                db,
-                prepared.into_iter().map(|(_, m)| m).collect(),
-                product_test::Column::ExternalId,
-            )
-            .await?;
-            Ok(written)
+            upsert_prepared(db, prepared, product_test::Column::ExternalId).await
         }
         RecordBatch::ProductTestVotes(records) => {
             references
@@ -526,14 +485,7 @@ async fn write(
                     ..Default::default()
                 })
             });
-            let written = line_count(prepared.len());
-            upsert(
-                db,
-                prepared.into_iter().map(|(_, m)| m).collect(),
-                product_test_vote::Column::ExternalId,
-            )
-            .await?;
-            Ok(written)
+            upsert_prepared(db, prepared, product_test_vote::Column::ExternalId).await
         }
         RecordBatch::BrandMentions(records) => {
             let prepared = prepare(kind, records, currency, rejected, |r: &BrandMentionRecord| {
@@ -549,14 +501,7 @@ async fn write(
                     ..Default::default()
                 })
             });
-            let written = line_count(prepared.len());
-            upsert(
-                db,
-                prepared.into_iter().map(|(_, m)| m).collect(),
-                brand_mention::Column::ExternalId,
-            )
-            .await?;
-            Ok(written)
+            upsert_prepared(db, prepared, brand_mention::Column::ExternalId).await
         }
     }
 }
