@@ -202,9 +202,7 @@ async fn serve(database: &DatabaseConfig, api: ApiConfig, demo: bool, migrate: b
 
 async fn seed_demo(db: &DatabaseConnection, api: &ApiConfig, spec: DemoSpec) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let mut ingestor = Ingestor::begin(db.clone(), Atomicity::PerBatch, &api.currency)
-        .await?
-        .relaxed_durability();
+    let mut ingestor = Ingestor::begin(db.clone(), Atomicity::PerBatch, &api.currency).await?;
     crate::demo::generate(spec, &mut ingestor, true).await?;
     let report = ingestor.finish().await?;
     if let Some(rejection) = report.rejected.first() {

@@ -61,8 +61,6 @@ pub struct Ingestor {
     currency: String,
     references: References,
     report: IngestReport,
-    /// Commit without waiting for the disk (PostgreSQL only).
-    relaxed_durability: bool,
 }
 
 impl Ingestor {
@@ -77,17 +75,7 @@ impl Ingestor {
             currency: currency.to_owned(),
             references: References::default(),
             report: IngestReport::default(),
-            relaxed_durability: false,
         })
-    }
-
-    /// Lets PostgreSQL acknowledge each batch before it reaches the disk
-    /// (`synchronous_commit = off`): a crash may lose the last batches but
-    /// never leaves one half-written. For regenerable data such as the
-    /// demo set, where it makes loading several times faster.
-    pub fn relaxed_durability(mut self) -> Self {
-        self.relaxed_durability = true;
-        self
     }
 
     /// The rejections so far.
@@ -111,11 +99,6 @@ impl Ingestor {
             }
             None => {
                 let transaction = self.db.begin().await?;
-                if self.relaxed_durability && transaction.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-                    transaction
-                        .execute_unprepared("SET LOCAL synchronous_commit TO OFF")
-                        .await?;
-                }
                 let written = write(
                     &transaction,
                     &mut self.references,
