@@ -93,7 +93,12 @@ async fn segments_define_preview_refresh_page_and_export(app: TestApp) {
     // Create, refresh, refresh again, page, compose, export.
     let created = app.data(CREATE, json!({ "name": "UK paid", "rule": uk_paid })).await;
     let id = created["createSegment"]["id"].clone();
-    let node = app.data("query($id: ID!) { node(id: $id) { __typename id } }", json!({ "id": id })).await;
+    let node = app
+        .data(
+            "query($id: ID!) { node(id: $id) { __typename id } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(node["node"], json!({ "__typename": "Segment", "id": id }));
     let first = app.data(REFRESH, json!({ "id": id })).await["refreshSegment"].clone();
     assert_eq!(
