@@ -268,6 +268,27 @@ keyed!(
     BrandMentionRecord
 );
 
+/// A record that belongs to a customer and may name an account.
+pub trait Parties {
+    fn customer_external_id(&self) -> &str;
+    fn account_external_id(&self) -> Option<&str>;
+}
+
+macro_rules! parties {
+    ($($record:ty),+) => {
+        $(impl Parties for $record {
+            fn customer_external_id(&self) -> &str {
+                &self.customer_external_id
+            }
+            fn account_external_id(&self) -> Option<&str> {
+                self.account_external_id.as_deref()
+            }
+        })+
+    };
+}
+
+parties!(OrderRecord, TouchpointRecord, LeadRecord);
+
 /// Refuses an empty (or blank) text field.
 fn required(field: &str, value: &str) -> Result<(), FieldError> {
     if value.trim().is_empty() {

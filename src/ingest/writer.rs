@@ -205,6 +205,29 @@ where
     Ok(())
 }
 
+/// Looks up the customers and accounts a batch of records refers to.
+async fn load_parties<R: Parties>(
+    references: &mut References,
+    db: &impl ConnectionTrait,
+    records: &[Numbered<R>],
+) -> Result<(), Error> {
+    references
+        .load(
+            db,
+            Target::Customer,
+            records.iter().map(|n| n.record.customer_external_id()),
+        )
+        .await?;
+    references
+        .load(
+            db,
+            Target::Account,
+            records.iter().filter_map(|n| n.record.account_external_id()),
+        )
+        .await?;
+    Ok(())
+}
+
 /// Upserts the prepared models of a batch and returns how many there were.
 async fn upsert_prepared<R, E, A>(
     db: &impl ConnectionTrait,
@@ -334,20 +357,7 @@ async fn write(
         }
         RecordBatch::Orders(records) => write_orders(db, references, currency, records, rejected).await,
         RecordBatch::Touchpoints(records) => {
-            references
-                .load(
-                    db,
-                    Target::Customer,
-                    records.iter().map(|n| n.record.customer_external_id.as_str()),
-                )
-                .await?;
-            references
-                .load(
-                    db,
-                    Target::Account,
-                    records.iter().filter_map(|n| n.record.account_external_id.as_deref()),
-                )
-                .await?;
+            load_parties(references, db, &records).await?;
             references
                 .load(
                     db,
@@ -384,20 +394,7 @@ async fn write(
             upsert_prepared(db, prepared, touchpoint::Column::ExternalId).await
         }
         RecordBatch::Leads(records) => {
-            references
-                .load(
-                    db,
-                    Target::Customer,
-                    records.iter().map(|n| n.record.customer_external_id.as_str()),
-                )
-                .await?;
-            references
-                .load(
-                    db,
-                    Target::Account,
-                    records.iter().filter_map(|n| n.record.account_external_id.as_deref()),
-                )
-                .await?;
+            load_parties(references, db, &records).await?;
             let prepared = prepare(kind, records, currency, rejected, |r: &LeadRecord| {
                 Ok(lead::ActiveModel {
                     external_id: Set(r.external_id.clone()),
@@ -497,20 +494,7 @@ async fn write_orders(
     records: Vec<Numbered<OrderRecord>>,
     rejected: &mut Vec<Rejection>,
 ) -> Result<u64, Error> {
-    references
-        .load(
-            db,
-            Target::Customer,
-            records.iter().map(|n| n.record.customer_external_id.as_str()),
-        )
-        .await?;
-    references
-        .load(
-            db,
-            Target::Account,
-            records.iter().filter_map(|n| n.record.account_external_id.as_deref()),
-        )
-        .await?;
+    load_parties(references, db, &records).await?;
     let products = records
         .iter()
         .flat_map(|n| n.record.lines.iter().map(|line| line.product_external_id.as_str()));

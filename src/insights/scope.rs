@@ -27,6 +27,14 @@ impl Window {
         Ok(Self { from, to })
     }
 
+    /// The 365 days ending on `to`: the default window of insights.
+    pub fn year_ending(to: NaiveDate) -> Self {
+        Self {
+            from: to.checked_sub_days(Days::new(364)).unwrap_or(to),
+            to,
+        }
+    }
+
     /// The first instant of the window.
     pub fn start(&self) -> DateTime<Utc> {
         self.from.and_time(NaiveTime::MIN).and_utc()

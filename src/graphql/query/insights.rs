@@ -3,7 +3,7 @@
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{Days, Utc};
+use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
 use crate::config::ApiConfig;
@@ -42,9 +42,7 @@ pub struct InsightFilter {
 impl InsightFilter {
     fn into_scope(self) -> Result<Scope, Error> {
         let to = self.to.map_or_else(|| Utc::now().date_naive(), |date| date.0);
-        let from = self
-            .from
-            .map_or_else(|| to.checked_sub_days(Days::new(364)).unwrap_or(to), |date| date.0);
+        let from = self.from.map_or_else(|| Window::year_ending(to).from, |date| date.0);
         let mut scope = Scope::new(Window::new(from, to)?);
         scope.region = self.region;
         scope.channel = self.channel.map(Into::into);

@@ -130,8 +130,7 @@ impl Account {
     ) -> async_graphql::Result<DriverBlock> {
         let db = ctx.data::<sea_orm::DatabaseConnection>()?;
         let to = as_of.map_or_else(|| chrono::Utc::now().date_naive(), |date| date.0);
-        let from = to.checked_sub_days(chrono::Days::new(364)).unwrap_or(to);
-        let mut scope = Scope::new(Window::new(from, to).gql()?);
+        let mut scope = Scope::new(Window::year_ending(to));
         scope.region = Some(self.0.region.clone());
         let drivers = crate::insights::drivers::purchase_drivers(db, &scope, outcome.into(), &[])
             .await
