@@ -13,7 +13,7 @@ use super::catalog::{CATEGORIES, Catalog, REGION_SHARES, REGIONS, region_code};
 use super::random::{
     DATA_END, DAY, DemoRng, HISTORY_START, between, chance, exponential, normal, pick, pick_weighted, timestamp, unit,
 };
-use crate::ingest::records::CustomerRecord;
+use crate::ingest::records::{CustomerRecord, IdentityRecord};
 
 /// Share of customers who are contacts at an account rather than consumers.
 const CONTACT_SHARE: f64 = 0.30;
@@ -65,6 +65,11 @@ impl Person {
             acquisition_channel: self.acquisition_channel.to_string(),
             first_seen_at: timestamp(first_seen_at),
             traits: self.traits.clone(),
+            // The web shop's own customer number, as a source system sends it.
+            identities: vec![IdentityRecord {
+                source: "shop".to_owned(),
+                source_id: format!("S{:06}", self.number),
+            }],
         }
     }
 }

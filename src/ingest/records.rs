@@ -73,6 +73,19 @@ pub struct CustomerRecord {
     pub first_seen_at: DateTime<Utc>,
     #[serde(default = "empty_object")]
     pub traits: serde_json::Value,
+    /// The customer's ids in source systems (the shop, the CRM, …). A record
+    /// whose identity or normalised email is already known updates that
+    /// customer instead of creating another one.
+    #[serde(default)]
+    pub identities: Vec<IdentityRecord>,
+}
+
+/// One source system's id for a customer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IdentityRecord {
+    pub source: String,
+    pub source_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -345,6 +358,10 @@ impl Validate for CustomerRecord {
         }
         if !self.traits.is_object() {
             return Err(FieldError::new("traits", "must be a JSON object"));
+        }
+        for (index, identity) in self.identities.iter().enumerate() {
+            required(&format!("identities[{index}].source"), &identity.source)?;
+            required(&format!("identities[{index}].sourceId"), &identity.source_id)?;
         }
         Ok(())
     }

@@ -16,6 +16,12 @@ pub enum Target {
     Campaign,
     Survey,
     ProductTest,
+    Order,
+    Touchpoint,
+    Lead,
+    SurveyResponse,
+    ProductTestVote,
+    BrandMention,
 }
 
 impl Target {
@@ -27,6 +33,12 @@ impl Target {
             Target::Campaign => "campaign",
             Target::Survey => "survey",
             Target::ProductTest => "product_test",
+            Target::Order => "orders",
+            Target::Touchpoint => "touchpoint",
+            Target::Lead => "lead",
+            Target::SurveyResponse => "survey_response",
+            Target::ProductTestVote => "product_test_vote",
+            Target::BrandMention => "brand_mention",
         }
     }
 }
