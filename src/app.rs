@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::config::ApiConfig;
+use crate::events::EventBus;
 use crate::graphql::build_schema;
 use crate::http::{AppState, router};
 
@@ -22,13 +23,17 @@ impl Application {
     pub async fn build(bind: &str, db: DatabaseConnection, api: ApiConfig) -> std::io::Result<Self> {
         let listener = TcpListener::bind(bind).await?;
         let min_audience_size = api.min_audience_size;
-        let schema = build_schema(db.clone(), api);
+        let events = EventBus::for_database(&db, true).await.map_err(std::io::Error::other)?;
+        let currency = api.currency.clone();
+        let schema = build_schema(db.clone(), api, events.clone());
         Ok(Self {
             listener,
             router: router(AppState {
                 schema,
                 db,
                 min_audience_size,
+                currency,
+                events,
             }),
         })
     }

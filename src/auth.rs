@@ -26,6 +26,12 @@ impl Viewer {
         matches!(self.role, Role::Admin | Role::Marketing)
     }
 
+    /// Whether this viewer may merge two customers into one (an identity
+    /// decision, taken by administrators and by the source systems' sync).
+    pub fn may_merge_customers(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Ingest)
+    }
+
     /// Whether this viewer may read email, name and phone.
     pub fn may_read_pii(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Sales | Role::Marketing)

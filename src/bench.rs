@@ -10,6 +10,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::Viewer;
 use crate::config::ApiConfig;
+use crate::events::EventBus;
 use crate::graphql::build_schema;
 use crate::graphql::loaders::DbLoader;
 
@@ -77,7 +78,7 @@ pub async fn insights(
     to: &str,
     iterations: usize,
 ) -> anyhow::Result<()> {
-    let schema = build_schema(db.clone(), api);
+    let schema = build_schema(db.clone(), api, EventBus::in_process());
     println!("{:<44} {:>10} {:>10}", "query", "median ms", "max ms");
     for (name, selection) in INSIGHT_QUERIES {
         let query = format!("{{ insights(filter: {{ from: \"{from}\", to: \"{to}\" }}) {{ {selection} }} }}");

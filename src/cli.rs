@@ -12,6 +12,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use crate::app::{Application, shutdown_signal};
 use crate::config::{ApiConfig, DatabaseConfig, LogConfig};
 use crate::demo::{DemoSpec, Scale};
+use crate::events::EventBus;
 use crate::ingest::{Atomicity, EntityKind, ImportOptions, Ingestor};
 
 #[derive(Debug, Parser)]
@@ -229,11 +230,14 @@ async fn import(
     api: &ApiConfig,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    // On PostgreSQL, servers' subscribers hear of what the import writes.
+    let events = EventBus::for_database(&db, false).await?;
     let options = ImportOptions {
         strict,
         batch_size,
         progress: true,
         currency: api.currency.clone(),
+        events: Some(events),
     };
     let report = crate::ingest::import_path(db, path, &options).await?;
     for (kind, file) in &report.files {

@@ -13,6 +13,8 @@ pub struct Model {
     pub external_id: String,
     pub account_id: Option<i64>,
     pub email: String,
+    /// `email` trimmed and lower-cased: the key identity resolution matches on.
+    pub email_key: String,
     pub name: String,
     pub phone: Option<String>,
     pub region: String,

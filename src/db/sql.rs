@@ -52,6 +52,19 @@ impl Sql {
         self
     }
 
+    /// Appends `(p1, p2, …)`, one placeholder per value, for `IN` lists.
+    pub fn bind_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
+        self.text.push('(');
+        for (index, value) in values.into_iter().enumerate() {
+            if index > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(value);
+        }
+        self.text.push(')');
+        self
+    }
+
     /// The number of the UTC calendar `unit` that the timestamp `column`
     /// falls in, counted so that consecutive periods differ by one: days
     /// since 1970-01-01, weeks since the Monday 1969-12-29, months and

@@ -9,26 +9,29 @@ pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod scalars;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 use sea_orm::DatabaseConnection;
 
 use crate::config::ApiConfig;
+use crate::events::EventBus;
 
-pub type AccordSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type AccordSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
 /// The schema, holding what every request shares: the database pool and
-/// the API configuration. Per-request data (viewer, loaders) is added to
+/// the API configuration, the event bus. Per-request data (viewer, loaders) is added to
 /// each request by the HTTP layer.
-pub fn build_schema(db: DatabaseConnection, config: ApiConfig) -> AccordSchema {
+pub fn build_schema(db: DatabaseConnection, config: ApiConfig, events: EventBus) -> AccordSchema {
     Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
-        EmptySubscription,
+        subscription::Subscription,
     )
     .data(db)
     .data(config)
+    .data(events)
     .finish()
 }
 
@@ -37,7 +40,7 @@ pub fn sdl() -> String {
     Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
-        EmptySubscription,
+        subscription::Subscription,
     )
     .finish()
     .sdl()

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use sea_orm::StreamTrait;
 
-use super::AppState;
+use super::{AppState, json_error as error};
 use crate::graphql::error::code;
 
 /// Rows buffered between the database and the client.
@@ -116,9 +116,4 @@ fn csv_line(fields: &[&str]) -> Vec<u8> {
         return Vec::new();
     }
     writer.into_inner().unwrap_or_default()
-}
-
-fn error(status: StatusCode, error_code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": error_code } }] });
-    (status, [(CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }

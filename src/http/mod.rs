@@ -4,15 +4,21 @@
 pub mod export;
 pub mod graphql;
 pub mod health;
+pub mod ingest;
 pub mod negotiation;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use sea_orm::DatabaseConnection;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::events::EventBus;
 use crate::graphql::AccordSchema;
 
 /// What every handler shares.
@@ -22,21 +28,37 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// The smallest segment whose members may be exported.
     pub min_audience_size: i64,
+    /// The reporting currency that ingested money must be in.
+    pub currency: String,
+    pub events: EventBus,
 }
 
 /// The largest request body accepted, in bytes.
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let requests = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(graphql::websocket))
         .route("/segments/{id}/members.csv", get(export::segment_members_csv))
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    // Bulk bodies are streamed into batches, so their size is not limited.
+    let bulk = Router::new()
+        .route("/ingest/{entity}", post(ingest::bulk))
+        .layer(DefaultBodyLimit::disable());
+    requests
+        .merge(bulk)
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// A JSON error body in the shape GraphQL errors have, for the plain HTTP
+/// endpoints.
+pub(crate) fn json_error(status: StatusCode, error_code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": error_code } }] });
+    (status, [(CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }

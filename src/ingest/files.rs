@@ -3,18 +3,15 @@
 //! does not grow with the file, written in batches through the
 //! [`Ingestor`].
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use indicatif::{ProgressBar, ProgressStyle};
-use sea_orm::DatabaseConnection;
-use serde::de::DeserializeOwned;
-
-use super::batch::{EntityKind, Numbered, RecordBatch};
-use super::records::FieldError;
+use super::batch::EntityKind;
+use super::ndjson::ingest_lines;
 use super::writer::{Atomicity, IngestReport, Ingestor, Rejection};
 use crate::error::Error;
+use crate::events::EventBus;
+use indicatif::{ProgressBar, ProgressStyle};
+use sea_orm::DatabaseConnection;
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -26,6 +23,8 @@ pub struct ImportOptions {
     pub progress: bool,
     /// The reporting currency.
     pub currency: String,
+    /// Announces written orders and touchpoints to subscribers.
+    pub events: Option<EventBus>,
 }
 
 impl Default for ImportOptions {
@@ -35,6 +34,7 @@ impl Default for ImportOptions {
             batch_size: 1000,
             progress: false,
             currency: "USD".to_owned(),
+            events: None,
         }
     }
 }
@@ -66,6 +66,9 @@ pub async fn import_path(db: DatabaseConnection, path: &Path, options: &ImportOp
         Atomicity::PerBatch
     };
     let mut ingestor = Ingestor::begin(db, atomicity, &options.currency).await?;
+    if let Some(events) = &options.events {
+        ingestor = ingestor.with_events(events.clone());
+    }
     for (kind, file) in &files {
         import_file(&mut ingestor, *kind, file, options).await?;
     }
@@ -120,88 +123,15 @@ async fn import_file(
     path: &Path,
     options: &ImportOptions,
 ) -> Result<(), Error> {
-    match kind {
-        EntityKind::Accounts => stream(ingestor, kind, path, options, RecordBatch::Accounts).await,
-        EntityKind::Customers => stream(ingestor, kind, path, options, RecordBatch::Customers).await,
-        EntityKind::Products => stream(ingestor, kind, path, options, RecordBatch::Products).await,
-        EntityKind::Campaigns => stream(ingestor, kind, path, options, RecordBatch::Campaigns).await,
-        EntityKind::Surveys => stream(ingestor, kind, path, options, RecordBatch::Surveys).await,
-        EntityKind::Orders => stream(ingestor, kind, path, options, RecordBatch::Orders).await,
-        EntityKind::Touchpoints => stream(ingestor, kind, path, options, RecordBatch::Touchpoints).await,
-        EntityKind::Leads => stream(ingestor, kind, path, options, RecordBatch::Leads).await,
-        EntityKind::SurveyResponses => stream(ingestor, kind, path, options, RecordBatch::SurveyResponses).await,
-        EntityKind::ProductTests => stream(ingestor, kind, path, options, RecordBatch::ProductTests).await,
-        EntityKind::ProductTestVotes => stream(ingestor, kind, path, options, RecordBatch::ProductTestVotes).await,
-        EntityKind::BrandMentions => stream(ingestor, kind, path, options, RecordBatch::BrandMentions).await,
-    }
-}
-
-/// Reads `path` line by line, parsing each line as an `R` and writing
-/// full batches as they fill.
-async fn stream<R: DeserializeOwned>(
-    ingestor: &mut Ingestor,
-    kind: EntityKind,
-    path: &Path,
-    options: &ImportOptions,
-    wrap: fn(Vec<Numbered<R>>) -> RecordBatch,
-) -> Result<(), Error> {
-    let file =
-        File::open(path).map_err(|e| Error::validation("path", format!("cannot open {}: {e}", path.display())))?;
-    let size = file.metadata().map(|meta| meta.len()).unwrap_or(0);
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| Error::validation("path", format!("cannot open {}: {e}", path.display())))?;
+    let size = file.metadata().await.map(|meta| meta.len()).unwrap_or(0);
     let progress = progress_bar(options.progress, size, kind);
-    let reader = BufReader::new(file);
-    let mut batch = Vec::with_capacity(options.batch_size);
-    let mut parse_errors = Vec::new();
-    for (index, line) in reader.lines().enumerate() {
-        let line_no = u64::try_from(index).unwrap_or(u64::MAX) + 1;
-        let line = line.map_err(|e| Error::validation("path", format!("cannot read {}: {e}", path.display())))?;
-        progress.inc(u64::try_from(line.len()).unwrap_or(0) + 1);
-        if line.trim().is_empty() {
-            continue;
-        }
-        match parse_line::<R>(&line) {
-            Ok(record) => batch.push(Numbered { line: line_no, record }),
-            Err(error) => parse_errors.push(Rejection {
-                kind,
-                line: line_no,
-                external_id: None,
-                error,
-            }),
-        }
-        if batch.len() >= options.batch_size {
-            ingestor.write_batch(wrap(std::mem::take(&mut batch))).await?;
-        }
-    }
-    if !batch.is_empty() {
-        ingestor.write_batch(wrap(batch)).await?;
-    }
-    ingestor.reject(parse_errors);
+    let reader = tokio::io::BufReader::new(file);
+    ingest_lines(ingestor, kind, reader, options.batch_size, |bytes| progress.inc(bytes)).await?;
     progress.finish_and_clear();
     Ok(())
-}
-
-/// Parses one NDJSON line, naming the field at fault when it is wrong.
-fn parse_line<R: DeserializeOwned>(line: &str) -> Result<R, FieldError> {
-    let mut deserializer = serde_json::Deserializer::from_str(line);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        // The path is "." (or "?" after a syntax error) when no field is at fault.
-        let field = if path == "." || path == "?" {
-            "record".to_owned()
-        } else {
-            path
-        };
-        let inner = error.into_inner();
-        // serde_json appends " at line 1 column N"; the line is ours to report.
-        let message = inner.to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-        let message = if inner.is_syntax() || inner.is_eof() {
-            format!("malformed JSON: {message}")
-        } else {
-            message
-        };
-        FieldError::new(field, message)
-    })
 }
 
 fn progress_bar(enabled: bool, size: u64, kind: EntityKind) -> ProgressBar {
@@ -216,23 +146,4 @@ fn progress_bar(enabled: bool, size: u64, kind: EntityKind) -> ProgressBar {
     }
     bar.set_prefix(kind.file_stem());
     bar
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ingest::records::OrderRecord;
-
-    #[test]
-    fn parse_errors_name_the_field_path() {
-        let line = r#"{"externalId":"O1","customerExternalId":"C1","accountExternalId":null,"channel":"ONLINE","orderedAt":"2025-01-01T00:00:00Z","currency":"USD","amountMinor":1,"lines":[{"productExternalId":"P1","quantity":"two","unitAmountMinor":1}]}"#;
-        let error = parse_line::<OrderRecord>(line).err();
-        assert_eq!(error.map(|e| e.field), Some("lines[0].quantity".to_owned()));
-    }
-
-    #[test]
-    fn malformed_json_is_called_so() {
-        let error = parse_line::<OrderRecord>("{\"externalId\":").err();
-        assert!(error.is_some_and(|e| e.message.starts_with("malformed JSON")));
-    }
 }

@@ -5,10 +5,12 @@
 //! - [`batch`]: batches of one entity type and the sink trait;
 //! - [`references`]: `…ExternalId` → internal id, batch by batch;
 //! - [`writer`]: validate, resolve, upsert by external id, transactionally;
+//! - [`ndjson`]: NDJSON lines from any reader into batches;
 //! - [`files`]: `accord import` — NDJSON files and directories.
 
 pub mod batch;
 pub mod files;
+pub mod ndjson;
 pub mod records;
 pub mod references;
 pub mod writer;

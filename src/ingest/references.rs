@@ -4,8 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use futures::future::BoxFuture;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::db::sql::Sql;
 
 /// A table that records refer to by external id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,13 +55,15 @@ pub struct References {
 }
 
 impl References {
-    /// Looks up every key of `keys` not yet known.
-    pub async fn load<'k>(
-        &mut self,
-        db: &impl ConnectionTrait,
+    /// Looks up every key of `keys` not yet known. The keys are read before
+    /// the returned future starts, so it holds only owned strings (and
+    /// stays `Send` whatever iterator the caller passes).
+    pub fn load<'a, 'k>(
+        &'a mut self,
+        db: &'a impl ConnectionTrait,
         target: Target,
         keys: impl IntoIterator<Item = &'k str>,
-    ) -> Result<(), DbErr> {
+    ) -> BoxFuture<'a, Result<(), DbErr>> {
         let known = self.known.entry(target).or_default();
         let missing: Vec<String> = keys
             .into_iter()
@@ -67,6 +72,19 @@ impl References {
             .into_iter()
             .map(str::to_owned)
             .collect();
+        Box::pin(Self::load_missing(db, known, target, missing))
+    }
+
+    /// The ids of `missing` keys of `target`, into `known`.
+    async fn load_missing(
+        db: &impl ConnectionTrait,
+        known: &mut HashMap<String, i64>,
+        target: Target,
+        missing: Vec<String>,
+    ) -> Result<(), DbErr> {
+        if target == Target::Customer {
+            return load_customers(db, known, missing).await;
+        }
         for chunk in missing.chunks(LOOKUP_CHUNK) {
             let statement = Query::select()
                 .column(Alias::new("id"))
@@ -81,6 +99,11 @@ impl References {
             }
         }
         Ok(())
+    }
+
+    /// Notes that `key` now refers to `id` (a record this run just wrote).
+    pub fn remember(&mut self, target: Target, key: &str, id: i64) {
+        self.known.entry(target).or_default().insert(key.to_owned(), id);
     }
 
     /// The id of a loaded key, or `None` when no such record exists.
@@ -104,4 +127,32 @@ impl References {
     ) -> Result<Option<i64>, super::records::FieldError> {
         key.map(|key| self.require(target, field, key)).transpose()
     }
+}
+
+/// Customers are found by their own external id, leading to the survivor
+/// when they were merged, or by an external id that a record matched to
+/// them under (see [`crate::identity`]).
+async fn load_customers(
+    db: &impl ConnectionTrait,
+    known: &mut HashMap<String, i64>,
+    missing: Vec<String>,
+) -> Result<(), DbErr> {
+    for chunk in missing.chunks(LOOKUP_CHUNK) {
+        let mut sql = Sql::new(db.get_database_backend());
+        sql.push("SELECT 0 AS alias, external_id AS key, COALESCE(merged_into_id, id) AS id FROM customer ")
+            .push("WHERE external_id IN ")
+            .bind_list(chunk.iter().cloned())
+            .push(" UNION ALL SELECT 1 AS alias, i.source_id AS key, COALESCE(c.merged_into_id, c.id) AS id ")
+            .push("FROM customer_identity i ")
+            .push("JOIN customer c ON c.id = i.customer_id WHERE i.source = ")
+            .bind(crate::identity::ALIAS_SOURCE)
+            .push(" AND i.source_id IN ")
+            .bind_list(chunk.iter().cloned())
+            .push(" ORDER BY alias");
+        for row in sql.all(db).await? {
+            // A customer's own external id wins over another's alias.
+            known.entry(row.try_get("", "key")?).or_insert(row.try_get("", "id")?);
+        }
+    }
+    Ok(())
 }

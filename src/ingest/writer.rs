@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use entity::{
-    account, brand_answer, brand_mention, campaign, customer, driver_rating, lead, order_line, orders, product,
-    product_test, product_test_vote, survey, survey_response, touchpoint,
+    account, brand_answer, brand_mention, campaign, customer, customer_identity, driver_rating, lead, order_line,
+    orders, product, product_test, product_test_vote, survey, survey_response, touchpoint,
 };
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -19,6 +19,8 @@ use super::batch::{EntityKind, Numbered, RecordBatch, RecordSink};
 use super::records::*;
 use super::references::{References, Target};
 use crate::error::Error;
+use crate::events::{Event, EventBus};
+use crate::identity;
 
 /// How much of an import one transaction covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +63,10 @@ pub struct Ingestor {
     currency: String,
     references: References,
     report: IngestReport,
+    /// Where change events go, when anyone may be listening.
+    events: Option<EventBus>,
+    /// Events of the open all-or-nothing transaction, sent when it commits.
+    pending: Vec<Event>,
 }
 
 impl Ingestor {
@@ -75,7 +81,15 @@ impl Ingestor {
             currency: currency.to_owned(),
             references: References::default(),
             report: IngestReport::default(),
+            events: None,
+            pending: Vec::new(),
         })
+    }
+
+    /// Publishes a change event for every order and touchpoint written.
+    pub fn with_events(mut self, events: EventBus) -> Self {
+        self.events = Some(events);
+        self
     }
 
     /// The rejections so far.
@@ -86,16 +100,24 @@ impl Ingestor {
     /// Writes one batch: its good records are upserted, its bad ones reported.
     pub async fn write_batch(&mut self, batch: RecordBatch) -> Result<(), Error> {
         let kind = batch.kind();
+        let announced = match self.events {
+            Some(_) => announced_keys(&batch),
+            None => Vec::new(),
+        };
+        let rejected_before = self.report.rejected.len();
         let written = match &self.transaction {
             Some(transaction) => {
-                write(
+                let written = write(
                     transaction,
                     &mut self.references,
                     &self.currency,
                     batch,
                     &mut self.report.rejected,
                 )
-                .await?
+                .await?;
+                let events = self.stage_events(transaction, kind, announced, rejected_before).await?;
+                self.pending.extend(events);
+                written
             }
             None => {
                 let transaction = self.db.begin().await?;
@@ -107,7 +129,13 @@ impl Ingestor {
                     &mut self.report.rejected,
                 )
                 .await?;
+                let events = self
+                    .stage_events(&transaction, kind, announced, rejected_before)
+                    .await?;
                 transaction.commit().await?;
+                if let Some(bus) = &self.events {
+                    bus.committed(events);
+                }
                 written
             }
         };
@@ -121,6 +149,9 @@ impl Ingestor {
             None => true,
             Some(transaction) if self.report.rejected.is_empty() => {
                 transaction.commit().await?;
+                if let Some(bus) = &self.events {
+                    bus.committed(std::mem::take(&mut self.pending));
+                }
                 true
             }
             Some(transaction) => {
@@ -131,6 +162,102 @@ impl Ingestor {
         };
         Ok(self.report)
     }
+}
+
+impl Ingestor {
+    /// Stages the events of the orders or touchpoints among `keys` that
+    /// were written (not those rejected since `rejected_before`).
+    async fn stage_events(
+        &self,
+        db: &DatabaseTransaction,
+        kind: EntityKind,
+        keys: Vec<String>,
+        rejected_before: usize,
+    ) -> Result<Vec<Event>, Error> {
+        let Some(bus) = &self.events else {
+            return Ok(Vec::new());
+        };
+        let refused: std::collections::HashSet<&str> = self.report.rejected[rejected_before..]
+            .iter()
+            .filter_map(|rejection| rejection.external_id.as_deref())
+            .collect();
+        let keys: Vec<String> = keys.into_iter().filter(|key| !refused.contains(key.as_str())).collect();
+        let events = match kind {
+            EntityKind::Touchpoints => {
+                let rows = written_rows::<touchpoint::Entity>(
+                    db,
+                    keys,
+                    [
+                        touchpoint::Column::Id,
+                        touchpoint::Column::CustomerId,
+                        touchpoint::Column::AccountId,
+                    ],
+                    touchpoint::Column::ExternalId,
+                )
+                .await?;
+                rows.into_iter()
+                    .map(|(id, customer_id, account_id)| Event::TouchpointRecorded {
+                        id,
+                        customer_id,
+                        account_id,
+                    })
+                    .collect()
+            }
+            EntityKind::Orders => {
+                let rows = written_rows::<orders::Entity>(
+                    db,
+                    keys,
+                    [
+                        orders::Column::Id,
+                        orders::Column::CustomerId,
+                        orders::Column::AccountId,
+                    ],
+                    orders::Column::ExternalId,
+                )
+                .await?;
+                rows.into_iter()
+                    .map(|(id, customer_id, account_id)| Event::OrderRecorded {
+                        id,
+                        customer_id,
+                        account_id,
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        bus.stage(db, &events).await?;
+        Ok(events)
+    }
+}
+
+/// The external ids of a batch whose writes subscribers hear about.
+fn announced_keys(batch: &RecordBatch) -> Vec<String> {
+    match batch {
+        RecordBatch::Touchpoints(records) => records.iter().map(|n| n.record.external_id.clone()).collect(),
+        RecordBatch::Orders(records) => records.iter().map(|n| n.record.external_id.clone()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// (id, customer id, account id) of the rows of `E` with these external ids.
+async fn written_rows<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    keys: Vec<String>,
+    columns: [E::Column; 3],
+    external_id: E::Column,
+) -> Result<Vec<(i64, i64, Option<i64>)>, Error> {
+    let mut rows = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(CHILD_ROWS_PER_STATEMENT) {
+        let found: Vec<(i64, i64, Option<i64>)> = E::find()
+            .select_only()
+            .columns(columns)
+            .filter(external_id.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        rows.extend(found);
+    }
+    Ok(rows)
 }
 
 impl RecordSink for Ingestor {
@@ -292,30 +419,7 @@ async fn write(
             });
             upsert_prepared(db, prepared, account::Column::ExternalId).await
         }
-        RecordBatch::Customers(records) => {
-            let keys = records.iter().filter_map(|n| n.record.account_external_id.as_deref());
-            references.load(db, Target::Account, keys).await?;
-            let prepared = prepare(kind, records, currency, rejected, |r: &CustomerRecord| {
-                Ok(customer::ActiveModel {
-                    external_id: Set(r.external_id.clone()),
-                    account_id: Set(references.optional(
-                        Target::Account,
-                        "accountExternalId",
-                        r.account_external_id.as_deref(),
-                    )?),
-                    email: Set(r.email.clone()),
-                    name: Set(r.name.clone()),
-                    phone: Set(r.phone.clone()),
-                    region: Set(r.region.clone()),
-                    country: Set(r.country.clone()),
-                    acquisition_channel: Set(r.acquisition_channel.clone()),
-                    traits: Set(r.traits.clone()),
-                    first_seen_at: Set(r.first_seen_at),
-                    ..Default::default()
-                })
-            });
-            upsert_prepared(db, prepared, customer::Column::ExternalId).await
-        }
+        RecordBatch::Customers(records) => write_customers(db, references, currency, records, rejected).await,
         RecordBatch::Products(records) => {
             let prepared = prepare(kind, records, currency, rejected, |r: &ProductRecord| {
                 Ok(product::ActiveModel {
@@ -484,6 +588,111 @@ async fn write(
             upsert_prepared(db, prepared, brand_mention::Column::ExternalId).await
         }
     }
+}
+
+/// Customers, through identity resolution: each record updates the
+/// customer it matches (see [`crate::identity`]) or creates one, and its
+/// identities (and its own external id, when it matched another customer)
+/// are recorded so later records and references find that customer.
+async fn write_customers(
+    db: &DatabaseTransaction,
+    references: &mut References,
+    currency: &str,
+    records: Vec<Numbered<CustomerRecord>>,
+    rejected: &mut Vec<Rejection>,
+) -> Result<u64, Error> {
+    let keys = records.iter().filter_map(|n| n.record.account_external_id.as_deref());
+    references.load(db, Target::Account, keys).await?;
+    let prepared = prepare(
+        EntityKind::Customers,
+        records,
+        currency,
+        rejected,
+        |r: &CustomerRecord| {
+            Ok(customer::ActiveModel {
+                external_id: Set(r.external_id.clone()),
+                account_id: Set(references.optional(
+                    Target::Account,
+                    "accountExternalId",
+                    r.account_external_id.as_deref(),
+                )?),
+                email: Set(r.email.clone()),
+                email_key: Set(identity::email_key(&r.email)),
+                name: Set(r.name.clone()),
+                phone: Set(r.phone.clone()),
+                region: Set(r.region.clone()),
+                country: Set(r.country.clone()),
+                acquisition_channel: Set(r.acquisition_channel.clone()),
+                traits: Set(r.traits.clone()),
+                first_seen_at: Set(r.first_seen_at),
+                ..Default::default()
+            })
+        },
+    );
+    let written = line_count(prepared.len());
+    let incoming: Vec<&CustomerRecord> = prepared.iter().map(|(n, _)| &n.record).collect();
+    let targets = identity::resolve::canonical_keys(db, &incoming).await?;
+    // Several records may resolve to one customer; the last one's fields win,
+    // as they would if the records had been sent one after another.
+    let mut models: HashMap<String, (usize, customer::ActiveModel)> = HashMap::new();
+    for (position, ((_, mut model), target)) in prepared.iter().cloned().zip(&targets).enumerate() {
+        model.external_id = Set(target.clone());
+        models.insert(target.clone(), (position, model));
+    }
+    let mut models: Vec<(usize, customer::ActiveModel)> = models.into_values().collect();
+    models.sort_by_key(|(position, _)| *position);
+    upsert(
+        db,
+        models.into_iter().map(|(_, model)| model).collect(),
+        customer::Column::ExternalId,
+    )
+    .await?;
+    let ids =
+        ids_by_external_id::<customer::Entity>(db, customer::Column::Id, customer::Column::ExternalId, targets.clone())
+            .await?;
+    let mut identities = std::collections::BTreeSet::new();
+    for ((numbered, _), target) in prepared.iter().zip(&targets) {
+        let Some(&customer_id) = ids.get(target) else {
+            return Err(Error::Internal(format!(
+                "customer {target} vanished while its identities were written"
+            )));
+        };
+        let record = &numbered.record;
+        for known in &record.identities {
+            identities.insert((known.source.clone(), known.source_id.clone(), customer_id));
+        }
+        if &record.external_id != target {
+            identities.insert((
+                identity::ALIAS_SOURCE.to_owned(),
+                record.external_id.clone(),
+                customer_id,
+            ));
+        }
+        references.remember(Target::Customer, &record.external_id, customer_id);
+    }
+    insert_identities(db, identities.into_iter().collect()).await?;
+    Ok(written)
+}
+
+/// Records (source, source id, customer) identities. An identity already
+/// known stays with its customer: it is what matched the record, or it
+/// belongs to a customer that only a merge may take it from.
+async fn insert_identities(db: &impl ConnectionTrait, rows: Vec<(String, String, i64)>) -> Result<(), Error> {
+    for chunk in rows.chunks(CHILD_ROWS_PER_STATEMENT) {
+        let models = chunk
+            .iter()
+            .map(|(source, source_id, customer_id)| customer_identity::ActiveModel {
+                customer_id: Set(*customer_id),
+                source: Set(source.clone()),
+                source_id: Set(source_id.clone()),
+                ..Default::default()
+            });
+        customer_identity::Entity::insert_many(models)
+            .on_conflict_do_nothing_on([customer_identity::Column::Source, customer_identity::Column::SourceId])
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Orders and their lines: the lines of a re-sent order replace the old ones.

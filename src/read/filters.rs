@@ -79,6 +79,9 @@ impl CustomerFilter {
             customer::Column::AcquisitionChannel,
             self.acquisition_channel.clone(),
         );
+        // Merged customers live on in their survivor; listing them would count
+        // one person twice.
+        let condition = condition.add(customer::Column::MergedIntoId.is_null());
         Ok(customer::Entity::find().filter(condition))
     }
 }

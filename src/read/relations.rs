@@ -5,8 +5,8 @@
 
 use entity::enums::LeadStage;
 use entity::{
-    brand_answer, customer, driver_rating, lead, order_line, orders, product_test, product_test_vote, survey_response,
-    touchpoint,
+    brand_answer, customer, customer_identity, driver_rating, lead, order_line, orders, product_test,
+    product_test_vote, survey_response, touchpoint,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
@@ -121,6 +121,10 @@ paged_relation!(
     ProductTestVotes: product_test_vote by TestId, sorted by ProductTestVoteSort, parent test_id
 );
 
+list_relation!(
+    /// A customer's ids in source systems.
+    CustomerIdentities: customer_identity by CustomerId, parent customer_id
+);
 list_relation!(
     /// The lines of an order.
     OrderLines: order_line by OrderId, parent order_id

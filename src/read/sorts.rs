@@ -2,8 +2,8 @@
 //! the id as a tie-break (see [`crate::db::keyset`]).
 
 use entity::{
-    account, brand_answer, brand_mention, campaign, customer, driver_rating, lead, order_line, orders, product,
-    product_test, product_test_vote, segment, survey, survey_response, touchpoint,
+    account, brand_answer, brand_mention, campaign, customer, customer_identity, driver_rating, lead, order_line,
+    orders, product, product_test, product_test_vote, segment, survey, survey_response, touchpoint,
 };
 
 use crate::db::keyset::{Keyset, SortField, SortKey};
@@ -24,6 +24,7 @@ macro_rules! keyset {
 keyset!(
     account,
     customer,
+    customer_identity,
     product,
     orders,
     campaign,

@@ -96,6 +96,9 @@ pub struct TestApp {
     pub base_url: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
+    pub backend: Backend,
+    /// The database URL, for a second instance or a server process.
+    pub database_url: String,
     statements: Arc<AtomicUsize>,
     shutdown: Option<oneshot::Sender<()>>,
     // Declared last: dropped after the server and pool are gone.
@@ -126,7 +129,7 @@ impl TestApp {
             }
         };
         let config = DatabaseConfig {
-            url,
+            url: url.clone(),
             max_connections: 5,
         };
         let mut db = accord::db::connect(&config).await.expect("connect");
@@ -152,10 +155,48 @@ impl TestApp {
             base_url,
             client: reqwest::Client::new(),
             db,
+            backend,
+            database_url: url,
             statements,
             shutdown: Some(shutdown),
             _scratch: scratch,
         }
+    }
+
+    /// A second server instance on the same database, with its own pool
+    /// and event listener, as another machine behind a load balancer.
+    pub async fn peer(&self) -> Peer {
+        let config = DatabaseConfig {
+            url: self.database_url.clone(),
+            max_connections: 5,
+        };
+        let db = accord::db::connect(&config).await.expect("connect");
+        let app = Application::build("127.0.0.1:0", db, ApiConfig::default())
+            .await
+            .expect("bind");
+        let base_url = format!("http://{}", app.local_addr().expect("local address"));
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            stopped.await.ok();
+        }));
+        Peer {
+            base_url,
+            _shutdown: shutdown,
+        }
+    }
+
+    /// POSTs an NDJSON body to `/ingest/{entity}` on `base_url`.
+    pub async fn bulk(&self, base_url: &str, entity: &str, query: &str, body: String) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{base_url}/ingest/{entity}{query}"))
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
     }
 
     /// Imports the golden fixture through the real import path.
@@ -195,6 +236,12 @@ impl TestApp {
     pub fn take_statement_count(&self) -> usize {
         self.statements.swap(0, Ordering::SeqCst)
     }
+}
+
+/// Another server instance; it stops when dropped.
+pub struct Peer {
+    pub base_url: String,
+    _shutdown: oneshot::Sender<()>,
 }
 
 impl Drop for TestApp {

@@ -123,7 +123,8 @@ async fn bad_records_are_reported_by_file_line_and_field(app: TestApp) {
         good.replace("C1", "C4").replace("a@example.com", "not-an-email"),
         good.replace("C1", "C5")
             .replace("\"accountExternalId\":null", "\"accountExternalId\":\"A404\""),
-        good.replace("C1", "C6"),
+        // Another person: the same email would make it the same customer.
+        good.replace("C1", "C6").replace("a@example.com", "f@example.com"),
     ];
     writeln!(file, "{}", lines.join("\n")).expect("write file");
     drop(file);

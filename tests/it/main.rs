@@ -5,8 +5,13 @@
 //! own.
 
 mod helpers;
+mod records;
+mod ws;
 
+mod bulk;
 mod errors;
+mod faults;
+mod identity;
 mod import;
 mod insights;
 mod nodes;
@@ -15,3 +20,4 @@ mod schema;
 mod segments;
 mod server;
 mod statements;
+mod subscriptions;

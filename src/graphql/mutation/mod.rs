@@ -1,9 +1,10 @@
 //! The `Mutation` root. Mutations check the viewer's role before they call
 //! the domain.
 
+mod customers;
 mod segments;
 
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(segments::SegmentMutation);
+pub struct Mutation(segments::SegmentMutation, customers::CustomerMutation);

@@ -4,6 +4,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::auth::Viewer;
 use crate::error::Error;
+use crate::events::{Event, EventBus};
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
 use crate::graphql::types::customer::Customer;
@@ -116,6 +117,18 @@ impl SegmentMutation {
         let db = ctx.data::<DatabaseConnection>()?;
         let id = segment_id(&id)?;
         let refresh = segments::refresh(db, id).await.gql()?;
+        if refresh.joined > 0 || refresh.left > 0 {
+            let change = Event::SegmentMembershipChanged {
+                segment_id: id,
+                joined: refresh.joined,
+                left: refresh.left,
+                size: refresh.size,
+            };
+            // The refresh has committed; a lost notification must not undo it.
+            if let Err(error) = ctx.data::<EventBus>()?.publish(db, vec![change]).await {
+                tracing::warn!(%error, segment = id, "cannot announce a segment's new membership");
+            }
+        }
         let segment = segments::find(db, id).await.gql()?;
         Ok(SegmentRefresh {
             segment: segment.into(),

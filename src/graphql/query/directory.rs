@@ -1,5 +1,5 @@
 use async_graphql::{Context, ID, Object};
-use entity::{account, customer};
+use entity::{account, customer, customer_identity};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::error::Error;
@@ -9,9 +9,9 @@ use crate::graphql::ids;
 use crate::graphql::types::account::Account;
 use crate::graphql::types::customer::Customer;
 use crate::graphql::types::filters::{AccountFilter, CustomerFilter};
-use crate::graphql::types::load_by_id;
 use crate::graphql::types::node::{self, Node};
 use crate::graphql::types::ordering::{AccountOrderBy, CustomerOrderBy};
+use crate::graphql::types::{load_by_id, load_optional};
 
 #[derive(Default)]
 pub struct DirectoryQuery;
@@ -86,17 +86,36 @@ impl DirectoryQuery {
     ) -> async_graphql::Result<Option<Customer>> {
         let found = match Lookup::new("Customer", id, external_id).gql()? {
             Lookup::Id(id) => load_by_id::<customer::Entity, Customer>(ctx, id).await?,
-            Lookup::ExternalId(key) => customer::Entity::find()
-                .filter(customer::Column::ExternalId.eq(key))
-                .one(ctx.data::<DatabaseConnection>()?)
-                .await
-                .gql()?
-                .map(Customer),
+            Lookup::ExternalId(key) => {
+                let db = ctx.data::<DatabaseConnection>()?;
+                match customer::Entity::find()
+                    .filter(customer::Column::ExternalId.eq(&key))
+                    .one(db)
+                    .await
+                    .gql()?
+                {
+                    Some(found) => Some(Customer(found)),
+                    // Another external id that a record of this customer came with.
+                    None => {
+                        let alias = customer_identity::Entity::find()
+                            .filter(customer_identity::Column::Source.eq(crate::identity::ALIAS_SOURCE))
+                            .filter(customer_identity::Column::SourceId.eq(&key))
+                            .one(db)
+                            .await
+                            .gql()?;
+                        load_optional::<customer::Entity, Customer>(ctx, alias.map(|a| a.customer_id)).await?
+                    }
+                }
+            }
         };
-        found
-            .map(Some)
-            .ok_or_else(|| Error::not_found("Customer", "with that id"))
-            .gql()
+        match found {
+            // A merged customer's id leads to the survivor.
+            Some(Customer(merged)) if merged.merged_into_id.is_some() => {
+                load_optional::<customer::Entity, Customer>(ctx, merged.merged_into_id).await
+            }
+            Some(found) => Ok(Some(found)),
+            None => Err(Error::not_found("Customer", "with that id")).gql(),
+        }
     }
 
     async fn customers(

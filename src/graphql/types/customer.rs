@@ -1,20 +1,22 @@
 use async_graphql::{Context, ID, Json, Object};
 use chrono::{DateTime, Utc};
-use entity::customer;
+use entity::{customer, customer_identity};
 
 use super::account::Account;
 use super::lead::Lead;
-use super::load_optional;
 use super::order::Order;
 use super::ordering::{LeadOrderBy, OrderOrderBy, SurveyResponseOrderBy, TouchpointOrderBy};
 use super::survey::SurveyResponse;
 use super::touchpoint::Touchpoint;
+use super::{load_children, load_optional};
 use crate::auth::Viewer;
 use crate::error::Error;
 use crate::graphql::connection::{ConnectionOf, child_connection};
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
-use crate::read::relations::{CustomerLeads, CustomerOrders, CustomerSurveyResponses, CustomerTouchpoints};
+use crate::read::relations::{
+    CustomerIdentities, CustomerLeads, CustomerOrders, CustomerSurveyResponses, CustomerTouchpoints,
+};
 
 /// A person: a consumer or a business contact. `email`, `name` and `phone`
 /// are personal data, readable only by roles with PII access.
@@ -54,6 +56,16 @@ impl Customer {
     async fn phone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
         Self::pii(ctx, "phone", self.0.phone.as_deref())
     }
+    /// The customer's ids in source systems. Source `accord` lists the
+    /// other external ids that records matched to this customer came with.
+    async fn identities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CustomerIdentity>> {
+        load_children::<CustomerIdentities, CustomerIdentity>(ctx, self.0.id).await
+    }
+    /// The customer this one was merged into, when it was; reading a merged
+    /// customer by id leads to that survivor.
+    async fn merged_into(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        load_optional::<customer::Entity, _>(ctx, self.0.merged_into_id).await
+    }
     async fn region(&self) -> &str {
         &self.0.region
     }
@@ -74,10 +86,6 @@ impl Customer {
     /// The account this person is a contact of, if any.
     async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Account>> {
         load_optional::<entity::account::Entity, _>(ctx, self.0.account_id).await
-    }
-    /// The customer this one was merged into, when it was.
-    async fn merged_into(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
-        load_optional::<customer::Entity, _>(ctx, self.0.merged_into_id).await
     }
     /// The customer's orders (most recent first by default).
     async fn orders(
@@ -126,5 +134,21 @@ impl Customer {
             SurveyResponseOrderBy::resolve(order_by),
         )
         .await
+    }
+}
+
+/// One source system's id for a customer.
+pub struct CustomerIdentity(pub customer_identity::Model);
+super::wraps!(CustomerIdentity(customer_identity::Model));
+
+#[Object]
+impl CustomerIdentity {
+    /// The source system (`shop`, `crm`, …).
+    async fn source(&self) -> &str {
+        &self.0.source
+    }
+    /// The customer's id in that system.
+    async fn source_id(&self) -> &str {
+        &self.0.source_id
     }
 }

@@ -60,7 +60,13 @@ pub async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> 
     use entity::*;
     match type_name.as_str() {
         "Account" => fetch::<account::Entity, Account>(ctx, "Account", row).await,
-        "Customer" => fetch::<customer::Entity, Customer>(ctx, "Customer", row).await,
+        "Customer" => {
+            // A merged customer's id leads to the survivor.
+            let survivor = load_by_id::<customer::Entity, Customer>(ctx, row)
+                .await?
+                .and_then(|Customer(found)| found.merged_into_id);
+            fetch::<customer::Entity, Customer>(ctx, "Customer", survivor.unwrap_or(row)).await
+        }
         "Product" => fetch::<product::Entity, Product>(ctx, "Product", row).await,
         "Order" => fetch::<orders::Entity, Order>(ctx, "Order", row).await,
         "Campaign" => fetch::<campaign::Entity, Campaign>(ctx, "Campaign", row).await,

@@ -1,0 +1,132 @@
+//! A server killed in the middle of a bulk load: whole batches only, and
+//! re-running the load finishes it without duplicates. The server here is
+//! the real `accord` binary in its own process, killed with SIGKILL.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, on_both_backends};
+use crate::records::{customer, ndjson, touchpoint};
+
+on_both_backends!(a_killed_bulk_load_leaves_whole_batches_and_the_rerun_completes_it);
+
+const BATCH: usize = 100;
+const TOTAL: usize = 2000;
+
+/// The `accord` binary serving `database_url` on a free port.
+struct ServerProcess {
+    child: Child,
+    base_url: String,
+}
+
+impl ServerProcess {
+    async fn start(database_url: &str) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args(["--database-url", database_url, "--log", "warn", "serve"])
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the accord binary starts");
+        // Owned from here on, so that a failing test still kills it.
+        let server = ServerProcess {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client
+                .get(format!("{}/readyz", server.base_url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server process never became ready");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+async fn touchpoint_count(app: &TestApp) -> usize {
+    let count = app.data("{ touchpoints { totalCount } }", json!({})).await["touchpoints"]["totalCount"]
+        .as_u64()
+        .expect("count");
+    usize::try_from(count).expect("fits")
+}
+
+async fn a_killed_bulk_load_leaves_whole_batches_and_the_rerun_completes_it(app: TestApp) {
+    let people: Vec<_> = (0..10)
+        .map(|i| customer(&format!("C{i}"), &format!("c{i}@example.com"), None))
+        .collect();
+    app.bulk(&app.base_url, "customers", "", ndjson(&people)).await;
+    let lines: Vec<String> = (0..TOTAL)
+        .map(|i| ndjson(&[touchpoint(&format!("T{i:05}"), &format!("C{}", i % 10), None)]))
+        .collect();
+
+    let mut server = ServerProcess::start(&app.database_url).await;
+    // The body arrives in chunks; the server commits batches as it reads.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(4);
+    let body = reqwest::Body::wrap_stream(tokio_stream::wrappers::ReceiverStream::new(receiver));
+    let upload = tokio::spawn(
+        app.client
+            .post(format!("{}/ingest/touchpoints?batchSize={BATCH}", server.base_url))
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send(),
+    );
+    // Send the first half, and kill the server once some batches are in.
+    for chunk in lines[..TOTAL / 2].chunks(50) {
+        sender.send(Ok(chunk.concat())).await.expect("body chunk sent");
+    }
+    let mut waited = 0;
+    while touchpoint_count(&app).await < 3 * BATCH && waited < 400 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    server.child.kill().expect("kill -9");
+    server.child.wait().expect("reaped");
+    drop(sender);
+    // The client sees its connection cut; what matters is what was stored.
+    let _cut = upload.await;
+
+    let survived = touchpoint_count(&app).await;
+    assert!(
+        survived >= 3 * BATCH,
+        "some batches committed before the kill ({survived})"
+    );
+    assert!(survived < TOTAL, "the load did not finish ({survived})");
+    assert_eq!(survived % BATCH, 0, "only whole batches survive a kill");
+
+    // Re-running the whole load (through a fresh process) completes it, and
+    // re-running it again changes nothing.
+    let server = ServerProcess::start(&app.database_url).await;
+    for _ in 0..2 {
+        let (status, report) = app
+            .bulk(
+                &server.base_url,
+                "touchpoints",
+                &format!("?batchSize={BATCH}"),
+                lines.concat(),
+            )
+            .await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["written"], TOTAL);
+        assert_eq!(touchpoint_count(&app).await, TOTAL);
+    }
+    drop(server);
+}
