@@ -9,6 +9,7 @@ mod helpers;
 mod errors;
 mod import;
 mod insights;
+mod mutations;
 mod nodes;
 mod paging;
 mod schema;
