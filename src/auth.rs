@@ -5,6 +5,8 @@
 
 use entity::enums::Role;
 
+use crate::ingest::EntityKind;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Viewer {
     pub role: Role,
@@ -35,5 +37,42 @@ impl Viewer {
     /// Whether this viewer may read email, name and phone.
     pub fn may_read_pii(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Sales | Role::Marketing)
+    }
+
+    /// Whether this viewer may write records of `kind` (upserts and batch
+    /// ingest). ADMIN and INGEST write everything; sales records its own
+    /// touchpoints and leads; marketing its campaigns (DESIGN.md §5).
+    pub fn may_write(&self, kind: EntityKind) -> bool {
+        match self.role {
+            Role::Admin | Role::Ingest => true,
+            Role::Sales => matches!(kind, EntityKind::Touchpoints | EntityKind::Leads),
+            Role::Marketing => kind == EntityKind::Campaigns,
+            Role::Analyst | Role::Dashboard => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn viewer(role: Role) -> Viewer {
+        Viewer { role, api_key_id: None }
+    }
+
+    #[test]
+    fn writes_follow_the_roles_of_the_design() {
+        let writable = |role| -> Vec<EntityKind> {
+            EntityKind::ALL
+                .into_iter()
+                .filter(|kind| viewer(role).may_write(*kind))
+                .collect()
+        };
+        assert_eq!(writable(Role::Admin), EntityKind::ALL.to_vec());
+        assert_eq!(writable(Role::Ingest), EntityKind::ALL.to_vec());
+        assert_eq!(writable(Role::Sales), vec![EntityKind::Touchpoints, EntityKind::Leads]);
+        assert_eq!(writable(Role::Marketing), vec![EntityKind::Campaigns]);
+        assert!(writable(Role::Analyst).is_empty());
+        assert!(writable(Role::Dashboard).is_empty());
     }
 }

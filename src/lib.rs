@@ -19,7 +19,8 @@
 //! - [`attribution`]: who earned each conversion's value, per model.
 //! - [`segments`]: audiences defined by rules compiled to SQL, refreshed
 //!   in the database.
-//! - [`ingest`]: the one validated write path (import files, demo data).
+//! - [`ingest`]: the one validated write path (import files, demo data,
+//!   GraphQL upserts and batches).
 //! - [`demo`]: the deterministic demo data generator.
 //! - [`db`]: connecting, migrating, keyset pagination.
 //! - [`auth`]: the viewer (role) every request carries.

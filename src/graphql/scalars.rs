@@ -4,8 +4,10 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
 use chrono::NaiveDate;
 
-/// A calendar day, `YYYY-MM-DD`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A calendar day, `YYYY-MM-DD`. Serialises as that text, which is how
+/// ingest records read a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
 pub struct Date(pub NaiveDate);
 
 /// A calendar day in ISO 8601 form, `YYYY-MM-DD`.

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use super::batch::{EntityKind, Numbered, RecordBatch};
-use super::records::FieldError;
+use super::records::{FieldError, read_record};
 use super::writer::{Ingestor, Rejection};
 use crate::error::Error;
 
@@ -92,26 +92,7 @@ async fn stream<R: DeserializeOwned, Rd: AsyncBufRead + Unpin>(
 
 /// Parses one NDJSON line, naming the field at fault when it is wrong.
 pub fn parse_line<R: DeserializeOwned>(line: &str) -> Result<R, FieldError> {
-    let mut deserializer = serde_json::Deserializer::from_str(line);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        // The path is "." (or "?" after a syntax error) when no field is at fault.
-        let field = if path == "." || path == "?" {
-            "record".to_owned()
-        } else {
-            path
-        };
-        let inner = error.into_inner();
-        // serde_json appends " at line 1 column N"; the line is ours to report.
-        let message = inner.to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-        let message = if inner.is_syntax() || inner.is_eof() {
-            format!("malformed JSON: {message}")
-        } else {
-            message
-        };
-        FieldError::new(field, message)
-    })
+    read_record(&mut serde_json::Deserializer::from_str(line))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use entity::enums::{
     AccountKind, AccountTier, LeadSourceTeam, LeadStage, OrderChannel, ProductTouchpoint, SurveyKind, Team,
     TouchpointKind,
 };
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Why a single record was refused: the field at fault and the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,35 @@ impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.field, self.message)
     }
+}
+
+/// Reads one record from JSON (an NDJSON line, or a value built by the
+/// GraphQL layer), naming the field at fault when it does not fit: every
+/// transport reports a malformed record the same way.
+pub fn read_record<'de, R, D>(deserializer: D) -> Result<R, FieldError>
+where
+    R: Deserialize<'de>,
+    D: Deserializer<'de, Error = serde_json::Error>,
+{
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        // The path is "." (or "?" after a syntax error) when no field is at fault.
+        let field = if path == "." || path == "?" {
+            "record".to_owned()
+        } else {
+            path
+        };
+        let inner = error.into_inner();
+        // serde_json appends " at line 1 column N"; the line is the caller's to report.
+        let message = inner.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        let message = if inner.is_syntax() || inner.is_eof() {
+            format!("malformed JSON: {message}")
+        } else {
+            message
+        };
+        FieldError::new(field, message)
+    })
 }
 
 /// Checks a record on its own, before any database lookup.

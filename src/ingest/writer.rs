@@ -704,9 +704,12 @@ async fn write_orders(
     rejected: &mut Vec<Rejection>,
 ) -> Result<u64, Error> {
     load_parties(references, db, &records).await?;
-    let products = records
+    // Collected before the await: a lazy iterator of nested closures held
+    // across it makes the future not provably `Send` (GraphQL needs that).
+    let products: Vec<&str> = records
         .iter()
-        .flat_map(|n| n.record.lines.iter().map(|line| line.product_external_id.as_str()));
+        .flat_map(|n| n.record.lines.iter().map(|line| line.product_external_id.as_str()))
+        .collect();
     references.load(db, Target::Product, products).await?;
     let prepared = prepare(EntityKind::Orders, records, currency, rejected, |r: &OrderRecord| {
         let lines = r

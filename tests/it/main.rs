@@ -14,6 +14,7 @@ mod faults;
 mod identity;
 mod import;
 mod insights;
+mod mutations;
 mod nodes;
 mod paging;
 mod schema;

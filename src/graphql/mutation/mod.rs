@@ -2,9 +2,15 @@
 //! the domain.
 
 mod customers;
+mod ingest;
+mod ingest_inputs;
 mod segments;
 
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(segments::SegmentMutation, customers::CustomerMutation);
+pub struct Mutation(
+    segments::SegmentMutation,
+    ingest::IngestMutation,
+    customers::CustomerMutation,
+);
