@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
+use crate::auth::Authenticator;
 use crate::config::ApiConfig;
 use crate::events::EventBus;
 use crate::graphql::build_schema;
@@ -21,6 +22,17 @@ impl Application {
     /// Binds `bind` (port 0 picks a free port, as tests do) over a
     /// migrated database.
     pub async fn build(bind: &str, db: DatabaseConnection, api: ApiConfig) -> std::io::Result<Self> {
+        let auth = Authenticator::open(db.clone());
+        Self::build_with_auth(bind, db, api, auth).await
+    }
+
+    /// Like [`Application::build`], authenticating requests with `auth`.
+    pub async fn build_with_auth(
+        bind: &str,
+        db: DatabaseConnection,
+        api: ApiConfig,
+        auth: Authenticator,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(bind).await?;
         let min_audience_size = api.min_audience_size;
         let events = EventBus::for_database(&db, true).await.map_err(std::io::Error::other)?;
@@ -34,6 +46,7 @@ impl Application {
                 min_audience_size,
                 currency,
                 events,
+                auth,
             }),
         })
     }

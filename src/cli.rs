@@ -10,10 +10,13 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use crate::app::{Application, shutdown_signal};
+use crate::auth::Authenticator;
+use crate::auth::jwt::{JwtConfig, JwtVerifier};
 use crate::config::{ApiConfig, DatabaseConfig, LogConfig};
 use crate::demo::{DemoSpec, Scale};
 use crate::events::EventBus;
 use crate::ingest::{Atomicity, EntityKind, ImportOptions, Ingestor};
+use entity::enums::Role;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,6 +48,16 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "ACCORD_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
+        /// Serve without authentication: every request runs as ADMIN. Never in production.
+        #[arg(long, env = "ACCORD_INSECURE_NO_AUTH")]
+        insecure_no_auth: bool,
+        #[command(flatten)]
+        jwt: JwtConfig,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -84,6 +97,30 @@ pub enum Command {
         #[arg(long, default_value_t = 5)]
         iterations: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it (the only time it is shown).
+    Create {
+        /// ADMIN, SALES, MARKETING, ANALYST, DASHBOARD or INGEST.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Who or what holds the key, e.g. "crm-sync".
+        #[arg(long)]
+        name: String,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by its id.
+    Revoke { id: i64 },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(&text.to_ascii_uppercase()).ok_or_else(|| {
+        let roles: Vec<&str> = Role::ALL.iter().map(|role| role.as_str()).collect();
+        format!("{text:?} is not a role; one of {}", roles.join(", "))
+    })
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -142,7 +179,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = connect(&cli.database).await?;
             crate::bench::insights(db, cli.api, &from, &to, iterations).await
         }
-        Command::Serve { demo, migrate, bind } => serve(&cli.database, cli.api, demo, migrate, &bind).await,
+        Command::Serve {
+            demo,
+            migrate,
+            bind,
+            insecure_no_auth,
+            jwt,
+        } => {
+            let options = ServeOptions {
+                demo,
+                migrate,
+                insecure_no_auth,
+                jwt,
+            };
+            serve(&cli.database, cli.api, options, &bind).await
+        }
+        Command::Keys { command } => {
+            let db = connect(&cli.database).await?;
+            crate::db::migrate(&db).await.context("migrating")?;
+            keys(&db, command).await
+        }
     }
 }
 
@@ -164,7 +220,22 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(database: &DatabaseConfig, api: ApiConfig, demo: bool, migrate: bool, bind: &str) -> anyhow::Result<()> {
+/// How `serve` starts.
+struct ServeOptions {
+    demo: bool,
+    migrate: bool,
+    insecure_no_auth: bool,
+    jwt: JwtConfig,
+}
+
+async fn serve(database: &DatabaseConfig, api: ApiConfig, options: ServeOptions, bind: &str) -> anyhow::Result<()> {
+    let ServeOptions {
+        demo,
+        migrate,
+        insecure_no_auth,
+        jwt,
+    } = options;
+    let jwt = JwtVerifier::from_config(&jwt).map_err(|reason| anyhow::anyhow!("JWT configuration: {reason}"))?;
     let db = connect(database).await?;
     if demo || migrate {
         crate::db::migrate(&db).await.context("migrating")?;
@@ -191,13 +262,69 @@ async fn serve(database: &DatabaseConfig, api: ApiConfig, demo: bool, migrate: b
         )
         .await?;
     }
-    tracing::warn!("authentication is not configured yet: every request runs as ADMIN");
-    let app = Application::build(bind, db, api)
+    let auth = if insecure_no_auth || demo {
+        let why = if insecure_no_auth {
+            "--insecure-no-auth"
+        } else {
+            "--demo"
+        };
+        tracing::warn!("{why}: requests without a key run as ADMIN; never expose this server");
+        eprintln!("WARNING: {why}: AUTHENTICATION IS OFF for requests without a key; every such request is ADMIN");
+        Authenticator::new(db.clone(), false, jwt)
+    } else {
+        let has_jwt = jwt.is_some();
+        crate::auth::check_configured(&db, has_jwt).await?;
+        Authenticator::new(db.clone(), true, jwt)
+    };
+    let app = Application::build_with_auth(bind, db, api, auth)
         .await
         .with_context(|| format!("binding {bind}"))?;
     let address = app.local_addr()?;
     println!("Accord is listening on http://{address}/graphql (open it in a browser for GraphiQL)");
     app.run_until(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn keys(db: &DatabaseConnection, command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Create { role, name } => {
+            let created = crate::auth::keys::create(db, role, &name).await?;
+            println!("{}", created.secret);
+            eprintln!(
+                "created key {} ({}, {}): store it now, it is not shown again",
+                created.key.id, created.key.name, created.key.role
+            );
+        }
+        KeysCommand::List => {
+            println!(
+                "{:>5}  {:<10} {:<24} {:<20} {:<20} revoked",
+                "id", "role", "name", "created", "last used"
+            );
+            let shown = |at: Option<chrono::DateTime<chrono::Utc>>| {
+                at.map_or("-".to_owned(), |at| at.format("%Y-%m-%d %H:%M:%S").to_string())
+            };
+            for key in crate::auth::keys::list(db).await? {
+                println!(
+                    "{:>5}  {:<10} {:<24} {:<20} {:<20} {}",
+                    key.id,
+                    key.role.as_str(),
+                    key.name,
+                    shown(Some(key.created_at)),
+                    shown(key.last_used_at),
+                    shown(key.revoked_at)
+                );
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            let key = crate::auth::keys::revoke(db, id).await?;
+            println!(
+                "revoked key {} ({}); servers stop accepting it within {} s",
+                key.id,
+                key.name,
+                crate::auth::CACHE_SECONDS
+            );
+        }
+    }
     Ok(())
 }
 

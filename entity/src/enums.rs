@@ -24,6 +24,11 @@ macro_rules! text_enum {
             /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// The value whose stored name is `text`.
+            pub fn parse(text: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|value| value.as_str() == text)
+            }
+
             /// The stored and serialised name of this value.
             pub fn as_str(self) -> &'static str {
                 match self {

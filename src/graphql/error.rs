@@ -14,6 +14,7 @@ pub mod code {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const CONFLICT: &str = "CONFLICT";
     pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const LIMIT_EXCEEDED: &str = "LIMIT_EXCEEDED";
     pub const INTERNAL: &str = "INTERNAL";
     /// The request is not valid GraphQL (added by the HTTP layer).

@@ -2,6 +2,7 @@
 //! are thin: they read the context, check the viewer, call the domain
 //! (`read`, `ingest`, …) and map the result to API types.
 
+pub mod access;
 pub mod connection;
 pub mod error;
 pub mod ids;
@@ -32,6 +33,7 @@ pub fn build_schema(db: DatabaseConnection, config: ApiConfig, events: EventBus)
     .data(db)
     .data(config)
     .data(events)
+    .extension(access::AccessControl)
     .finish()
 }
 

@@ -14,6 +14,7 @@ use super::types::load_by_id;
 use super::types::order::Order;
 use super::types::segment::Segment;
 use super::types::touchpoint::Touchpoint;
+use crate::auth::Viewer;
 use crate::error::Error;
 use crate::events::{Event, EventBus};
 
@@ -126,6 +127,16 @@ impl Party {
 /// This instance's events from now on. A subscriber too slow to keep up
 /// skips what it missed rather than closing.
 fn events(ctx: &Context<'_>) -> async_graphql::Result<impl Stream<Item = Event> + use<>> {
+    // Subscription roots do not pass through the access extension's
+    // resolve hook, so the rule of `graphql::access` is applied here.
+    let viewer = ctx.data::<Viewer>()?;
+    if !viewer.may_read_records() {
+        return Err(Error::Forbidden(format!(
+            "role {} may not subscribe to record changes",
+            viewer.role
+        )))
+        .gql();
+    }
     let receiver = ctx.data::<EventBus>()?.subscribe();
     Ok(BroadcastStream::new(receiver).filter_map(|item| async move {
         match item {

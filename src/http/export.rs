@@ -2,6 +2,7 @@
 //! from the database row by row, and refused for audiences smaller than
 //! the configured minimum so that an export cannot single out a person.
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,12 +12,25 @@ use futures::StreamExt;
 use sea_orm::StreamTrait;
 
 use super::{AppState, json_error as error};
+use crate::auth::{AuthError, Viewer};
 use crate::graphql::error::code;
 
 /// Rows buffered between the database and the client.
 const CHANNEL_ROWS: usize = 64;
 
-pub async fn segment_members_csv(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+pub async fn segment_members_csv(
+    State(state): State<AppState>,
+    viewer: Option<Extension<Viewer>>,
+    Path(file): Path<String>,
+) -> Response {
+    // Member lists carry PII: only roles that manage segments export them.
+    let Some(Extension(viewer)) = viewer else {
+        return super::auth::unauthenticated(&AuthError::Missing);
+    };
+    if !(viewer.may_manage_segments() && viewer.may_read_pii()) {
+        let message = format!("role {} may not export segment members", viewer.role);
+        return error(StatusCode::FORBIDDEN, code::FORBIDDEN, &message);
+    }
     let Ok(id) = file.parse::<i64>() else {
         return error(StatusCode::NOT_FOUND, code::NOT_FOUND, "no such segment");
     };

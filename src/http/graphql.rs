@@ -18,6 +18,7 @@ use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, ServerError};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State, WebSocketUpgrade};
 use axum::http::header::{ALLOW, CONTENT_TYPE};
@@ -30,7 +31,12 @@ use crate::auth::Viewer;
 use crate::graphql::error::code;
 use crate::graphql::loaders::DbLoader;
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    viewer: Option<Extension<Viewer>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(response_type) = negotiate(&headers) else {
         return not_acceptable();
     };
@@ -58,7 +64,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         );
     }
     match serde_json::from_value::<async_graphql::Request>(value) {
-        Ok(request) => execute(&state, request, response_type, false).await,
+        Ok(request) => execute(&state, viewer, request, response_type, false).await,
         Err(error) => {
             let message = format!("the body is not a GraphQL request: {error}");
             request_error(response_type, StatusCode::BAD_REQUEST, code::BAD_REQUEST, &message)
@@ -66,7 +72,12 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     }
 }
 
-pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    viewer: Option<Extension<Viewer>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let query = query.unwrap_or_default();
     if query.is_empty() && wants_html(&headers) {
         return Html(
@@ -81,7 +92,7 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(que
         return not_acceptable();
     };
     match async_graphql::http::parse_query_string(&query) {
-        Ok(request) => execute(&state, request, response_type, true).await,
+        Ok(request) => execute(&state, viewer, request, response_type, true).await,
         Err(error) => {
             let message = format!("the query string is not a GraphQL request: {error}");
             request_error(response_type, StatusCode::BAD_REQUEST, code::BAD_REQUEST, &message)
@@ -90,30 +101,63 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(que
 }
 
 /// graphql-ws (and the older graphql-transport-ws) for subscriptions.
+///
+/// Clients authenticate in the `connection_init` payload
+/// (`{"Authorization": "Bearer …"}`), as browsers cannot set headers on a
+/// WebSocket; an `Authorization` header on the upgrade request works too.
 pub async fn websocket(
     State(state): State<AppState>,
+    viewer: Option<Extension<Viewer>>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let auth = state.auth.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |stream| {
             let mut data = Data::default();
-            data.insert(Viewer::unauthenticated_admin());
             data.insert(DbLoader::for_request(state.db.clone()));
             GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
                 .with_data(data)
+                .on_connection_init(move |payload| async move {
+                    let viewer = match viewer {
+                        Some(Extension(viewer)) => viewer,
+                        None => auth
+                            .authenticate(init_authorization(&payload))
+                            .await
+                            .map_err(|error| async_graphql::Error::new(error.to_string()))?,
+                    };
+                    let mut data = Data::default();
+                    data.insert(viewer);
+                    Ok(data)
+                })
                 .serve()
         })
         .into_response()
 }
 
+/// The credential of a `connection_init` payload, under either spelling.
+fn init_authorization(payload: &serde_json::Value) -> Option<&str> {
+    ["Authorization", "authorization"]
+        .iter()
+        .find_map(|key| payload.get(key).and_then(|value| value.as_str()))
+}
+
 async fn execute(
     state: &AppState,
+    viewer: Option<Extension<Viewer>>,
     request: async_graphql::Request,
     response_type: ResponseType,
     is_get: bool,
 ) -> Response {
+    let Some(Extension(viewer)) = viewer else {
+        return request_error(
+            response_type,
+            StatusCode::UNAUTHORIZED,
+            code::UNAUTHENTICATED,
+            "a bearer credential is required: send `Authorization: Bearer <API key>`",
+        );
+    };
     let document = match async_graphql::parser::parse_query(&request.query) {
         Ok(document) => document,
         Err(error) => {
@@ -134,9 +178,7 @@ async fn execute(
         response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let request = request
-        .data(Viewer::unauthenticated_admin())
-        .data(DbLoader::for_request(state.db.clone()));
+    let request = request.data(viewer).data(DbLoader::for_request(state.db.clone()));
     let response = state.schema.execute(request).await;
     let failed_before_execution = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()

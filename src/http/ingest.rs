@@ -4,16 +4,17 @@
 //! writer as `accord import`: a transaction per batch, bad records skipped
 //! and reported by line, or nothing at all with `?strict=true`.
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use tokio_util::io::StreamReader;
 
 use super::{AppState, json_error};
+use crate::auth::{AuthError, Viewer};
 use crate::graphql::error::code;
 use crate::ingest::ndjson::ingest_lines;
 use crate::ingest::{Atomicity, EntityKind, Ingestor, Rejection};
@@ -59,6 +60,7 @@ struct RejectedLine {
 
 pub async fn bulk(
     State(state): State<AppState>,
+    viewer: Option<Extension<Viewer>>,
     Path(entity): Path<String>,
     options: Result<Query<BulkOptions>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
@@ -69,6 +71,13 @@ pub async fn bulk(
         let message = format!("no entity {entity:?}; one of {}", known.join(", "));
         return json_error(StatusCode::NOT_FOUND, code::NOT_FOUND, &message);
     };
+    let Some(Extension(viewer)) = viewer else {
+        return super::auth::unauthenticated(&AuthError::Missing);
+    };
+    if !viewer.may_write(kind) {
+        let message = format!("role {} may not write {entity}", viewer.role);
+        return json_error(StatusCode::FORBIDDEN, code::FORBIDDEN, &message);
+    }
     let Ok(Query(options)) = options else {
         return json_error(
             StatusCode::BAD_REQUEST,

@@ -1,6 +1,7 @@
 //! The HTTP surface: the axum router, GraphQL over HTTP and WebSocket,
 //! health endpoints, request ids and tracing.
 
+pub mod auth;
 pub mod export;
 pub mod graphql;
 pub mod health;
@@ -18,6 +19,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::auth::Authenticator;
 use crate::events::EventBus;
 use crate::graphql::AccordSchema;
 
@@ -31,6 +33,7 @@ pub struct AppState {
     /// The reporting currency that ingested money must be in.
     pub currency: String,
     pub events: EventBus,
+    pub auth: Authenticator,
 }
 
 /// The largest request body accepted, in bytes.
@@ -48,9 +51,11 @@ pub fn router(state: AppState) -> Router {
     let bulk = Router::new()
         .route("/ingest/{entity}", post(ingest::bulk))
         .layer(DefaultBodyLimit::disable());
+    let authenticate = axum::middleware::from_fn_with_state(state.auth.clone(), auth::authenticate);
     requests
         .merge(bulk)
         .with_state(state)
+        .layer(authenticate)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

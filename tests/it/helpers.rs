@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use accord::app::Application;
+use accord::auth::Authenticator;
 use accord::config::{ApiConfig, DatabaseConfig};
 use accord::ingest::{ImportOptions, import_path};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -14,13 +15,17 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 /// Runs a test body once per backend: `sqlite` always, `postgres` when
-/// `ACCORD_TEST_POSTGRES_URL` is set.
+/// `ACCORD_TEST_POSTGRES_URL` is set. `secured: a, b` runs them against a
+/// server that requires API keys.
 macro_rules! on_both_backends {
-    ($($test:ident),+ $(,)?) => {
+    (secured: $($test:ident),+ $(,)?) => {
+        $crate::helpers::on_both_backends!(@with spawn_secured: $($test),+);
+    };
+    (@with $spawn:ident: $($test:ident),+) => {
         $(mod $test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$test($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await;
+                super::$test($crate::helpers::TestApp::$spawn($crate::helpers::Backend::Sqlite).await).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,9 +34,12 @@ macro_rules! on_both_backends {
                     eprintln!("ACCORD_TEST_POSTGRES_URL is not set: PostgreSQL variant not run");
                     return;
                 }
-                super::$test($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await;
+                super::$test($crate::helpers::TestApp::$spawn($crate::helpers::Backend::Postgres).await).await;
             }
         })+
+    };
+    ($($test:ident),+ $(,)?) => {
+        $crate::helpers::on_both_backends!(@with spawn: $($test),+);
     };
 }
 pub(crate) use on_both_backends;
@@ -107,6 +115,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with_auth(backend, false).await
+    }
+
+    /// A server that refuses requests without an API key, as production does.
+    pub async fn spawn_secured(backend: Backend) -> TestApp {
+        Self::spawn_with_auth(backend, true).await
+    }
+
+    async fn spawn_with_auth(backend: Backend, secured: bool) -> TestApp {
         let (url, scratch) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
@@ -143,7 +160,8 @@ impl TestApp {
             }
             counter.fetch_add(1, Ordering::SeqCst);
         });
-        let app = Application::build("127.0.0.1:0", db.clone(), ApiConfig::default())
+        let auth = Authenticator::new(db.clone(), secured, None);
+        let app = Application::build_with_auth("127.0.0.1:0", db.clone(), ApiConfig::default(), auth)
             .await
             .expect("bind");
         let base_url = format!("http://{}", app.local_addr().expect("local address"));
@@ -216,6 +234,20 @@ impl TestApp {
         let response = self
             .client
             .post(format!("{}/graphql", self.base_url))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// POSTs a GraphQL request with `Authorization: Bearer <key>`.
+    pub async fn post_as(&self, key: &str, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base_url))
+            .bearer_auth(key)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await

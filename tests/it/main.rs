@@ -8,6 +8,7 @@ mod helpers;
 mod records;
 mod ws;
 
+mod access;
 mod bulk;
 mod errors;
 mod faults;

@@ -1,0 +1,197 @@
+//! The access rules of DESIGN.md §5, applied to every field before it
+//! resolves, and the audit trail of every mutation.
+//!
+//! One place decides who may resolve what, so that a new root field or a
+//! new edge cannot forget its check:
+//! - `Query.insights` (aggregates) is for every role but INGEST;
+//! - every other root query field, every subscription, and every edge to a
+//!   record (a node type or a connection of them) needs record access, which
+//!   DASHBOARD and INGEST lack;
+//! - mutations check their own, finer permissions in their resolvers
+//!   (`Viewer::may_write`, `may_manage_segments`, `may_merge_customers`);
+//! - PII fields are masked by their resolvers (null plus a FORBIDDEN error).
+//!
+//! Introspection fields are left to the schema's introspection settings.
+
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextResolve, ResolveInfo,
+};
+use async_graphql::{ErrorExtensions, Request, ServerError, ServerResult, Value, Variables};
+use chrono::Utc;
+use entity::audit_log;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+
+use crate::auth::Viewer;
+use crate::error::Error;
+
+/// The object types that are records (or lists of them): reading them needs
+/// record access.
+const RECORD_TYPES: [&str; 15] = [
+    "Account",
+    "Customer",
+    "Product",
+    "Order",
+    "OrderLine",
+    "Campaign",
+    "Touchpoint",
+    "Lead",
+    "Survey",
+    "SurveyResponse",
+    "ProductTest",
+    "ProductTestVote",
+    "BrandMention",
+    "Segment",
+    "Node",
+];
+
+/// The root query fields that serve aggregates only.
+const AGGREGATE_ROOT_FIELDS: [&str; 1] = ["insights"];
+
+pub struct AccessControl;
+
+impl ExtensionFactory for AccessControl {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(AccessControlExtension::default())
+    }
+}
+
+#[derive(Default)]
+struct AccessControlExtension {
+    /// The request's variables, to name a mutation's target in the audit log.
+    variables: Mutex<Variables>,
+}
+
+/// Why `viewer` may not resolve the field of `info`, if it may not.
+fn refusal(viewer: &Viewer, info: &ResolveInfo<'_>) -> Option<String> {
+    if info.is_for_introspection || info.name.starts_with("__") || info.name.starts_with('_') {
+        return None;
+    }
+    let allowed = match info.parent_type {
+        "Query" if AGGREGATE_ROOT_FIELDS.contains(&info.name) => viewer.may_read_insights(),
+        "Query" | "Subscription" => viewer.may_read_records(),
+        "Mutation" => true,
+        _ => !returns_records(info.return_type) || viewer.may_read_records(),
+    };
+    (!allowed).then(|| format!("role {} may not read {}.{}", viewer.role, info.parent_type, info.name))
+}
+
+/// Whether a field of this (qualified) return type hands out records.
+fn returns_records(return_type: &str) -> bool {
+    let named = return_type.trim_matches(|c| matches!(c, '[' | ']' | '!'));
+    named.ends_with("Connection") || RECORD_TYPES.contains(&named)
+}
+
+#[async_trait::async_trait]
+impl Extension for AccessControlExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        if let Ok(mut variables) = self.variables.lock() {
+            *variables = request.variables.clone();
+        }
+        next.run(ctx, request).await
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let Some(viewer) = ctx.data_opt::<Viewer>() else {
+            return Err(ServerError::new("not authenticated", Some(info.field.name.pos)));
+        };
+        if let Some(reason) = refusal(viewer, &info) {
+            let error = Error::Forbidden(reason).extend();
+            let mut error = error.into_server_error(info.field.name.pos);
+            error.path = path_of(&info);
+            return Err(error);
+        }
+        let audited = (info.parent_type == "Mutation").then(|| (info.name.to_owned(), self.target(&info)));
+        let resolved = next.run(ctx, info).await;
+        if let (Some((action, target)), Ok(_)) = (audited, &resolved)
+            && let Some(db) = ctx.data_opt::<DatabaseConnection>()
+        {
+            record(db, viewer, action, target).await;
+        }
+        resolved
+    }
+}
+
+impl AccessControlExtension {
+    /// What a mutation acts on, named without personal data: ids, the
+    /// input's `externalId`, or the size of a batch.
+    fn target(&self, info: &ResolveInfo<'_>) -> String {
+        let variables = self.variables.lock().map(|v| v.clone()).unwrap_or_default();
+        let mut parts = Vec::new();
+        for (name, value) in &info.field.arguments {
+            let Ok(value) = value
+                .node
+                .clone()
+                .into_const_with(|variable| variables.get(&variable).cloned().ok_or(()))
+            else {
+                continue;
+            };
+            let shown = match (name.node.as_str(), value) {
+                (_, Value::String(id)) => Some(id),
+                (_, Value::Object(fields)) => fields.get("externalId").and_then(|id| match id {
+                    Value::String(id) => Some(format!("externalId {id}")),
+                    _ => None,
+                }),
+                (_, Value::List(items)) => Some(format!("{} records", items.len())),
+                _ => None,
+            };
+            if let Some(shown) = shown {
+                parts.push(format!("{}: {shown}", name.node));
+            }
+        }
+        parts.join(", ")
+    }
+}
+
+fn path_of(info: &ResolveInfo<'_>) -> Vec<async_graphql::PathSegment> {
+    // Field names never start with a digit, so a number is a list index.
+    (*info.path_node)
+        .to_string_vec()
+        .into_iter()
+        .map(|segment| match segment.parse::<usize>() {
+            Ok(index) => async_graphql::PathSegment::Index(index),
+            Err(_) => async_graphql::PathSegment::Field(segment),
+        })
+        .collect()
+}
+
+/// Writes the audit entry of a mutation that succeeded. A failure to audit
+/// is logged, not returned: the mutation has already committed.
+async fn record(db: &DatabaseConnection, viewer: &Viewer, action: String, target: String) {
+    let entry = audit_log::ActiveModel {
+        api_key_id: Set(viewer.api_key_id),
+        action: Set(action),
+        target: Set(target),
+        at: Set(Utc::now()),
+        ..Default::default()
+    };
+    if let Err(error) = entry.insert(db).await {
+        tracing::error!(%error, "cannot write the audit log");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_types_and_their_connections_are_records() {
+        assert!(returns_records("Customer"));
+        assert!(returns_records("[Customer!]!"));
+        assert!(returns_records("CustomerConnection!"));
+        assert!(returns_records("Node"));
+        assert!(!returns_records("Int!"));
+        assert!(!returns_records("Retention!"));
+    }
+}
