@@ -36,7 +36,7 @@ pub struct Cli {
 pub enum Command {
     /// Serve the GraphQL API.
     Serve {
-        /// Development mode: migrate, load demo data into an empty database, print the GraphiQL URL.
+        /// Development mode: migrate, load demo data into an empty database, turn introspection on, print the GraphiQL URL.
         #[arg(long, env = "ACCORD_DEMO")]
         demo: bool,
         /// Apply pending migrations before serving (without it, pending migrations stop the start).
@@ -142,7 +142,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = connect(&cli.database).await?;
             crate::bench::insights(db, cli.api, &from, &to, iterations).await
         }
-        Command::Serve { demo, migrate, bind } => serve(&cli.database, cli.api, demo, migrate, &bind).await,
+        Command::Serve { demo, migrate, bind } => {
+            let mut api = cli.api;
+            // Development mode is for exploring the API (and what the conformance audit runs against).
+            api.limits.introspection |= demo;
+            serve(&cli.database, api, demo, migrate, &bind).await
+        }
     }
 }
 
