@@ -54,15 +54,21 @@ pub fn apply<Q, M, S>(
 }
 
 /// Parses a request's query. A query nested deeper than the parser goes
-/// (64 levels) is refused as LIMIT_EXCEEDED; other syntax errors are
-/// GRAPHQL_PARSE_FAILED.
+/// (64 selection sets, or the grammar's own stack limit) is refused as
+/// LIMIT_EXCEEDED; other syntax errors are GRAPHQL_PARSE_FAILED.
 pub fn parse(query: &str) -> Result<ExecutableDocument, ServerError> {
     async_graphql::parser::parse_query(query).map_err(|error| {
-        let error_code = match error {
-            async_graphql::parser::Error::RecursionLimitExceeded => code::LIMIT_EXCEEDED,
-            _ => code::GRAPHQL_PARSE_FAILED,
+        let too_deep = match &error {
+            async_graphql::parser::Error::RecursionLimitExceeded => true,
+            async_graphql::parser::Error::Syntax { message, .. } => message.ends_with("stack limit reached"),
+            _ => false,
         };
-        coded(ServerError::new(error.to_string(), None), error_code)
+        if too_deep {
+            // The syntax error would quote the whole (long) line of the query.
+            limit_exceeded("the query nests too deeply to be parsed".to_owned())
+        } else {
+            coded(ServerError::new(error.to_string(), None), code::GRAPHQL_PARSE_FAILED)
+        }
     })
 }
 

@@ -14,13 +14,18 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 /// Runs a test body once per backend: `sqlite` always, `postgres` when
-/// `ACCORD_TEST_POSTGRES_URL` is set.
+/// `ACCORD_TEST_POSTGRES_URL` is set. `test with config` serves the test
+/// with the `ApiConfig` that the function `config` of the test's module
+/// returns.
 macro_rules! on_both_backends {
-    ($($test:ident),+ $(,)?) => {
+    (@spawn $backend:expr) => { $crate::helpers::TestApp::spawn($backend) };
+    (@spawn $backend:expr, $config:ident) => { $crate::helpers::TestApp::spawn_with($backend, super::$config()) };
+    ($($test:ident $(with $config:ident)?),+ $(,)?) => {
         $(mod $test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$test($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await;
+                let backend = $crate::helpers::Backend::Sqlite;
+                super::$test($crate::helpers::on_both_backends!(@spawn backend $(, $config)?).await).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,7 +34,8 @@ macro_rules! on_both_backends {
                     eprintln!("ACCORD_TEST_POSTGRES_URL is not set: PostgreSQL variant not run");
                     return;
                 }
-                super::$test($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await;
+                let backend = $crate::helpers::Backend::Postgres;
+                super::$test($crate::helpers::on_both_backends!(@spawn backend $(, $config)?).await).await;
             }
         })+
     };
@@ -107,6 +113,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, ApiConfig::default()).await
+    }
+
+    /// A server with its own configuration (limits, introspection…).
+    pub async fn spawn_with(backend: Backend, api: ApiConfig) -> TestApp {
         let (url, scratch) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
@@ -143,9 +154,7 @@ impl TestApp {
             }
             counter.fetch_add(1, Ordering::SeqCst);
         });
-        let app = Application::build("127.0.0.1:0", db.clone(), ApiConfig::default())
-            .await
-            .expect("bind");
+        let app = Application::build("127.0.0.1:0", db.clone(), api).await.expect("bind");
         let base_url = format!("http://{}", app.local_addr().expect("local address"));
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run_until(async move {
@@ -217,6 +226,19 @@ impl TestApp {
             .client
             .post(format!("{}/graphql", self.base_url))
             .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// POSTs any JSON body to `/graphql` and returns the status and JSON body.
+    pub async fn post_body(&self, body: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base_url))
+            .json(&body)
             .send()
             .await
             .expect("request sent");
