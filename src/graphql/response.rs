@@ -28,6 +28,11 @@ pub fn complete(response: &mut Response, document: &ExecutableDocument, operatio
     let Some(operation) = operation(document, operation_name) else {
         return;
     };
+    // When every root field failed, async-graphql answers `data: null`;
+    // start from an empty object so that nullable root fields get their null.
+    if response.data == Value::Null && response.errors.iter().any(|error| !error.path.is_empty()) {
+        response.data = Value::Object(Default::default());
+    }
     let root = shape().root(operation.ty);
     for error in &response.errors {
         if error.path.is_empty() || !matches!(response.data, Value::Object(_)) {
@@ -269,6 +274,13 @@ mod tests {
         let data = completed(
             "{ account(externalId: \"A1\") { name } }",
             serde_json::json!({}),
+            serde_json::json!(["account"]),
+        );
+        assert_eq!(data, serde_json::json!({ "account": null }));
+        // async-graphql answers `data: null` when every root field failed.
+        let data = completed(
+            "{ account(externalId: \"A1\") { name } }",
+            serde_json::Value::Null,
             serde_json::json!(["account"]),
         );
         assert_eq!(data, serde_json::json!({ "account": null }));

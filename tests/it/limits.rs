@@ -361,6 +361,9 @@ async fn a_failed_field_is_null_in_data(app: TestApp) {
         "{body}"
     );
     assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    // Also when it is the only field.
+    let (_, body) = app.post(r#"{ account(externalId: "nope") { name } }"#, json!({})).await;
+    assert_eq!(body["data"], json!({ "account": null }), "{body}");
 
     // `customers` is non-null, so its failure nulls the account (nullable).
     let (_, body) = app
