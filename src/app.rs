@@ -11,6 +11,7 @@ use crate::auth::Authenticator;
 use crate::config::ApiConfig;
 use crate::events::EventBus;
 use crate::graphql::build_schema;
+use crate::http::persisted::PersistedQueries;
 use crate::http::{AppState, router};
 
 pub struct Application {
@@ -37,6 +38,8 @@ impl Application {
         let min_audience_size = api.min_audience_size;
         let events = EventBus::for_database(&db, true).await.map_err(std::io::Error::other)?;
         let currency = api.currency.clone();
+        let limits = api.limits.clone();
+        let persisted_queries = PersistedQueries::new(limits.apq_cache_size);
         let schema = build_schema(db.clone(), api, events.clone());
         Ok(Self {
             listener,
@@ -47,6 +50,8 @@ impl Application {
                 currency,
                 events,
                 auth,
+                limits,
+                persisted_queries,
             }),
         })
     }
@@ -57,7 +62,9 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        // The peer address is what the rate limit counts unauthenticated requests by.
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
     }

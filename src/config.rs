@@ -13,6 +13,15 @@
 //! | `ACCORD_MAX_PAGE_SIZE` | `500` | largest `first` a connection accepts |
 //! | `ACCORD_OWN_BRAND` | `Shark` | the brand whose purchase intent the funnel reports |
 //! | `ACCORD_MIN_AUDIENCE_SIZE` | `10` | the smallest segment whose members may be exported |
+//! | `ACCORD_MAX_DEPTH` | `20` | deepest field nesting a query may have (15–32) |
+//! | `ACCORD_MAX_COMPLEXITY` | `50000` | largest estimated cost of a query (a connection costs `first` × its selection) |
+//! | `ACCORD_MAX_FIELDS` | `2000` | most selections (fields, aliases, fragment uses) in a query, fragments expanded |
+//! | `ACCORD_MAX_BODY_BYTES` | `2097152` | largest request body (2 MiB); bulk ingest is streamed and exempt |
+//! | `ACCORD_REQUEST_TIMEOUT_MS` | `30000` | deadline of one GraphQL request over HTTP |
+//! | `ACCORD_RATE_LIMIT_PER_MINUTE` | `1200` | requests per minute per API key (per client address without one); `0` turns the limit off |
+//! | `ACCORD_RATE_LIMIT_BURST` | `300` | requests a client may send at once before the per-minute rate applies |
+//! | `ACCORD_APQ_CACHE_SIZE` | `1000` | automatic persisted queries kept (least recently used go first); `0` turns APQ off |
+//! | `ACCORD_INTROSPECTION` | off (on with `serve --demo`) | answer introspection (`__schema`, `__type`) and suggest field names in errors |
 //! | `ACCORD_LOG` | `info` | log filter (`tracing` env-filter syntax) |
 //! | `ACCORD_LOG_FORMAT` | `text` | `text` or `json` |
 //! | `ACCORD_DEMO` | off | `serve --demo` |
@@ -62,6 +71,10 @@ pub struct ApiConfig {
     /// The smallest segment whose members may be exported, so an export cannot single out a person.
     #[arg(long, env = "ACCORD_MIN_AUDIENCE_SIZE", default_value_t = 10, global = true)]
     pub min_audience_size: i64,
+
+    /// What one request may ask for; see [`LimitsConfig`].
+    #[command(flatten)]
+    pub limits: LimitsConfig,
 }
 
 impl Default for ApiConfig {
@@ -71,7 +84,77 @@ impl Default for ApiConfig {
             max_page_size: 500,
             own_brand: "Shark".to_owned(),
             min_audience_size: 10,
+            limits: LimitsConfig::default(),
         }
+    }
+}
+
+/// What one request may ask for. A request over a limit is refused before
+/// it runs, with `extensions.code` LIMIT_EXCEEDED (README, "Limits").
+#[derive(Debug, Clone, Args)]
+pub struct LimitsConfig {
+    /// The deepest field nesting a query may have. Never below 15, so that the standard
+    /// introspection query works; at most 32, the nesting async-graphql parses at all.
+    #[arg(long, env = "ACCORD_MAX_DEPTH", default_value_t = 20, value_parser = clap::value_parser!(u16).range(15..=32), global = true)]
+    pub max_depth: u16,
+
+    /// The largest estimated cost of a query: each field costs 1, and the items of a
+    /// connection cost its page size (`first`, 100 when left out) times their selection.
+    #[arg(long, env = "ACCORD_MAX_COMPLEXITY", default_value_t = 50_000, global = true)]
+    pub max_complexity: u64,
+
+    /// The most selections (fields, aliases, fragment uses) a query may make, counted with
+    /// its fragments expanded: refuses alias flooding before validation.
+    #[arg(long, env = "ACCORD_MAX_FIELDS", default_value_t = 2_000, global = true)]
+    pub max_fields: u32,
+
+    /// The largest request body in bytes (413 above it). Bulk ingest bodies are streamed and not limited.
+    #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// The deadline of one GraphQL request over HTTP, in milliseconds; a slower request is
+    /// abandoned and answered with LIMIT_EXCEEDED (504 under application/graphql-response+json).
+    #[arg(long = "request-timeout-ms", env = "ACCORD_REQUEST_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub request_timeout_ms: u64,
+
+    /// Requests per minute per API key, or per client address for requests without a key;
+    /// 0 turns rate limiting off. Over it: 429 with `Retry-After`.
+    #[arg(long, env = "ACCORD_RATE_LIMIT_PER_MINUTE", default_value_t = 1_200, global = true)]
+    pub rate_limit_per_minute: u32,
+
+    /// How many requests a client may send at once before the per-minute rate applies.
+    #[arg(long, env = "ACCORD_RATE_LIMIT_BURST", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub rate_limit_burst: u32,
+
+    /// How many automatic persisted queries are kept (least recently used are dropped); 0 turns APQ off.
+    #[arg(long, env = "ACCORD_APQ_CACHE_SIZE", default_value_t = 1_000, global = true)]
+    pub apq_cache_size: usize,
+
+    /// Answer introspection (`__schema`, `__type`) and suggest field names in validation errors.
+    /// Off by default; `serve --demo` turns it on.
+    #[arg(long, env = "ACCORD_INTROSPECTION", global = true)]
+    pub introspection: bool,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_depth: 20,
+            max_complexity: 50_000,
+            max_fields: 2_000,
+            max_body_bytes: 2 * 1024 * 1024,
+            request_timeout_ms: 30_000,
+            rate_limit_per_minute: 1_200,
+            rate_limit_burst: 300,
+            apq_cache_size: 1_000,
+            introspection: false,
+        }
+    }
+}
+
+impl LimitsConfig {
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.request_timeout_ms)
     }
 }
 

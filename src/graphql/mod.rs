@@ -6,10 +6,13 @@ pub mod access;
 pub mod connection;
 pub mod error;
 pub mod ids;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod response;
 pub mod scalars;
+pub mod shape;
 pub mod subscription;
 pub mod types;
 
@@ -25,16 +28,17 @@ pub type AccordSchema = Schema<query::Query, mutation::Mutation, subscription::S
 /// the API configuration, the event bus. Per-request data (viewer, loaders) is added to
 /// each request by the HTTP layer.
 pub fn build_schema(db: DatabaseConnection, config: ApiConfig, events: EventBus) -> AccordSchema {
-    Schema::build(
+    let builder = Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
         subscription::Subscription,
-    )
-    .data(db)
-    .data(config)
-    .data(events)
-    .extension(access::AccessControl)
-    .finish()
+    );
+    limits::apply(builder, &config)
+        .data(db)
+        .data(config)
+        .data(events)
+        .extension(access::AccessControl)
+        .finish()
 }
 
 /// The SDL of the schema, as `accord schema` prints it and `schema.graphql` holds it.

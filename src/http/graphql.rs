@@ -12,7 +12,15 @@
 //!   and carries `extensions.code` GRAPHQL_PARSE_FAILED or
 //!   GRAPHQL_VALIDATION_FAILED;
 //! - errors during execution (BAD_USER_INPUT, NOT_FOUND…) are 200 with
-//!   partial data, under either media type.
+//!   partial data, under either media type;
+//! - a query over a limit (depth, selections, cost) is refused before it
+//!   runs, like a validation error, with LIMIT_EXCEEDED;
+//! - a request that outlives its deadline is stopped and answered with
+//!   LIMIT_EXCEEDED: 504 under `application/graphql-response+json`, 200
+//!   under `application/json`.
+//!
+//! Queries may be persisted (APQ, see [`super::persisted`]); executed
+//! responses are completed by [`crate::graphql::response::complete`].
 
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql::parser::types::OperationType;
@@ -146,7 +154,7 @@ fn init_authorization(payload: &serde_json::Value) -> Option<&str> {
 async fn execute(
     state: &AppState,
     viewer: Option<Extension<Viewer>>,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     response_type: ResponseType,
     is_get: bool,
 ) -> Response {
@@ -158,15 +166,9 @@ async fn execute(
             "a bearer credential is required: send `Authorization: Bearer <API key>`",
         );
     };
-    let document = match async_graphql::parser::parse_query(&request.query) {
+    let document = match state.persisted_queries.document(&mut request) {
         Ok(document) => document,
-        Err(error) => {
-            let errors = vec![with_code(
-                ServerError::new(error.to_string(), None),
-                code::GRAPHQL_PARSE_FAILED,
-            )];
-            return request_errors(response_type, errors);
-        }
+        Err(error) => return request_errors(response_type, vec![error]),
     };
     if is_get && selects_mutation(&document, request.operation_name.as_deref()) {
         let mut response = request_error(
@@ -178,8 +180,23 @@ async fn execute(
         response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let request = request.data(viewer).data(DbLoader::for_request(state.db.clone()));
-    let response = state.schema.execute(request).await;
+    let operation_name = request.operation_name.clone();
+    request.set_parsed_query(document.clone());
+    let request = request
+        .data(viewer)
+        .data(DbLoader::for_request(state.db.clone()));
+    let deadline = state.limits.request_timeout();
+    let Ok(mut response) = tokio::time::timeout(deadline, state.schema.execute(request)).await else {
+        let status = match response_type {
+            ResponseType::GraphqlResponseJson => StatusCode::GATEWAY_TIMEOUT,
+            ResponseType::Json => StatusCode::OK,
+        };
+        let message = format!(
+            "the request ran past its deadline of {} ms and was stopped",
+            deadline.as_millis()
+        );
+        return request_error(response_type, status, code::LIMIT_EXCEEDED, &message);
+    };
     let failed_before_execution = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
@@ -191,6 +208,7 @@ async fn execute(
             .collect();
         return request_errors(response_type, errors);
     }
+    crate::graphql::response::complete(&mut response, &document, operation_name.as_deref());
     json_response(response_type, StatusCode::OK, &response)
 }
 

@@ -6,7 +6,9 @@ pub mod export;
 pub mod graphql;
 pub mod health;
 pub mod ingest;
+pub mod limits;
 pub mod negotiation;
+pub mod persisted;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -15,11 +17,11 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use sea_orm::DatabaseConnection;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Authenticator;
+use crate::config::LimitsConfig;
 use crate::events::EventBus;
 use crate::graphql::AccordSchema;
 
@@ -34,26 +36,29 @@ pub struct AppState {
     pub currency: String,
     pub events: EventBus,
     pub auth: Authenticator,
+    /// Body size, deadline and rate limits.
+    pub limits: LimitsConfig,
+    pub persisted_queries: persisted::PersistedQueries,
 }
-
-/// The largest request body accepted, in bytes.
-const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let requests = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(graphql::websocket))
-        .route("/segments/{id}/members.csv", get(export::segment_members_csv))
-        .route("/healthz", get(health::alive))
-        .route("/readyz", get(health::ready))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+        .route("/segments/{id}/members.csv", get(export::segment_members_csv));
+    let requests = limits::limit_body(requests, &state.limits);
     // Bulk bodies are streamed into batches, so their size is not limited.
     let bulk = Router::new()
         .route("/ingest/{entity}", post(ingest::bulk))
         .layer(DefaultBodyLimit::disable());
+    // Probes are neither rate limited nor size limited.
+    let probes = Router::new()
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready));
+    // Authentication wraps the rate limiter, which keys on the API key.
     let authenticate = axum::middleware::from_fn_with_state(state.auth.clone(), auth::authenticate);
-    requests
-        .merge(bulk)
+    limits::limit_rate(requests.merge(bulk), &state.limits)
+        .merge(probes)
         .with_state(state)
         .layer(authenticate)
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -15,17 +15,18 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 /// Runs a test body once per backend: `sqlite` always, `postgres` when
-/// `ACCORD_TEST_POSTGRES_URL` is set. `secured: a, b` runs them against a
-/// server that requires API keys.
+/// `ACCORD_TEST_POSTGRES_URL` is set. `test with config` serves the test
+/// with the `ApiConfig` that the function `config` of the test's module
+/// returns; `secured: a, b` serves them with API keys required.
 macro_rules! on_both_backends {
+    (@spawn $backend:expr) => { $crate::helpers::TestApp::spawn($backend) };
+    (@spawn $backend:expr, $config:ident) => { $crate::helpers::TestApp::spawn_with($backend, super::$config()) };
     (secured: $($test:ident),+ $(,)?) => {
-        $crate::helpers::on_both_backends!(@with spawn_secured: $($test),+);
-    };
-    (@with $spawn:ident: $($test:ident),+) => {
         $(mod $test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$test($crate::helpers::TestApp::$spawn($crate::helpers::Backend::Sqlite).await).await;
+                let backend = $crate::helpers::Backend::Sqlite;
+                super::$test($crate::helpers::TestApp::spawn_secured(backend).await).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,12 +35,29 @@ macro_rules! on_both_backends {
                     eprintln!("ACCORD_TEST_POSTGRES_URL is not set: PostgreSQL variant not run");
                     return;
                 }
-                super::$test($crate::helpers::TestApp::$spawn($crate::helpers::Backend::Postgres).await).await;
+                let backend = $crate::helpers::Backend::Postgres;
+                super::$test($crate::helpers::TestApp::spawn_secured(backend).await).await;
             }
         })+
     };
-    ($($test:ident),+ $(,)?) => {
-        $crate::helpers::on_both_backends!(@with spawn: $($test),+);
+    ($($test:ident $(with $config:ident)?),+ $(,)?) => {
+        $(mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let backend = $crate::helpers::Backend::Sqlite;
+                super::$test($crate::helpers::on_both_backends!(@spawn backend $(, $config)?).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_url().is_none() {
+                    eprintln!("ACCORD_TEST_POSTGRES_URL is not set: PostgreSQL variant not run");
+                    return;
+                }
+                let backend = $crate::helpers::Backend::Postgres;
+                super::$test($crate::helpers::on_both_backends!(@spawn backend $(, $config)?).await).await;
+            }
+        })+
     };
 }
 pub(crate) use on_both_backends;
@@ -115,15 +133,20 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
-        Self::spawn_with_auth(backend, false).await
+        Self::spawn_with(backend, ApiConfig::default()).await
+    }
+
+    /// A server with its own configuration (limits, introspection…).
+    pub async fn spawn_with(backend: Backend, api: ApiConfig) -> TestApp {
+        Self::spawn_full(backend, api, false).await
     }
 
     /// A server that refuses requests without an API key, as production does.
     pub async fn spawn_secured(backend: Backend) -> TestApp {
-        Self::spawn_with_auth(backend, true).await
+        Self::spawn_full(backend, ApiConfig::default(), true).await
     }
 
-    async fn spawn_with_auth(backend: Backend, secured: bool) -> TestApp {
+    async fn spawn_full(backend: Backend, api: ApiConfig, secured: bool) -> TestApp {
         let (url, scratch) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
@@ -161,7 +184,7 @@ impl TestApp {
             counter.fetch_add(1, Ordering::SeqCst);
         });
         let auth = Authenticator::new(db.clone(), secured, None);
-        let app = Application::build_with_auth("127.0.0.1:0", db.clone(), ApiConfig::default(), auth)
+        let app = Application::build_with_auth("127.0.0.1:0", db.clone(), api, auth)
             .await
             .expect("bind");
         let base_url = format!("http://{}", app.local_addr().expect("local address"));
@@ -249,6 +272,19 @@ impl TestApp {
             .post(format!("{}/graphql", self.base_url))
             .bearer_auth(key)
             .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// POSTs any JSON body to `/graphql` and returns the status and JSON body.
+    pub async fn post_body(&self, body: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base_url))
+            .json(&body)
             .send()
             .await
             .expect("request sent");

@@ -15,6 +15,7 @@ mod faults;
 mod identity;
 mod import;
 mod insights;
+mod limits;
 mod mutations;
 mod nodes;
 mod paging;
