@@ -39,6 +39,14 @@ impl Viewer {
         matches!(self.role, Role::Admin | Role::Sales | Role::Marketing)
     }
 
+    /// Whether this viewer may read the schema itself: introspection
+    /// (`__schema`, `__type`) and the federation fields (`_service`,
+    /// `_entities`). Dashboards and ingest jobs run fixed operations and
+    /// need neither.
+    pub fn may_introspect(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Sales | Role::Marketing | Role::Analyst)
+    }
+
     /// Whether this viewer may write records of `kind` (upserts and batch
     /// ingest). ADMIN and INGEST write everything; sales records its own
     /// touchpoints and leads; marketing its campaigns (DESIGN.md §5).
@@ -74,5 +82,12 @@ mod tests {
         assert_eq!(writable(Role::Marketing), vec![EntityKind::Campaigns]);
         assert!(writable(Role::Analyst).is_empty());
         assert!(writable(Role::Dashboard).is_empty());
+    }
+
+    #[test]
+    fn dashboards_and_ingest_jobs_may_not_introspect() {
+        let may = |role| viewer(role).may_introspect();
+        assert!(may(Role::Admin) && may(Role::Sales) && may(Role::Marketing) && may(Role::Analyst));
+        assert!(!may(Role::Dashboard) && !may(Role::Ingest));
     }
 }

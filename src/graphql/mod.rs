@@ -4,6 +4,7 @@
 
 pub mod connection;
 pub mod error;
+pub mod extensions;
 pub mod ids;
 pub mod loaders;
 pub mod mutation;
@@ -12,7 +13,7 @@ pub mod scalars;
 pub mod subscription;
 pub mod types;
 
-use async_graphql::Schema;
+use async_graphql::{SDLExportOptions, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::config::ApiConfig;
@@ -24,24 +25,30 @@ pub type AccordSchema = Schema<query::Query, mutation::Mutation, subscription::S
 /// the API configuration, the event bus. Per-request data (viewer, loaders) is added to
 /// each request by the HTTP layer.
 pub fn build_schema(db: DatabaseConnection, config: ApiConfig, events: EventBus) -> AccordSchema {
-    Schema::build(
-        query::Query::default(),
-        mutation::Mutation::default(),
-        subscription::Subscription,
-    )
-    .data(db)
-    .data(config)
-    .data(events)
-    .finish()
+    builder().data(db).data(config).data(events).finish()
 }
 
-/// The SDL of the schema, as `accord schema` prints it and `schema.graphql` holds it.
+/// The SDL of the schema, as `accord schema` prints it and `schema.graphql`
+/// holds it: the federation v2 subgraph SDL, exactly what `_service { sdl }`
+/// serves to a federation router.
 pub fn sdl() -> String {
+    builder()
+        .finish()
+        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+}
+
+/// The schema without its shared data: a federation v2 subgraph (with
+/// `Account` and `Customer` as entities, see `query::entities`), whose
+/// own fields only some viewers may read, and whose operations are
+/// counted for `/metrics`.
+fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Subscription> {
     Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
         subscription::Subscription,
     )
-    .finish()
-    .sdl()
+    .enable_federation()
+    .enable_subscription_in_federation()
+    .extension(extensions::access::SchemaAccess)
+    .extension(extensions::metrics::GraphqlMetrics)
 }

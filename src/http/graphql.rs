@@ -23,6 +23,7 @@ use axum::extract::{RawQuery, State, WebSocketUpgrade};
 use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use tracing::Instrument as _;
 
 use super::AppState;
 use super::negotiation::{ResponseType, negotiate, wants_html};
@@ -95,6 +96,9 @@ pub async fn websocket(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // The connection is served on a task of its own: keep the upgrade
+    // request's span (and so its request id) on what it logs.
+    let span = tracing::Span::current();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |stream| {
@@ -104,6 +108,7 @@ pub async fn websocket(
             GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
                 .with_data(data)
                 .serve()
+                .instrument(span)
         })
         .into_response()
 }
@@ -134,6 +139,8 @@ async fn execute(
         response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
+    // The query text and variables are never logged, here or in the
+    // schema's extensions: they may hold secrets and personal data.
     let request = request
         .data(Viewer::unauthenticated_admin())
         .data(DbLoader::for_request(state.db.clone()));

@@ -1,11 +1,13 @@
 //! The HTTP surface: the axum router, GraphQL over HTTP and WebSocket,
-//! health endpoints, request ids and tracing.
+//! health endpoints, request ids and tracing, `/metrics`.
 
 pub mod export;
 pub mod graphql;
 pub mod health;
 pub mod ingest;
+pub mod metrics;
 pub mod negotiation;
+pub mod spans;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -37,12 +39,14 @@ pub struct AppState {
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    metrics::handle();
     let requests = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(graphql::websocket))
         .route("/segments/{id}/members.csv", get(export::segment_members_csv))
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
+        .route("/metrics", get(metrics::scrape))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     // Bulk bodies are streamed into batches, so their size is not limited.
     let bulk = Router::new()
@@ -51,8 +55,14 @@ pub fn router(state: AppState) -> Router {
     requests
         .merge(bulk)
         .with_state(state)
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(spans::request_span)
+                .on_response(spans::on_response)
+                .on_failure(spans::on_failure),
+        )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 

@@ -16,6 +16,7 @@ mod import;
 mod insights;
 mod mutations;
 mod nodes;
+mod observability;
 mod paging;
 mod schema;
 mod segments;
