@@ -23,7 +23,7 @@ use async_graphql::{Response, ServerResult, Value};
 pub const OPERATIONS: &str = "accord_graphql_operations_total";
 /// Operations whose response carried at least one error, by `operation`.
 pub const OPERATION_ERRORS: &str = "accord_graphql_operation_errors_total";
-/// Seconds from validation to the finished response, by `operation`.
+/// Seconds from parsing to the finished response, by `operation`.
 pub const OPERATION_DURATION: &str = "accord_graphql_operation_duration_seconds";
 /// Root fields resolved, by `type` (`Query`, `Mutation`) and `field`.
 pub const FIELDS: &str = "accord_graphql_root_fields_total";
