@@ -115,7 +115,10 @@ async fn main() -> anyhow::Result<()> {
     println!("{rows} touchpoints into PostgreSQL ({CUSTOMERS} customers)");
     println!("{:<44} {:>9} {:>12} {:>9}", "path", "seconds", "rows/s", "of COPY");
     let copy_rate = rows as f64 / copy_seconds;
-    println!("{:<44} {:>9.2} {:>12.0} {:>8.0}%", "COPY FROM STDIN (resolved ids)", copy_seconds, copy_rate, 100.0);
+    println!(
+        "{:<44} {:>9.2} {:>12.0} {:>8.0}%",
+        "COPY FROM STDIN (resolved ids)", copy_seconds, copy_rate, 100.0
+    );
     for batch in [1000, 5000] {
         db.execute_unprepared("TRUNCATE touchpoint").await?;
         let started = Instant::now();

@@ -272,7 +272,7 @@ async fn serve(database: &DatabaseConfig, api: ApiConfig, options: ServeOptions,
             "--demo"
         };
         tracing::warn!("{why}: requests without a key run as ADMIN; never expose this server");
-        eprintln!("WARNING: {why}: AUTHENTICATION IS OFF for requests without a key; every such request is ADMIN");
+        println!("WARNING: {why}: AUTHENTICATION IS OFF for requests without a key; every such request is ADMIN");
         Authenticator::new(db.clone(), false, jwt)
     } else {
         let has_jwt = jwt.is_some();

@@ -24,6 +24,7 @@
 //! | `ACCORD_INTROSPECTION` | off (on with `serve --demo`) | answer introspection (`__schema`, `__type`) and suggest field names in errors |
 //! | `ACCORD_LOG` | `info` | log filter (`tracing` env-filter syntax) |
 //! | `ACCORD_LOG_FORMAT` | `text` | `text` or `json` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | — | OTLP/HTTP base URL to export traces to (builds with the `otel` feature) |
 //! | `ACCORD_DEMO` | off | `serve --demo` |
 //! | `ACCORD_MIGRATE` | off | `serve --migrate`: apply pending migrations first |
 //! | `ACCORD_SEED_SCALE`, `ACCORD_SEED` | `small`, `42` | `seed --scale`, `seed --seed` |
@@ -180,4 +181,9 @@ pub struct LogConfig {
         global = true
     )]
     pub format: LogFormat,
+
+    /// OpenTelemetry: the OTLP/HTTP base URL to export traces to (e.g.
+    /// `http://collector:4318`); only builds with the `otel` feature export.
+    #[arg(long = "otlp-endpoint", env = "OTEL_EXPORTER_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
 }

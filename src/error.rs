@@ -30,11 +30,25 @@ pub enum Error {
     /// The database failed. Code INTERNAL; the client sees a generic
     /// message and the cause goes to the log only.
     #[error("database error: {0}")]
-    Database(#[from] DbErr),
+    Database(DbErr),
 
     /// Anything else that is our fault. Code INTERNAL, logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<DbErr> for Error {
+    /// A write that breaks a unique constraint is the client's conflict,
+    /// not our failure; its SQL text stays in the log.
+    fn from(error: DbErr) -> Self {
+        match error.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) => {
+                tracing::info!(%detail, "a write broke a unique constraint");
+                Error::Conflict("another record already holds a value that must be unique".to_owned())
+            }
+            _ => Error::Database(error),
+        }
+    }
 }
 
 impl Error {

@@ -24,6 +24,7 @@
 //! - [`demo`]: the deterministic demo data generator.
 //! - [`db`]: connecting, migrating, keyset pagination.
 //! - [`auth`]: the viewer (role) every request carries.
+//! - [`telemetry`]: logs (text or JSON) and the optional OpenTelemetry export.
 //! - `entity` crate: the tables; `migration` crate: their schema.
 //!
 //! # Invariants
@@ -55,3 +56,4 @@ pub mod ingest;
 pub mod insights;
 pub mod read;
 pub mod segments;
+pub mod telemetry;

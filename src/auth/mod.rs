@@ -190,6 +190,12 @@ impl Viewer {
         self.role != Role::Ingest
     }
 
+    /// Whether this viewer may read the schema (`__schema`, `__type`,
+    /// federation's `_service`): tools of reading roles need it.
+    pub fn may_introspect(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Sales | Role::Marketing | Role::Analyst)
+    }
+
     /// Whether this viewer may manage API keys.
     pub fn may_manage_keys(&self) -> bool {
         self.role == Role::Admin

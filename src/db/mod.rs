@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 use crate::config::DatabaseConfig;
 
@@ -30,6 +33,19 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
                 .create_if_missing(true)
         });
     Database::connect(options).await
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock
+/// at `BEGIN` (`BEGIN IMMEDIATE`): a transaction that reads first and then
+/// writes could otherwise fail at once with "database is locked" when another
+/// writer got there in between, because SQLite cannot wait for a lock upgrade
+/// without risking deadlock. Waiting at `BEGIN` uses the busy timeout instead.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Applies every pending migration.

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod connection;
 pub mod error;
+pub mod extensions;
 pub mod ids;
 pub mod limits;
 pub mod loaders;
@@ -16,7 +17,7 @@ pub mod shape;
 pub mod subscription;
 pub mod types;
 
-use async_graphql::Schema;
+use async_graphql::{SDLExportOptions, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::config::ApiConfig;
@@ -28,12 +29,7 @@ pub type AccordSchema = Schema<query::Query, mutation::Mutation, subscription::S
 /// the API configuration, the event bus. Per-request data (viewer, loaders) is added to
 /// each request by the HTTP layer.
 pub fn build_schema(db: DatabaseConnection, config: ApiConfig, events: EventBus) -> AccordSchema {
-    let builder = Schema::build(
-        query::Query::default(),
-        mutation::Mutation::default(),
-        subscription::Subscription,
-    );
-    limits::apply(builder, &config)
+    limits::apply(builder(), &config)
         .data(db)
         .data(config)
         .data(events)
@@ -41,13 +37,27 @@ pub fn build_schema(db: DatabaseConnection, config: ApiConfig, events: EventBus)
         .finish()
 }
 
-/// The SDL of the schema, as `accord schema` prints it and `schema.graphql` holds it.
+/// The SDL of the schema, as `accord schema` prints it and `schema.graphql`
+/// holds it: the federation v2 subgraph SDL, exactly what `_service { sdl }`
+/// serves to a federation router.
 pub fn sdl() -> String {
+    builder()
+        .finish()
+        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+}
+
+/// The schema without its shared data: a federation v2 subgraph (with
+/// `Account` and `Customer` as entities, see `query::entities`), whose
+/// own fields only some viewers may read, and whose operations are
+/// counted for `/metrics`.
+fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Subscription> {
     Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
         subscription::Subscription,
     )
-    .finish()
-    .sdl()
+    .enable_federation()
+    .enable_subscription_in_federation()
+    .extension(extensions::introspection::SchemaAccess)
+    .extension(extensions::metrics::GraphqlMetrics)
 }

@@ -10,6 +10,7 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use sea_orm::StreamTrait;
+use tracing::Instrument as _;
 
 use super::{AppState, json_error as error};
 use crate::auth::{AuthError, Viewer};
@@ -61,7 +62,7 @@ pub async fn segment_members_csv(
 
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(CHANNEL_ROWS);
     let db = state.db.clone();
-    tokio::spawn(async move {
+    let rows = async move {
         let statement = crate::segments::export_statement(db.get_database_backend(), id);
         let header = csv_line(&[
             "external_id",
@@ -106,7 +107,10 @@ pub async fn segment_members_csv(
                 return;
             }
         }
-    });
+    };
+    // The rows stream from a task that outlives this handler: keep the
+    // request's span (and its request id) on what the task logs.
+    tokio::spawn(rows.instrument(tracing::Span::current()));
     let body = Body::from_stream(futures::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|chunk| (chunk, receiver))
     }));

@@ -32,6 +32,7 @@ use axum::extract::{RawQuery, State, WebSocketUpgrade};
 use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use tracing::Instrument as _;
 
 use super::AppState;
 use super::negotiation::{ResponseType, negotiate, wants_html};
@@ -120,6 +121,9 @@ pub async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let auth = state.auth.clone();
+    // The connection is served on a task of its own: keep the upgrade
+    // request's span (and so its request id) on what it logs.
+    let span = tracing::Span::current();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |stream| {
@@ -140,6 +144,7 @@ pub async fn websocket(
                     Ok(data)
                 })
                 .serve()
+                .instrument(span)
         })
         .into_response()
 }
@@ -180,11 +185,11 @@ async fn execute(
         response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
+    // The query text and variables are never logged, here or in the
+    // schema's extensions: they may hold secrets and personal data.
     let operation_name = request.operation_name.clone();
     request.set_parsed_query(document.clone());
-    let request = request
-        .data(viewer)
-        .data(DbLoader::for_request(state.db.clone()));
+    let request = request.data(viewer).data(DbLoader::for_request(state.db.clone()));
     let deadline = state.limits.request_timeout();
     let Ok(mut response) = tokio::time::timeout(deadline, state.schema.execute(request)).await else {
         let status = match response_type {

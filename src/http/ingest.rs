@@ -20,7 +20,7 @@ use crate::ingest::ndjson::ingest_lines;
 use crate::ingest::{Atomicity, EntityKind, Ingestor, Rejection};
 
 /// Records per transaction when the request does not say.
-const DEFAULT_BATCH_SIZE: usize = 1000;
+const DEFAULT_BATCH_SIZE: usize = 5000;
 /// The largest batch a request may ask for.
 const MAX_BATCH_SIZE: usize = 10_000;
 /// Rejections listed in a response; the count covers all of them.

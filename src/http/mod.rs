@@ -1,5 +1,5 @@
 //! The HTTP surface: the axum router, GraphQL over HTTP and WebSocket,
-//! health endpoints, request ids and tracing.
+//! health endpoints, request ids and tracing, `/metrics`.
 
 pub mod auth;
 pub mod export;
@@ -7,8 +7,10 @@ pub mod graphql;
 pub mod health;
 pub mod ingest;
 pub mod limits;
+pub mod metrics;
 pub mod negotiation;
 pub mod persisted;
+pub mod spans;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -42,6 +44,7 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    metrics::handle();
     let requests = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(graphql::websocket))
@@ -51,18 +54,25 @@ pub fn router(state: AppState) -> Router {
     let bulk = Router::new()
         .route("/ingest/{entity}", post(ingest::bulk))
         .layer(DefaultBodyLimit::disable());
-    // Probes are neither rate limited nor size limited.
+    // Probes and the metrics scrape are neither rate limited nor size limited.
     let probes = Router::new()
         .route("/healthz", get(health::alive))
-        .route("/readyz", get(health::ready));
+        .route("/readyz", get(health::ready))
+        .route("/metrics", get(metrics::scrape));
     // Authentication wraps the rate limiter, which keys on the API key.
     let authenticate = axum::middleware::from_fn_with_state(state.auth.clone(), auth::authenticate);
     limits::limit_rate(requests.merge(bulk), &state.limits)
         .merge(probes)
         .with_state(state)
         .layer(authenticate)
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(spans::request_span)
+                .on_response(spans::on_response)
+                .on_failure(spans::on_failure),
+        )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 

@@ -1,7 +1,7 @@
 //! Merging two customers that turned out to be one person.
 
 use entity::customer;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 
 use crate::db::sql::Sql;
 use crate::error::Error;
@@ -27,7 +27,7 @@ pub async fn merge_customers(db: &DatabaseConnection, survivor_id: i64, merged_i
     if survivor_id == merged_id {
         return Err(Error::validation("merged", "a customer cannot be merged into itself"));
     }
-    let transaction = db.begin().await?;
+    let transaction = crate::db::begin_write(db).await?;
     let survivor = customer::Entity::find_by_id(survivor_id)
         .one(&transaction)
         .await?

@@ -12,7 +12,7 @@ use entity::{
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IdenStatic,
-    Iterable, QueryFilter, QuerySelect, TransactionTrait,
+    Iterable, QueryFilter, QuerySelect,
 };
 
 use super::batch::{EntityKind, Numbered, RecordBatch, RecordSink};
@@ -73,7 +73,7 @@ impl Ingestor {
     pub async fn begin(db: DatabaseConnection, atomicity: Atomicity, currency: &str) -> Result<Self, Error> {
         let transaction = match atomicity {
             Atomicity::PerBatch => None,
-            Atomicity::AllOrNothing => Some(db.begin().await?),
+            Atomicity::AllOrNothing => Some(crate::db::begin_write(&db).await?),
         };
         Ok(Self {
             db,
@@ -120,7 +120,7 @@ impl Ingestor {
                 written
             }
             None => {
-                let transaction = self.db.begin().await?;
+                let transaction = crate::db::begin_write(&self.db).await?;
                 let written = write(
                     &transaction,
                     &mut self.references,
@@ -421,6 +421,7 @@ async fn write(
         }
         RecordBatch::Customers(records) => write_customers(db, references, currency, records, rejected).await,
         RecordBatch::Products(records) => {
+            let records = refuse_taken_skus(db, records, rejected).await?;
             let prepared = prepare(kind, records, currency, rejected, |r: &ProductRecord| {
                 Ok(product::ActiveModel {
                     external_id: Set(r.external_id.clone()),
@@ -693,6 +694,49 @@ async fn insert_identities(db: &impl ConnectionTrait, rows: Vec<(String, String,
             .await?;
     }
     Ok(())
+}
+
+/// Refuses products whose SKU already belongs to another product (in the
+/// database, or earlier in the batch): SKUs are unique, and the upsert
+/// would otherwise fail the whole batch on the constraint.
+async fn refuse_taken_skus(
+    db: &DatabaseTransaction,
+    records: Vec<Numbered<ProductRecord>>,
+    rejected: &mut Vec<Rejection>,
+) -> Result<Vec<Numbered<ProductRecord>>, Error> {
+    let skus: Vec<String> = records.iter().map(|n| n.record.sku.clone()).collect();
+    let mut owner: HashMap<String, String> = HashMap::new();
+    for chunk in skus.chunks(CHILD_ROWS_PER_STATEMENT) {
+        let rows: Vec<(String, String)> = product::Entity::find()
+            .select_only()
+            .column(product::Column::Sku)
+            .column(product::Column::ExternalId)
+            .filter(product::Column::Sku.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        owner.extend(rows);
+    }
+    let mut kept = Vec::with_capacity(records.len());
+    for numbered in records {
+        let holder = owner
+            .entry(numbered.record.sku.clone())
+            .or_insert_with(|| numbered.record.external_id.clone());
+        if *holder == numbered.record.external_id {
+            kept.push(numbered);
+        } else {
+            rejected.push(Rejection {
+                kind: EntityKind::Products,
+                line: numbered.line,
+                external_id: Some(numbered.record.external_id.clone()),
+                error: FieldError::new(
+                    "sku",
+                    format!("{:?} already belongs to product {holder:?}", numbered.record.sku),
+                ),
+            });
+        }
+    }
+    Ok(kept)
 }
 
 /// Orders and their lines: the lines of a re-sent order replace the old ones.

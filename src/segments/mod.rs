@@ -12,7 +12,7 @@ use entity::enums::Team;
 use entity::{segment, segment_size};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 
 use crate::db::sql::Sql;
@@ -208,7 +208,7 @@ pub async fn refresh(db: &DatabaseConnection, id: i64) -> Result<Refresh, Error>
     let rule = stored_rule(&segment)?;
     let now = Utc::now();
     let today = now.date_naive();
-    let transaction = db.begin().await?;
+    let transaction = crate::db::begin_write(db).await?;
     let backend = transaction.get_database_backend();
 
     let audience = Audience::new(&transaction, rule, Some(id), today).await?;

@@ -28,7 +28,14 @@ impl ServerProcess {
             .expect("a free port")
             .port();
         let child = Command::new(env!("CARGO_BIN_EXE_accord"))
-            .args(["--database-url", database_url, "--log", "warn", "serve"])
+            .args([
+                "--database-url",
+                database_url,
+                "--log",
+                "warn",
+                "serve",
+                "--insecure-no-auth",
+            ])
             .args(["--bind", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

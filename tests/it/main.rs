@@ -18,6 +18,7 @@ mod insights;
 mod limits;
 mod mutations;
 mod nodes;
+mod observability;
 mod paging;
 mod schema;
 mod segments;

@@ -1,10 +1,12 @@
 //! The `Query` root, merged from one object per area so each file stays
 //! small: directory (node, accounts, customers), commerce (products,
 //! orders, campaigns), journey (touchpoints, leads), research (surveys,
-//! product tests, brand mentions) and insights (the dashboard metrics).
+//! product tests, brand mentions), insights (the dashboard metrics) and
+//! entities (federation lookups of `Account` and `Customer`).
 
 mod commerce;
 mod directory;
+mod entities;
 mod insights;
 mod journey;
 mod research;
@@ -20,4 +22,5 @@ pub struct Query(
     research::ResearchQuery,
     insights::InsightsQuery,
     segments::SegmentQuery,
+    entities::EntityQuery,
 );

@@ -1,0 +1,109 @@
+//! `/metrics` in the Prometheus text format, on the API's own port.
+//!
+//! - `accord_http_requests_total` and `accord_http_request_duration_seconds`
+//!   by `method`, `route` (the router's pattern, e.g.
+//!   `/segments/{id}/members.csv`, or `unmatched`) and `status`;
+//! - the GraphQL operation and root-field metrics of
+//!   [`crate::graphql::extensions::metrics`];
+//! - `accord_db_pool_connections{state="idle"|"in_use"}` and
+//!   `accord_db_pool_max_connections`, read from the pool at each scrape.
+//!
+//! The `metrics` facade has one recorder per process; it is installed the
+//! first time a router is built. The pool gauges are not recorded there
+//! but written at each scrape from this server's own pool, so that several
+//! servers in one process (as in the tests) each report their own pool.
+
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use sea_orm::{DatabaseConnection, DatabaseConnectionType};
+
+use super::AppState;
+
+pub const HTTP_REQUESTS: &str = "accord_http_requests_total";
+pub const HTTP_DURATION: &str = "accord_http_request_duration_seconds";
+pub const POOL_CONNECTIONS: &str = "accord_db_pool_connections";
+pub const POOL_MAX_CONNECTIONS: &str = "accord_db_pool_max_connections";
+
+/// Histogram buckets, in seconds: from a cached lookup to a slow insight.
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+/// The process's Prometheus recorder, installed on first use.
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets(&BUCKETS)
+            .expect("the bucket list is not empty");
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        if let Err(error) = metrics::set_global_recorder(recorder) {
+            tracing::warn!(%error, "another metrics recorder is installed: /metrics shows only the pool");
+        }
+        handle
+    })
+}
+
+/// Middleware: counts and times every request by route and status.
+pub async fn track(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    // The route pattern, never the path itself: paths hold ids, and the
+    // number of label values must stay small.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let response = next.run(request).await;
+    let labels = [
+        ("method", method),
+        ("route", route),
+        ("status", response.status().as_u16().to_string()),
+    ];
+    metrics::counter!(HTTP_REQUESTS, &labels).increment(1);
+    metrics::histogram!(HTTP_DURATION, &labels).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`.
+pub async fn scrape(State(state): State<AppState>) -> Response {
+    let handle = handle();
+    handle.run_upkeep();
+    let mut body = handle.render();
+    write_pool_state(&mut body, &state.db);
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+/// Appends the pool gauges of `db` in the Prometheus text format.
+fn write_pool_state(body: &mut String, db: &DatabaseConnection) {
+    let (size, idle, max) = match &db.inner {
+        DatabaseConnectionType::SqlxSqlitePoolConnection(_) => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+        }
+        DatabaseConnectionType::SqlxPostgresPoolConnection(_) => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+        }
+        _ => return,
+    };
+    let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+    // Writing to a String cannot fail.
+    let _ = write!(
+        body,
+        "# HELP {POOL_CONNECTIONS} Open database connections, idle or in use.\n\
+         # TYPE {POOL_CONNECTIONS} gauge\n\
+         {POOL_CONNECTIONS}{{state=\"idle\"}} {idle}\n\
+         {POOL_CONNECTIONS}{{state=\"in_use\"}} {in_use}\n\
+         # HELP {POOL_MAX_CONNECTIONS} The most connections the pool opens.\n\
+         # TYPE {POOL_MAX_CONNECTIONS} gauge\n\
+         {POOL_MAX_CONNECTIONS} {max}\n",
+        in_use = size - idle,
+    );
+}

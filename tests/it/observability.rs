@@ -1,0 +1,304 @@
+//! Operations: `/metrics` counts GraphQL operations and root fields and
+//! shows the pool; every log line of a request names its request id and
+//! no log line holds query text or variables; federation entities resolve;
+//! the schema's own fields are refused to roles that may not introspect.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use accord::auth::Viewer;
+use accord::config::ApiConfig;
+use accord::graphql::build_schema;
+use accord::graphql::loaders::DbLoader;
+use entity::enums::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, on_both_backends};
+
+on_both_backends!(
+    metrics_count_operations_root_fields_and_show_the_pool,
+    entities_resolve_accounts_and_customers_by_global_id,
+    the_schema_is_refused_to_roles_that_may_not_introspect,
+    log_lines_carry_the_request_id_and_never_the_query,
+);
+
+/// The value of the sample of `metric` whose labels include `labels`.
+fn sample(metrics: &str, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        let (name, rest) = series.split_once('{').unwrap_or((series, ""));
+        let matches = name == metric
+            && labels
+                .iter()
+                .all(|(key, wanted)| rest.contains(&format!("{key}=\"{wanted}\"")));
+        matches.then(|| value.parse().ok()).flatten()
+    })
+}
+
+async fn scrape(app: &TestApp) -> String {
+    let response = app
+        .client
+        .get(format!("{}/metrics", app.base_url))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"].to_str().expect("ASCII").to_owned();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    response.text().await.expect("a text body")
+}
+
+async fn metrics_count_operations_root_fields_and_show_the_pool(app: TestApp) {
+    app.data(
+        "query ObservabilityProbe { accounts(first: 1) { totalCount } }",
+        json!({}),
+    )
+    .await;
+    let (status, body) = app
+        .post(
+            "query ObservabilityFailure { account(externalId: \"missing\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{body}");
+    app.data("{ anonymousProbe: accounts(first: 1) { totalCount } }", json!({}))
+        .await;
+
+    let metrics = scrape(&app).await;
+    let at_least_one = |metric: &str, labels: &[(&str, &str)]| {
+        let value = sample(&metrics, metric, labels);
+        assert!(
+            value.is_some_and(|v| v >= 1.0),
+            "{metric} {labels:?} = {value:?} in\n{metrics}"
+        );
+    };
+    let probe = [("operation", "ObservabilityProbe")];
+    let failure = [("operation", "ObservabilityFailure")];
+    at_least_one("accord_graphql_operations_total", &probe);
+    at_least_one("accord_graphql_operation_duration_seconds_count", &probe);
+    at_least_one("accord_graphql_operations_total", &failure);
+    at_least_one("accord_graphql_operation_errors_total", &failure);
+    at_least_one("accord_graphql_operations_total", &[("operation", "anonymous")]);
+    at_least_one(
+        "accord_graphql_root_fields_total",
+        &[("type", "Query"), ("field", "accounts")],
+    );
+    at_least_one(
+        "accord_graphql_root_field_duration_seconds_count",
+        &[("type", "Query"), ("field", "accounts")],
+    );
+    at_least_one(
+        "accord_graphql_root_field_errors_total",
+        &[("type", "Query"), ("field", "account")],
+    );
+    at_least_one(
+        "accord_http_requests_total",
+        &[("method", "POST"), ("route", "/graphql"), ("status", "200")],
+    );
+    at_least_one("accord_http_request_duration_seconds_count", &[("route", "/graphql")]);
+    // The test server's pool has at most 5 connections.
+    assert_eq!(
+        sample(&metrics, "accord_db_pool_max_connections", &[]),
+        Some(5.0),
+        "{metrics}"
+    );
+    let idle = sample(&metrics, "accord_db_pool_connections", &[("state", "idle")]);
+    let in_use = sample(&metrics, "accord_db_pool_connections", &[("state", "in_use")]);
+    assert!(
+        idle.zip(in_use).is_some_and(|(idle, in_use)| idle + in_use <= 5.0),
+        "{metrics}"
+    );
+}
+
+async fn entities_resolve_accounts_and_customers_by_global_id(app: TestApp) {
+    app.import_golden().await;
+    let data = app
+        .data(
+            "{ accounts(first: 1) { nodes { id name } } customers(first: 1) { nodes { id externalId } } }",
+            json!({}),
+        )
+        .await;
+    let account = &data["accounts"]["nodes"][0];
+    let customer = &data["customers"]["nodes"][0];
+    let query = "query($representations: [_Any!]!) {
+        _entities(representations: $representations) {
+            __typename
+            ... on Account { id name }
+            ... on Customer { id externalId }
+        }
+    }";
+    let representations = json!([
+        { "__typename": "Customer", "id": customer["id"] },
+        { "__typename": "Account", "id": account["id"] },
+    ]);
+    let data = app.data(query, json!({ "representations": representations })).await;
+    assert_eq!(
+        data["_entities"],
+        json!([
+            { "__typename": "Customer", "id": customer["id"], "externalId": customer["externalId"] },
+            { "__typename": "Account", "id": account["id"], "name": account["name"] },
+        ])
+    );
+
+    // An id of another type is refused, not looked up.
+    let wrong = json!([{ "__typename": "Account", "id": customer["id"] }]);
+    let (status, body) = app.post(query, json!({ "representations": wrong })).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+}
+
+/// Runs `query` on the server's schema, with introspection configured on,
+/// as a viewer of `role` (the HTTP path to a viewer is covered in `access`).
+async fn as_role(app: &TestApp, role: Role, query: &str) -> Value {
+    let mut api = ApiConfig::default();
+    api.limits.introspection = true;
+    let schema = build_schema(app.db.clone(), api, accord::events::EventBus::in_process());
+    let request = async_graphql::Request::new(query)
+        .data(Viewer { role, api_key_id: None })
+        .data(DbLoader::for_request(app.db.clone()));
+    serde_json::to_value(schema.execute(request).await).expect("response serialises")
+}
+
+async fn the_schema_is_refused_to_roles_that_may_not_introspect(app: TestApp) {
+    let schema_queries = [
+        ("__schema", "{ __schema { queryType { name } } }"),
+        ("__type", "{ __type(name: \"Account\") { name } }"),
+        ("_service", "{ _service { sdl } }"),
+        (
+            "_entities",
+            "{ _entities(representations: [{ __typename: \"Account\", id: \"QWNjb3VudDox\" }]) { __typename } }",
+        ),
+    ];
+    for role in [Role::Dashboard, Role::Ingest] {
+        for (field, query) in schema_queries {
+            let body = as_role(&app, role, query).await;
+            assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{role}: {body}");
+            assert_eq!(body["errors"][0]["path"], json!([field]), "{role}: {body}");
+        }
+        // __typename is not the schema: clients need it for unions.
+        let body = as_role(&app, role, "{ __typename }").await;
+        assert_eq!(body, json!({ "data": { "__typename": "Query" } }), "{role}");
+    }
+    for role in [Role::Admin, Role::Sales, Role::Marketing, Role::Analyst] {
+        for (_, query) in &schema_queries[..3] {
+            let body = as_role(&app, role, query).await;
+            assert!(body.get("errors").is_none(), "{role}: {body}");
+        }
+    }
+}
+
+/// The `accord` binary serving `database_url` with JSON logs written to
+/// `log_path`; it stops when dropped.
+struct ServerProcess {
+    child: Child,
+    base_url: String,
+}
+
+impl ServerProcess {
+    async fn start(database_url: &str, log_path: &std::path::Path) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let log = std::fs::File::create(log_path).expect("a log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args(["--database-url", database_url, "--log", "debug", "--log-format", "json"])
+            .args(["serve", "--insecure-no-auth", "--bind", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("the accord binary starts");
+        let server = ServerProcess {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client
+                .get(format!("{}/readyz", server.base_url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server process never became ready");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+async fn log_lines_carry_the_request_id_and_never_the_query(app: TestApp) {
+    const SECRET: &str = "hunter2-in-a-query";
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let log_path = dir.path().join("server.log");
+    let server = ServerProcess::start(&app.database_url, &log_path).await;
+    let graphql = format!("{}/graphql", server.base_url);
+
+    // A query holding a secret in its text, one in its variables, and one
+    // in a GET query string; the first fails, so an error is logged too
+    // if anything logs errors with their input.
+    let post = app
+        .client
+        .post(&graphql)
+        .json(&json!({
+            "query": format!("query Leaky($key: String) {{ a: account(externalId: \"{SECRET}\") {{ id }} b: customer(externalId: $key) {{ id }} }}"),
+            "variables": { "key": SECRET },
+        }))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(post.status(), 200);
+    let request_id = post.headers()["x-request-id"].to_str().expect("ASCII").to_owned();
+    assert!(!request_id.is_empty());
+    let get = app
+        .client
+        .get(&graphql)
+        .query(&[("query", format!("{{ account(externalId: \"{SECRET}\") {{ id }} }}"))])
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(get.status(), 200);
+    // Logging is synchronous, but give the response line a moment.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(server);
+
+    let log = std::fs::read_to_string(&log_path).expect("the log");
+    assert!(!log.contains(SECRET), "a secret reached the log:\n{log}");
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("a JSON log line: {line}")))
+        .collect();
+    let of_request: Vec<&Value> = lines
+        .iter()
+        .filter(|line| request_id_of(line) == Some(request_id.as_str()))
+        .collect();
+    assert!(
+        of_request
+            .iter()
+            .any(|line| line["fields"]["message"] == "request finished" && line["fields"]["status"] == 200),
+        "no access-log line for {request_id}:\n{log}"
+    );
+    // Every line written inside a request's span names its request id.
+    for line in &lines {
+        if let Some(id) = request_id_of(line) {
+            assert!(!id.is_empty(), "a request's log line without its id: {line}");
+        }
+    }
+}
+
+/// The request id of the request span a JSON log line was written in.
+fn request_id_of(line: &Value) -> Option<&str> {
+    let spans = line["spans"].as_array()?;
+    let request = spans.iter().find(|span| span["name"] == "request")?;
+    Some(request["request_id"].as_str().unwrap_or(""))
+}
