@@ -57,6 +57,22 @@ pub async fn merge_customers(db: &DatabaseConnection, survivor_id: i64, merged_i
             Error::not_found("Customer", merged_id)
         });
     }
+    // The merged customer leaves its account's contacts; the survivor takes
+    // the account when it had none.
+    run(&transaction, |sql| {
+        sql.push(
+            "UPDATE customer SET account_id = COALESCE(account_id, (SELECT m.account_id FROM customer m WHERE m.id = ",
+        )
+        .bind(merged_id)
+        .push(")) WHERE id = ")
+        .bind(survivor_id);
+    })
+    .await?;
+    run(&transaction, |sql| {
+        sql.push("UPDATE customer SET account_id = NULL WHERE id = ")
+            .bind(merged_id);
+    })
+    .await?;
     let mut moved = Vec::with_capacity(OWNED.len() + 1);
     for table in OWNED {
         let count = run(&transaction, |sql| {

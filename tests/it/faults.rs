@@ -2,72 +2,19 @@
 //! re-running the load finishes it without duplicates. The server here is
 //! the real `accord` binary in its own process, killed with SIGKILL.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::json;
 
 use crate::helpers::{TestApp, on_both_backends};
+use crate::process::ServerProcess;
 use crate::records::{customer, ndjson, touchpoint};
 
 on_both_backends!(a_killed_bulk_load_leaves_whole_batches_and_the_rerun_completes_it);
 
 const BATCH: usize = 100;
 const TOTAL: usize = 2000;
-
-/// The `accord` binary serving `database_url` on a free port.
-struct ServerProcess {
-    child: Child,
-    base_url: String,
-}
-
-impl ServerProcess {
-    async fn start(database_url: &str) -> ServerProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_accord"))
-            .args([
-                "--database-url",
-                database_url,
-                "--log",
-                "warn",
-                "serve",
-                "--insecure-no-auth",
-            ])
-            .args(["--bind", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the accord binary starts");
-        // Owned from here on, so that a failing test still kills it.
-        let server = ServerProcess {
-            child,
-            base_url: format!("http://127.0.0.1:{port}"),
-        };
-        let client = reqwest::Client::new();
-        for _ in 0..200 {
-            if client
-                .get(format!("{}/readyz", server.base_url))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server process never became ready");
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
 
 async fn touchpoint_count(app: &TestApp) -> usize {
     let count = app.data("{ touchpoints { totalCount } }", json!({})).await["touchpoints"]["totalCount"]
@@ -85,7 +32,7 @@ async fn a_killed_bulk_load_leaves_whole_batches_and_the_rerun_completes_it(app:
         .map(|i| ndjson(&[touchpoint(&format!("T{i:05}"), &format!("C{}", i % 10), None)]))
         .collect();
 
-    let mut server = ServerProcess::start(&app.database_url).await;
+    let mut server = ServerProcess::start(&app.database_url, &["--log", "warn"], Stdio::inherit()).await;
     // The body arrives in chunks; the server commits batches as it reads.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(4);
     let body = reqwest::Body::wrap_stream(tokio_stream::wrappers::ReceiverStream::new(receiver));
@@ -121,7 +68,7 @@ async fn a_killed_bulk_load_leaves_whole_batches_and_the_rerun_completes_it(app:
 
     // Re-running the whole load (through a fresh process) completes it, and
     // re-running it again changes nothing.
-    let server = ServerProcess::start(&app.database_url).await;
+    let server = ServerProcess::start(&app.database_url, &["--log", "warn"], Stdio::inherit()).await;
     for _ in 0..2 {
         let (status, report) = app
             .bulk(

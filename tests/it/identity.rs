@@ -196,6 +196,16 @@ async fn merging_moves_everything_to_the_survivor(app: TestApp) {
         .await;
     assert_eq!(node["node"]["id"], survivor);
     assert_eq!(customer_count(&app).await, 1);
+    let contacts = app
+        .data(
+            "{ account(externalId: \"A1\") { customers { totalCount } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        contacts["account"]["customers"]["totalCount"], 1,
+        "one person, one contact"
+    );
 
     // Records still sent under the merged external id land on the survivor.
     write(&app, "orders", &[order("O3", "C2", None, "P1")]).await;

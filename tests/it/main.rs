@@ -5,6 +5,7 @@
 //! own.
 
 mod helpers;
+mod process;
 mod records;
 mod ws;
 

@@ -3,7 +3,7 @@
 //! no log line holds query text or variables; federation entities resolve;
 //! the schema's own fields are refused to roles that may not introspect.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use accord::auth::Viewer;
@@ -14,6 +14,7 @@ use entity::enums::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, on_both_backends};
+use crate::process::ServerProcess;
 
 on_both_backends!(
     metrics_count_operations_root_fields_and_show_the_pool,
@@ -188,59 +189,13 @@ async fn the_schema_is_refused_to_roles_that_may_not_introspect(app: TestApp) {
     }
 }
 
-/// The `accord` binary serving `database_url` with JSON logs written to
-/// `log_path`; it stops when dropped.
-struct ServerProcess {
-    child: Child,
-    base_url: String,
-}
-
-impl ServerProcess {
-    async fn start(database_url: &str, log_path: &std::path::Path) -> ServerProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let log = std::fs::File::create(log_path).expect("a log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_accord"))
-            .args(["--database-url", database_url, "--log", "debug", "--log-format", "json"])
-            .args(["serve", "--insecure-no-auth", "--bind", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("the accord binary starts");
-        let server = ServerProcess {
-            child,
-            base_url: format!("http://127.0.0.1:{port}"),
-        };
-        let client = reqwest::Client::new();
-        for _ in 0..200 {
-            if client
-                .get(format!("{}/readyz", server.base_url))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server process never became ready");
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
 async fn log_lines_carry_the_request_id_and_never_the_query(app: TestApp) {
     const SECRET: &str = "hunter2-in-a-query";
     let dir = tempfile::tempdir().expect("a temporary directory");
     let log_path = dir.path().join("server.log");
-    let server = ServerProcess::start(&app.database_url, &log_path).await;
+    let log = std::fs::File::create(&log_path).expect("a log file");
+    let options = ["--log", "debug", "--log-format", "json"];
+    let server = ServerProcess::start(&app.database_url, &options, Stdio::from(log)).await;
     let graphql = format!("{}/graphql", server.base_url);
 
     // A query holding a secret in its text, one in its variables, and one
