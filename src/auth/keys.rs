@@ -67,8 +67,8 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<api_key::Model>, Erro
         .await?)
 }
 
-/// Revokes key `id`; a revoked key stops working at once on this instance
-/// and within [`super::CACHE_SECONDS`] on others.
+/// Revokes key `id`; servers that verified it recently stop accepting it
+/// within [`super::CACHE_SECONDS`].
 pub async fn revoke(db: &impl ConnectionTrait, id: i64) -> Result<api_key::Model, Error> {
     let Some(key) = api_key::Entity::find_by_id(id).one(db).await? else {
         return Err(Error::not_found("ApiKey", id));

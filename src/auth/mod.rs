@@ -129,13 +129,6 @@ impl Authenticator {
             }
         }
     }
-
-    /// Forgets every verified key (after a revocation on this instance).
-    pub fn forget(&self) {
-        if let Ok(mut verified) = self.verified.lock() {
-            verified.clear();
-        }
-    }
 }
 
 /// Whether `serve` may start with `required` authentication: there must be

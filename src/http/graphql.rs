@@ -35,7 +35,7 @@ use axum::response::{Html, IntoResponse, Response};
 use tracing::Instrument as _;
 
 use super::AppState;
-use super::negotiation::{ResponseType, negotiate, wants_html};
+use super::negotiation::{GRAPHQL_RESPONSE_JSON, JSON, ResponseType, content_type_essence, negotiate, wants_html};
 use crate::auth::Viewer;
 use crate::graphql::error::code;
 use crate::graphql::loaders::DbLoader;
@@ -227,15 +227,7 @@ fn selects_mutation(document: &async_graphql::parser::types::ExecutableDocument,
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|media| {
-            let media = media.trim();
-            media.eq_ignore_ascii_case("application/json")
-                || media.eq_ignore_ascii_case("application/graphql-response+json")
-        })
+    content_type_essence(headers).is_some_and(|media| media == JSON || media == GRAPHQL_RESPONSE_JSON)
 }
 
 /// Adds `extensions.code` unless the error already has one.

@@ -6,13 +6,14 @@
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use tokio_util::io::StreamReader;
 
+use super::negotiation::content_type_essence;
 use super::{AppState, json_error};
 use crate::auth::{AuthError, Viewer};
 use crate::graphql::error::code;
@@ -158,21 +159,12 @@ pub async fn bulk(
 /// NDJSON under any of its names; a missing type is taken to be NDJSON,
 /// which is what `curl --data-binary @file` sends without `-H`.
 fn is_ndjson(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(CONTENT_TYPE) else {
-        return true;
-    };
-    let essence = value
-        .to_str()
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    matches!(
-        essence.as_str(),
-        "application/x-ndjson" | "application/ndjson" | "application/jsonl" | "application/json-lines"
-    )
+    content_type_essence(headers).is_none_or(|media| {
+        matches!(
+            media.as_str(),
+            "application/x-ndjson" | "application/ndjson" | "application/jsonl" | "application/json-lines"
+        )
+    })
 }
 
 fn internal(error: &crate::error::Error) -> Response {

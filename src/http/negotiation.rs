@@ -7,7 +7,7 @@
 //! wildcard means `application/json`; `q=0` refuses a type.
 
 use axum::http::HeaderMap;
-use axum::http::header::ACCEPT;
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
 
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 pub const JSON: &str = "application/json";
@@ -27,6 +27,13 @@ impl ResponseType {
             ResponseType::Json => "application/json; charset=utf-8",
         }
     }
+}
+
+/// The request body's media type without parameters, lower-cased
+/// (`application/json; charset=utf-8` → `application/json`), if it has one.
+pub fn content_type_essence(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    Some(value.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
 }
 
 /// What the client accepts, or `None` when it accepts neither JSON type (406).

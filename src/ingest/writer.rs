@@ -105,39 +105,39 @@ impl Ingestor {
             None => Vec::new(),
         };
         let rejected_before = self.report.rejected.len();
-        let written = match &self.transaction {
-            Some(transaction) => {
-                let written = write(
-                    transaction,
-                    &mut self.references,
-                    &self.currency,
-                    batch,
-                    &mut self.report.rejected,
-                )
+        // A per-batch run opens its own transaction; an all-or-nothing run
+        // lends its open one, which goes back whatever the outcome.
+        let (transaction, per_batch) = match self.transaction.take() {
+            Some(open) => (open, false),
+            None => (crate::db::begin_write(&self.db).await?, true),
+        };
+        let outcome = async {
+            let written = write(
+                &transaction,
+                &mut self.references,
+                &self.currency,
+                batch,
+                &mut self.report.rejected,
+            )
+            .await?;
+            let events = self
+                .stage_events(&transaction, kind, announced, rejected_before)
                 .await?;
-                let events = self.stage_events(transaction, kind, announced, rejected_before).await?;
-                self.pending.extend(events);
-                written
+            Ok::<_, Error>((written, events))
+        }
+        .await;
+        let written = if per_batch {
+            let (written, events) = outcome?;
+            transaction.commit().await?;
+            if let Some(bus) = &self.events {
+                bus.committed(events);
             }
-            None => {
-                let transaction = crate::db::begin_write(&self.db).await?;
-                let written = write(
-                    &transaction,
-                    &mut self.references,
-                    &self.currency,
-                    batch,
-                    &mut self.report.rejected,
-                )
-                .await?;
-                let events = self
-                    .stage_events(&transaction, kind, announced, rejected_before)
-                    .await?;
-                transaction.commit().await?;
-                if let Some(bus) = &self.events {
-                    bus.committed(events);
-                }
-                written
-            }
+            written
+        } else {
+            self.transaction = Some(transaction);
+            let (written, events) = outcome?;
+            self.pending.extend(events);
+            written
         };
         *self.report.written.entry(kind).or_default() += written;
         Ok(())

@@ -187,11 +187,7 @@ impl TestApp {
         let app = Application::build_with_auth("127.0.0.1:0", db.clone(), api, auth)
             .await
             .expect("bind");
-        let base_url = format!("http://{}", app.local_addr().expect("local address"));
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async move {
-            stopped.await.ok();
-        }));
+        let (base_url, shutdown) = serve(app);
         TestApp {
             base_url,
             client: reqwest::Client::new(),
@@ -215,11 +211,7 @@ impl TestApp {
         let app = Application::build("127.0.0.1:0", db, ApiConfig::default())
             .await
             .expect("bind");
-        let base_url = format!("http://{}", app.local_addr().expect("local address"));
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async move {
-            stopped.await.ok();
-        }));
+        let (base_url, shutdown) = serve(app);
         Peer {
             base_url,
             _shutdown: shutdown,
@@ -228,16 +220,13 @@ impl TestApp {
 
     /// POSTs an NDJSON body to `/ingest/{entity}` on `base_url`.
     pub async fn bulk(&self, base_url: &str, entity: &str, query: &str, body: String) -> (u16, Value) {
-        let response = self
-            .client
-            .post(format!("{base_url}/ingest/{entity}{query}"))
-            .header("content-type", "application/x-ndjson")
-            .body(body)
-            .send()
-            .await
-            .expect("request sent");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON body"))
+        status_and_json(
+            self.client
+                .post(format!("{base_url}/ingest/{entity}{query}"))
+                .header("content-type", "application/x-ndjson")
+                .body(body),
+        )
+        .await
     }
 
     /// Imports the golden fixture through the real import path.
@@ -254,42 +243,28 @@ impl TestApp {
 
     /// POSTs a GraphQL request and returns the status and JSON body.
     pub async fn post(&self, query: &str, variables: Value) -> (u16, Value) {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.base_url))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request sent");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON body"))
+        status_and_json(
+            self.client
+                .post(format!("{}/graphql", self.base_url))
+                .json(&json!({ "query": query, "variables": variables })),
+        )
+        .await
     }
 
     /// POSTs a GraphQL request with `Authorization: Bearer <key>`.
     pub async fn post_as(&self, key: &str, query: &str, variables: Value) -> (u16, Value) {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.base_url))
-            .bearer_auth(key)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request sent");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON body"))
+        status_and_json(
+            self.client
+                .post(format!("{}/graphql", self.base_url))
+                .bearer_auth(key)
+                .json(&json!({ "query": query, "variables": variables })),
+        )
+        .await
     }
 
     /// POSTs any JSON body to `/graphql` and returns the status and JSON body.
     pub async fn post_body(&self, body: Value) -> (u16, Value) {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.base_url))
-            .json(&body)
-            .send()
-            .await
-            .expect("request sent");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON body"))
+        status_and_json(self.client.post(format!("{}/graphql", self.base_url)).json(&body)).await
     }
 
     /// POSTs a query that must succeed and returns its `data`.
@@ -304,6 +279,23 @@ impl TestApp {
     pub fn take_statement_count(&self) -> usize {
         self.statements.swap(0, Ordering::SeqCst)
     }
+}
+
+/// Serves `app` in the background; it stops when the sender is dropped or sent to.
+fn serve(app: Application) -> (String, oneshot::Sender<()>) {
+    let base_url = format!("http://{}", app.local_addr().expect("local address"));
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        stopped.await.ok();
+    }));
+    (base_url, shutdown)
+}
+
+/// Sends `request` and returns the status and the JSON body.
+async fn status_and_json(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON body"))
 }
 
 /// Another server instance; it stops when dropped.
