@@ -38,6 +38,7 @@ impl Application {
         let min_audience_size = api.min_audience_size;
         let events = EventBus::for_database(&db, true).await.map_err(std::io::Error::other)?;
         let currency = api.currency.clone();
+        let max_line_bytes = api.max_line_bytes;
         let limits = api.limits.clone();
         let persisted_queries = PersistedQueries::new(limits.apq_cache_size);
         let schema = build_schema(db.clone(), api, events.clone());
@@ -48,6 +49,7 @@ impl Application {
                 db,
                 min_audience_size,
                 currency,
+                max_line_bytes,
                 events,
                 auth,
                 limits,

@@ -345,7 +345,7 @@ async fn seed_demo(db: &DatabaseConnection, api: &ApiConfig, spec: DemoSpec) -> 
             rejection.error
         );
     }
-    for kind in EntityKind::ALL {
+    for &kind in EntityKind::ALL {
         println!("{:>20} {:>10}", kind.file_stem(), report.written(kind));
     }
     println!("demo data loaded in {:.1} s", started.elapsed().as_secs_f64());
@@ -365,6 +365,7 @@ async fn import(
     let options = ImportOptions {
         strict,
         batch_size,
+        max_line_bytes: api.max_line_bytes,
         progress: true,
         currency: api.currency.clone(),
         events: Some(events),

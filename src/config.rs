@@ -13,6 +13,7 @@
 //! | `ACCORD_MAX_PAGE_SIZE` | `500` | largest `first` a connection accepts |
 //! | `ACCORD_OWN_BRAND` | `Shark` | the brand whose purchase intent the funnel reports |
 //! | `ACCORD_MIN_AUDIENCE_SIZE` | `10` | the smallest segment whose members may be exported |
+//! | `ACCORD_MAX_LINE_BYTES` | `1048576` | longest record line of bulk ingest and `import` (1 MiB); a longer line is rejected |
 //! | `ACCORD_MAX_DEPTH` | `20` | deepest field nesting a query may have (15–32) |
 //! | `ACCORD_MAX_COMPLEXITY` | `50000` | largest estimated cost of a query (a connection costs `first` × its selection) |
 //! | `ACCORD_MAX_FIELDS` | `2000` | most selections (fields, aliases, fragment uses) in a query, fragments expanded |
@@ -73,6 +74,10 @@ pub struct ApiConfig {
     #[arg(long, env = "ACCORD_MIN_AUDIENCE_SIZE", default_value_t = 10, global = true)]
     pub min_audience_size: i64,
 
+    /// The longest line (one record) bulk ingest and `import` accept, in bytes; a longer line is rejected.
+    #[arg(long, env = "ACCORD_MAX_LINE_BYTES", default_value_t = crate::ingest::ndjson::DEFAULT_MAX_LINE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), global = true)]
+    pub max_line_bytes: usize,
+
     /// What one request may ask for; see [`LimitsConfig`].
     #[command(flatten)]
     pub limits: LimitsConfig,
@@ -85,6 +90,7 @@ impl Default for ApiConfig {
             max_page_size: 500,
             own_brand: "Shark".to_owned(),
             min_audience_size: 10,
+            max_line_bytes: crate::ingest::ndjson::DEFAULT_MAX_LINE_BYTES,
             limits: LimitsConfig::default(),
         }
     }

@@ -1,6 +1,6 @@
 //! The domain's one error type. Each variant documents what a client will
-//! see; `graphql::error` maps them to GraphQL errors with
-//! `extensions.code`, and is the only place that does.
+//! see and has its code ([`Error::code`]); `graphql::error` maps it to a
+//! GraphQL error and `http::error` to an HTTP response, once each.
 
 use sea_orm::DbErr;
 
@@ -27,6 +27,11 @@ pub enum Error {
     #[error("{0}")]
     LimitExceeded(String),
 
+    /// The service cannot take this now (a budget of connections is in
+    /// use); the client may retry. Code UNAVAILABLE.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+
     /// The database failed. Code INTERNAL; the client sees a generic
     /// message and the cause goes to the log only.
     #[error("database error: {0}")]
@@ -51,7 +56,60 @@ impl From<DbErr> for Error {
     }
 }
 
+/// The codes a client can see in `extensions.code`, on every transport.
+/// The HTTP status each one gets is in `http::error` (and the README).
+pub mod code {
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const LIMIT_EXCEEDED: &str = "LIMIT_EXCEEDED";
+    pub const INTERNAL: &str = "INTERNAL";
+    /// The request is not valid GraphQL (added by the HTTP layer).
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    /// The request does not fit the schema (added by the HTTP layer).
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// The HTTP request itself is malformed.
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// The service cannot take the request now; it may be retried.
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
+}
+
 impl Error {
+    /// The code a client sees for this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotFound { .. } => code::NOT_FOUND,
+            Error::Validation { .. } => code::BAD_USER_INPUT,
+            Error::Conflict(_) => code::CONFLICT,
+            Error::Forbidden(_) => code::FORBIDDEN,
+            Error::LimitExceeded(_) => code::LIMIT_EXCEEDED,
+            Error::Unavailable(_) => code::UNAVAILABLE,
+            Error::Database(_) | Error::Internal(_) => code::INTERNAL,
+        }
+    }
+
+    /// What a client is told. Internal errors are logged here, with their
+    /// cause, and reach the client only as "internal error".
+    pub fn client_message(&self) -> String {
+        match self {
+            Error::Database(_) | Error::Internal(_) => {
+                tracing::error!(error = %self, "request failed");
+                "internal error".to_owned()
+            }
+            _ => self.to_string(),
+        }
+    }
+
+    /// The field at fault, for validation errors.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Validation { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Validation {
             field: field.into(),

@@ -224,7 +224,8 @@ mod tests {
     fn writes_follow_the_roles_of_the_design() {
         let writable = |role| -> Vec<EntityKind> {
             EntityKind::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|kind| viewer(role).may_write(*kind))
                 .collect()
         };

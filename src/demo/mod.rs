@@ -36,7 +36,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::IndexedRandom;
 
 use crate::error::Error;
-use crate::ingest::batch::{EntityKind, RecordSink};
+use crate::ingest::kinds::{EntityKind, RecordSink};
 use crate::ingest::records::{CustomerRecord, LeadRecord, OrderRecord, SurveyResponseRecord, TouchpointRecord};
 use catalog::Catalog;
 use journeys::Activity;

@@ -9,7 +9,7 @@ use entity::enums::{AccountKind, LeadStage, OrderChannel, Team};
 use serde_json::Value;
 
 use super::*;
-use crate::ingest::batch::{Numbered, RecordBatch};
+use crate::ingest::kinds::{Numbered, RecordBatch};
 use crate::ingest::records::*;
 
 /// Keeps every batch it is given.
@@ -269,7 +269,7 @@ async fn every_record_is_valid_and_refers_only_to_records_written_before_it() {
     let summary = generate(spec, &mut sink, false).await.expect("the sink never fails");
     assert_eq!(
         summary.counts.iter().map(|(kind, _)| *kind).collect::<Vec<_>>(),
-        EntityKind::ALL
+        EntityKind::ALL.to_vec()
     );
     for (kind, written) in &summary.counts {
         assert_eq!(sink.count(*kind), *written, "the summary miscounts {kind}");

@@ -3,43 +3,10 @@
 
 use super::DemoSummary;
 use crate::error::Error;
-use crate::ingest::batch::{EntityKind, Numbered, RecordBatch, RecordSink};
-use crate::ingest::records::*;
+use crate::ingest::kinds::{EntityKind, Kind, Numbered, RecordSink};
 
 /// The most records in one batch (an order with its lines is one record).
 pub(super) const BATCH_SIZE: usize = 1_000;
-
-/// A record type, and the batch variant that carries it.
-pub(super) trait Batched: Sized {
-    const KIND: EntityKind;
-    fn batch(records: Vec<Numbered<Self>>) -> RecordBatch;
-}
-
-macro_rules! batched {
-    ($($record:ty => $variant:ident),+ $(,)?) => {
-        $(impl Batched for $record {
-            const KIND: EntityKind = EntityKind::$variant;
-            fn batch(records: Vec<Numbered<Self>>) -> RecordBatch {
-                RecordBatch::$variant(records)
-            }
-        })+
-    };
-}
-
-batched!(
-    AccountRecord => Accounts,
-    CustomerRecord => Customers,
-    ProductRecord => Products,
-    CampaignRecord => Campaigns,
-    SurveyRecord => Surveys,
-    OrderRecord => Orders,
-    TouchpointRecord => Touchpoints,
-    LeadRecord => Leads,
-    SurveyResponseRecord => SurveyResponses,
-    ProductTestRecord => ProductTests,
-    ProductTestVoteRecord => ProductTestVotes,
-    BrandMentionRecord => BrandMentions,
-);
 
 /// Writes records of any kind to one sink, keeping each kind's line
 /// numbers running across batches.
@@ -60,7 +27,7 @@ impl<'s, S: RecordSink> BatchWriter<'s, S> {
     /// Writes `records` in batches of at most [`BATCH_SIZE`]. Line numbers
     /// continue across batches of the same kind, as if each kind were one
     /// file.
-    pub async fn write<T: Batched>(&mut self, records: Vec<T>) -> Result<(), Error> {
+    pub async fn write<T: Kind>(&mut self, records: Vec<T>) -> Result<(), Error> {
         let slot = EntityKind::ALL
             .iter()
             .position(|kind| *kind == T::KIND)
@@ -75,7 +42,7 @@ impl<'s, S: RecordSink> BatchWriter<'s, S> {
                 .map(|(record, line)| Numbered { line, record })
                 .collect();
             let size = numbered.len() as u64;
-            self.sink.write(T::batch(numbered)).await?;
+            self.sink.write(T::into_batch(numbered)).await?;
             if let Some(count) = self.counts.get_mut(slot) {
                 *count += size;
             }

@@ -5,16 +5,15 @@
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use sea_orm::StreamTrait;
 use tracing::Instrument as _;
 
-use super::{AppState, json_error as error};
+use super::AppState;
 use crate::auth::{AuthError, Viewer};
-use crate::graphql::error::code;
+use crate::error::Error;
 
 /// Rows buffered between the database and the client.
 const CHANNEL_ROWS: usize = 64;
@@ -28,36 +27,27 @@ pub async fn segment_members_csv(
     let Some(Extension(viewer)) = viewer else {
         return super::auth::unauthenticated(&AuthError::Missing);
     };
+    match export(state, viewer, file).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn export(state: AppState, viewer: Viewer, file: String) -> Result<Response, Error> {
     if !(viewer.may_manage_segments() && viewer.may_read_pii()) {
-        let message = format!("role {} may not export segment members", viewer.role);
-        return error(StatusCode::FORBIDDEN, code::FORBIDDEN, &message);
+        return Err(Error::Forbidden(format!(
+            "role {} may not export segment members",
+            viewer.role
+        )));
     }
-    let Ok(id) = file.parse::<i64>() else {
-        return error(StatusCode::NOT_FOUND, code::NOT_FOUND, "no such segment");
-    };
-    match crate::segments::find(&state.db, id).await {
-        Ok(_) => {}
-        Err(crate::error::Error::NotFound { .. }) => {
-            return error(StatusCode::NOT_FOUND, code::NOT_FOUND, "no such segment");
-        }
-        Err(failure) => {
-            tracing::error!(error = %failure, "export failed");
-            return error(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error");
-        }
-    }
-    let size = match crate::segments::member_count(&state.db, id).await {
-        Ok(size) => size,
-        Err(failure) => {
-            tracing::error!(error = %failure, "export failed");
-            return error(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error");
-        }
-    };
+    let id = file.parse::<i64>().map_err(|_| Error::not_found("segment", &file))?;
+    crate::segments::find(&state.db, id).await?;
+    let size = crate::segments::member_count(&state.db, id).await?;
     if size < state.min_audience_size {
-        let message = format!(
+        return Err(Error::Forbidden(format!(
             "the segment has {size} members; exports need at least {} so that no one can be singled out (refresh it first if it is new)",
             state.min_audience_size
-        );
-        return error(StatusCode::FORBIDDEN, code::FORBIDDEN, &message);
+        )));
     }
 
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(CHANNEL_ROWS);
@@ -114,7 +104,7 @@ pub async fn segment_members_csv(
     let body = Body::from_stream(futures::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|chunk| (chunk, receiver))
     }));
-    (
+    Ok((
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
@@ -124,7 +114,7 @@ pub async fn segment_members_csv(
         ],
         body,
     )
-        .into_response()
+        .into_response())
 }
 
 /// One CSV record, quoted where needed (RFC 4180, by the `csv` crate).

@@ -16,8 +16,8 @@ use tokio_util::io::StreamReader;
 use super::negotiation::content_type_essence;
 use super::{AppState, json_error};
 use crate::auth::{AuthError, Viewer};
-use crate::graphql::error::code;
-use crate::ingest::ndjson::ingest_lines;
+use crate::error::{Error, code};
+use crate::ingest::ndjson::{LineOptions, ingest_lines};
 use crate::ingest::{Atomicity, EntityKind, Ingestor, Rejection};
 
 /// Records per transaction when the request does not say.
@@ -67,67 +67,83 @@ pub async fn bulk(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    match load(state, viewer, entity, options, headers, body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn load(
+    state: AppState,
+    viewer: Option<Extension<Viewer>>,
+    entity: String,
+    options: Result<Query<BulkOptions>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Error> {
     let Some(kind) = EntityKind::from_file_stem(&entity) else {
-        let known: Vec<&str> = EntityKind::ALL.iter().map(|kind| kind.file_stem()).collect();
-        let message = format!("no entity {entity:?}; one of {}", known.join(", "));
-        return json_error(StatusCode::NOT_FOUND, code::NOT_FOUND, &message);
+        return Err(Error::not_found(
+            "entity",
+            format!("{entity:?} (one of {})", EntityKind::file_stems()),
+        ));
     };
     let Some(Extension(viewer)) = viewer else {
-        return super::auth::unauthenticated(&AuthError::Missing);
+        return Ok(super::auth::unauthenticated(&AuthError::Missing));
     };
     if !viewer.may_write(kind) {
-        let message = format!("role {} may not write {entity}", viewer.role);
-        return json_error(StatusCode::FORBIDDEN, code::FORBIDDEN, &message);
+        return Err(Error::Forbidden(format!("role {} may not write {entity}", viewer.role)));
     }
     let Ok(Query(options)) = options else {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            code::BAD_USER_INPUT,
-            "query parameters are strict=true|false and batchSize=1..10000",
-        );
+        return Err(Error::validation(
+            "query",
+            "the parameters are strict=true|false and batchSize=1..10000",
+        ));
     };
     let batch_size = options.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
     if !(1..=MAX_BATCH_SIZE).contains(&batch_size) {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            code::BAD_USER_INPUT,
-            &format!("batchSize must be between 1 and {MAX_BATCH_SIZE}"),
-        );
+        return Err(Error::validation(
+            "batchSize",
+            format!("must be between 1 and {MAX_BATCH_SIZE}"),
+        ));
     }
     if !is_ndjson(&headers) {
-        return json_error(
+        return Ok(json_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code::BAD_REQUEST,
             "send the records as application/x-ndjson, one JSON object per line",
-        );
+        ));
     }
     let atomicity = if options.strict {
         Atomicity::AllOrNothing
     } else {
         Atomicity::PerBatch
     };
-    let mut ingestor = match Ingestor::begin(state.db.clone(), atomicity, &state.currency).await {
-        Ok(ingestor) => ingestor.with_events(state.events.clone()),
-        Err(error) => return internal(&error),
+    let mut ingestor = Ingestor::begin(state.db.clone(), atomicity, &state.currency)
+        .await?
+        .with_events(state.events.clone());
+    let lines = LineOptions {
+        batch_size,
+        max_line_bytes: state.max_line_bytes,
     };
     let reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
-    let read = ingest_lines(&mut ingestor, kind, reader, batch_size, |_| {}).await;
-    // Batches written before a failure stay written (unless strict); the
-    // report says how far the load got either way.
-    let report = match ingestor.finish().await {
-        Ok(report) => report,
-        Err(error) => return internal(&error),
-    };
+    let read = ingest_lines(&mut ingestor, kind, reader, lines, |_| {}).await;
+    // Without `strict`, batches written before a failure stay written; a
+    // strict load that could not read its body to the end writes nothing.
+    let report = ingestor.finish().await?;
     let lines = match read {
         Ok(lines) => lines,
-        Err(crate::error::Error::Validation { message, .. }) => {
-            let message = format!(
-                "{message}; {} records of the lines before were written",
-                report.written(kind)
-            );
-            return json_error(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &message);
+        Err(Error::Validation { field, message }) => {
+            let outcome = if report.committed {
+                format!("{} records of the lines before were written", report.written(kind))
+            } else {
+                "strict: nothing was written".to_owned()
+            };
+            return Err(Error::Validation {
+                field,
+                message: format!("{message}; {outcome}"),
+            });
         }
-        Err(error) => return internal(&error),
+        Err(error) => return Err(error),
     };
     let mut rejections: Vec<&Rejection> = report.rejected.iter().collect();
     rejections.sort_by_key(|rejection| rejection.line);
@@ -153,7 +169,7 @@ pub async fn bulk(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    (status, Json(body)).into_response()
+    Ok((status, Json(body)).into_response())
 }
 
 /// NDJSON under any of its names; a missing type is taken to be NDJSON,
@@ -165,9 +181,4 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
             "application/x-ndjson" | "application/ndjson" | "application/jsonl" | "application/json-lines"
         )
     })
-}
-
-fn internal(error: &crate::error::Error) -> Response {
-    tracing::error!(%error, "bulk ingest failed");
-    json_error(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error")
 }

@@ -2,6 +2,7 @@
 //! health endpoints, request ids and tracing, `/metrics`.
 
 pub mod auth;
+pub mod error;
 pub mod export;
 pub mod graphql;
 pub mod health;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub min_audience_size: i64,
     /// The reporting currency that ingested money must be in.
     pub currency: String,
+    /// The longest record line bulk ingest accepts.
+    pub max_line_bytes: usize,
     pub events: EventBus,
     pub auth: Authenticator,
     /// Body size, deadline and rate limits.

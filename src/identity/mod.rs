@@ -12,6 +12,7 @@
 //! and otherwise creates a customer. Merging ([`merge`]) moves everything a
 //! customer owns to another one.
 
+pub mod find;
 pub mod merge;
 pub mod resolve;
 
@@ -19,6 +20,15 @@ pub mod resolve;
 /// that records matched to it by identity or email were sent with, so that
 /// orders and touchpoints referring to those ids find the customer.
 pub const ALIAS_SOURCE: &str = "accord";
+
+/// What identity resolution reads of an incoming customer record,
+/// whichever transport it came through.
+pub trait Incoming {
+    fn external_id(&self) -> &str;
+    fn email(&self) -> &str;
+    /// Its (source, source id) pairs.
+    fn identities(&self) -> Vec<(&str, &str)>;
+}
 
 /// The key that customers are matched on by email: trimmed and lower-cased.
 /// ASCII-only lower-casing, so that the key never depends on a database's

@@ -4,9 +4,8 @@ use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::{ALIAS_SOURCE, email_key};
+use super::{ALIAS_SOURCE, Incoming, email_key};
 use crate::db::sql::Sql;
-use crate::ingest::records::CustomerRecord;
 
 /// Largest `IN (…)` list per statement; well under both backends' limits.
 const CHUNK: usize = 1000;
@@ -24,35 +23,35 @@ struct Known {
 }
 
 impl Known {
-    fn target_of(&self, record: &CustomerRecord) -> Option<&String> {
+    fn target_of(&self, record: &impl Incoming) -> Option<&String> {
         self.by_external_id
-            .get(&record.external_id)
+            .get(record.external_id())
             .or_else(|| {
                 self.by_identity
-                    .get(&(ALIAS_SOURCE.to_owned(), record.external_id.clone()))
+                    .get(&(ALIAS_SOURCE.to_owned(), record.external_id().to_owned()))
             })
             .or_else(|| {
-                record.identities.iter().find_map(|identity| {
-                    self.by_identity
-                        .get(&(identity.source.clone(), identity.source_id.clone()))
-                })
+                record
+                    .identities()
+                    .into_iter()
+                    .find_map(|(source, source_id)| self.by_identity.get(&(source.to_owned(), source_id.to_owned())))
             })
-            .or_else(|| self.by_email.get(&email_key(&record.email)))
+            .or_else(|| self.by_email.get(&email_key(record.email())))
     }
 
     /// Makes what `record` is recognised by lead to `target` for the rest
     /// of the batch, without overriding what the database already knows.
-    fn claim(&mut self, record: &CustomerRecord, target: &str) {
+    fn claim(&mut self, record: &impl Incoming, target: &str) {
         self.by_external_id
-            .entry(record.external_id.clone())
+            .entry(record.external_id().to_owned())
             .or_insert_with(|| target.to_owned());
-        for identity in &record.identities {
+        for (source, source_id) in record.identities() {
             self.by_identity
-                .entry((identity.source.clone(), identity.source_id.clone()))
+                .entry((source.to_owned(), source_id.to_owned()))
                 .or_insert_with(|| target.to_owned());
         }
         self.by_email
-            .entry(email_key(&record.email))
+            .entry(email_key(record.email()))
             .or_insert_with(|| target.to_owned());
     }
 }
@@ -60,19 +59,22 @@ impl Known {
 /// For each of `records`, in order, the external id of the customer row it
 /// writes: an existing customer it matches (see [`crate::identity`]), an
 /// earlier record of the same batch it matches, or its own external id.
-pub async fn canonical_keys(db: &impl ConnectionTrait, records: &[&CustomerRecord]) -> Result<Vec<String>, DbErr> {
+pub async fn canonical_keys<R: Incoming + Sync>(
+    db: &impl ConnectionTrait,
+    records: &[&R],
+) -> Result<Vec<String>, DbErr> {
     let mut known = Known::default();
-    let external_ids: Vec<String> = records.iter().map(|r| r.external_id.clone()).collect();
+    let external_ids: Vec<String> = records.iter().map(|r| r.external_id().to_owned()).collect();
     let source_ids: Vec<String> = records
         .iter()
         .flat_map(|r| {
-            r.identities
-                .iter()
-                .map(|identity| identity.source_id.clone())
-                .chain([r.external_id.clone()])
+            r.identities()
+                .into_iter()
+                .map(|(_, source_id)| source_id.to_owned())
+                .chain([r.external_id().to_owned()])
         })
         .collect();
-    let email_keys: Vec<String> = records.iter().map(|r| email_key(&r.email)).collect();
+    let email_keys: Vec<String> = records.iter().map(|r| email_key(r.email())).collect();
 
     for chunk in dedup(external_ids).chunks(CHUNK) {
         let mut sql = Sql::new(db.get_database_backend());
@@ -120,10 +122,10 @@ pub async fn canonical_keys(db: &impl ConnectionTrait, records: &[&CustomerRecor
     let mut targets = Vec::with_capacity(records.len());
     for record in records {
         let target = known
-            .target_of(record)
+            .target_of(*record)
             .cloned()
-            .unwrap_or_else(|| record.external_id.clone());
-        known.claim(record, &target);
+            .unwrap_or_else(|| record.external_id().to_owned());
+        known.claim(*record, &target);
         targets.push(target);
     }
     Ok(targets)

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::batch::EntityKind;
-use super::ndjson::ingest_lines;
+use super::kinds::EntityKind;
+use super::ndjson::{LineOptions, ingest_lines};
 use super::writer::{Atomicity, IngestReport, Ingestor, Rejection};
 use crate::error::Error;
 use crate::events::EventBus;
@@ -17,8 +17,10 @@ use sea_orm::DatabaseConnection;
 pub struct ImportOptions {
     /// Write nothing at all when any record is bad.
     pub strict: bool,
-    /// Records per transaction (and per multi-row INSERT).
+    /// Records per transaction.
     pub batch_size: usize,
+    /// The longest line a record may take.
+    pub max_line_bytes: usize,
     /// Draw a progress bar on stderr.
     pub progress: bool,
     /// The reporting currency.
@@ -32,6 +34,7 @@ impl Default for ImportOptions {
         Self {
             strict: false,
             batch_size: 1000,
+            max_line_bytes: super::ndjson::DEFAULT_MAX_LINE_BYTES,
             progress: false,
             currency: "USD".to_owned(),
             events: None,
@@ -86,8 +89,8 @@ fn files_to_import(path: &Path) -> Result<Vec<(EntityKind, PathBuf)>, Error> {
     };
     if path.is_dir() {
         let files: Vec<(EntityKind, PathBuf)> = EntityKind::ALL
-            .into_iter()
-            .map(|kind| (kind, path.join(format!("{}.ndjson", kind.file_stem()))))
+            .iter()
+            .map(|&kind| (kind, path.join(format!("{}.ndjson", kind.file_stem()))))
             .filter(|(_, file)| file.is_file())
             .collect();
         if files.is_empty() {
@@ -129,7 +132,11 @@ async fn import_file(
     let size = file.metadata().await.map(|meta| meta.len()).unwrap_or(0);
     let progress = progress_bar(options.progress, size, kind);
     let reader = tokio::io::BufReader::new(file);
-    ingest_lines(ingestor, kind, reader, options.batch_size, |bytes| progress.inc(bytes)).await?;
+    let lines = LineOptions {
+        batch_size: options.batch_size,
+        max_line_bytes: options.max_line_bytes,
+    };
+    ingest_lines(ingestor, kind, reader, lines, |bytes| progress.inc(bytes)).await?;
     progress.finish_and_clear();
     Ok(())
 }

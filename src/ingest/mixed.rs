@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::DatabaseConnection;
 
-use super::batch::{EntityKind, Numbered, RecordBatch};
+use super::kinds::{AnyRecord, EntityKind, Kind, KindVisitor, Numbered, RecordBatch};
 use super::records::*;
-use super::references::{References, Target};
+use super::references::References;
 use super::writer::{Atomicity, Ingestor, Rejection};
 use crate::error::Error;
 use crate::events::EventBus;
@@ -19,71 +19,6 @@ use crate::events::EventBus;
 /// The most records one mixed batch may hold: enough for a sync run of a
 /// source system, small enough that one transaction stays short.
 pub const MAX_MIXED_RECORDS: usize = 10_000;
-
-/// Declares [`AnyRecord`] over every record type, with its kind, its
-/// external id, conversions from each record, and the regrouping of
-/// records of one kind into a [`RecordBatch`]. The variant names are the
-/// [`EntityKind`] and [`RecordBatch`] variant names, so the three cannot
-/// drift apart without a compile error.
-macro_rules! any_record {
-    ($($kind:ident($record:ty)),+ $(,)?) => {
-        /// One record of any ingestible kind.
-        #[derive(Debug, Clone, PartialEq)]
-        pub enum AnyRecord {
-            $($kind($record)),+
-        }
-
-        impl AnyRecord {
-            pub fn kind(&self) -> EntityKind {
-                match self {
-                    $(AnyRecord::$kind(_) => EntityKind::$kind),+
-                }
-            }
-
-            pub fn external_id(&self) -> &str {
-                match self {
-                    $(AnyRecord::$kind(record) => record.external_id()),+
-                }
-            }
-        }
-
-        $(impl From<$record> for AnyRecord {
-            fn from(record: $record) -> Self {
-                AnyRecord::$kind(record)
-            }
-        })+
-
-        /// The batch of `kind` made of `records`, which all are of that kind.
-        fn batch_of(kind: EntityKind, records: Vec<Numbered<AnyRecord>>) -> RecordBatch {
-            match kind {
-                $(EntityKind::$kind => RecordBatch::$kind(
-                    records
-                        .into_iter()
-                        .filter_map(|numbered| match numbered.record {
-                            AnyRecord::$kind(record) => Some(Numbered { line: numbered.line, record }),
-                            _ => None,
-                        })
-                        .collect(),
-                )),+
-            }
-        }
-    };
-}
-
-any_record!(
-    Accounts(AccountRecord),
-    Customers(CustomerRecord),
-    Products(ProductRecord),
-    Campaigns(CampaignRecord),
-    Surveys(SurveyRecord),
-    Orders(OrderRecord),
-    Touchpoints(TouchpointRecord),
-    Leads(LeadRecord),
-    SurveyResponses(SurveyResponseRecord),
-    ProductTests(ProductTestRecord),
-    ProductTestVotes(ProductTestVoteRecord),
-    BrandMentions(BrandMentionRecord),
-);
 
 /// A record the caller could not turn into an [`AnyRecord`] (its input did
 /// not fit the record type). It is refused like any other bad record, so
@@ -224,9 +159,9 @@ pub async fn write_mixed(
         ingestor = ingestor.with_events(events);
     }
     ingestor.reject(unreadable);
-    for kind in EntityKind::ALL {
+    for &kind in EntityKind::ALL {
         if let Some(records) = by_kind.remove(&kind) {
-            ingestor.write_batch(batch_of(kind, records)).await?;
+            ingestor.write_batch(kind.visit(BatchOf(records))).await?;
         }
     }
     let report = ingestor.finish().await?;
@@ -248,7 +183,7 @@ pub async fn write_mixed(
             let outcome = match rejected.remove(&index) {
                 Some(error) => Outcome::Rejected(error),
                 None if report.committed => Outcome::Written {
-                    id: ids.get(target_of(kind), &external_id),
+                    id: ids.get(kind, &external_id),
                 },
                 None => Outcome::NotWritten,
             };
@@ -272,31 +207,34 @@ pub async fn write_mixed(
 /// matched to an existing customer reports that customer's id.
 async fn written_rows(db: &DatabaseConnection, written: &[(EntityKind, String)]) -> Result<References, Error> {
     let mut references = References::default();
-    for kind in EntityKind::ALL {
+    for &kind in EntityKind::ALL {
         let keys = written
             .iter()
             .filter(|(written_kind, _)| *written_kind == kind)
             .map(|(_, external_id)| external_id.as_str());
-        references.load(db, target_of(kind), keys).await?;
+        references.load(db, kind, keys).await?;
     }
     Ok(references)
 }
 
-/// The table a kind's records are written to, as references name it.
-fn target_of(kind: EntityKind) -> Target {
-    match kind {
-        EntityKind::Accounts => Target::Account,
-        EntityKind::Customers => Target::Customer,
-        EntityKind::Products => Target::Product,
-        EntityKind::Campaigns => Target::Campaign,
-        EntityKind::Surveys => Target::Survey,
-        EntityKind::Orders => Target::Order,
-        EntityKind::Touchpoints => Target::Touchpoint,
-        EntityKind::Leads => Target::Lead,
-        EntityKind::SurveyResponses => Target::SurveyResponse,
-        EntityKind::ProductTests => Target::ProductTest,
-        EntityKind::ProductTestVotes => Target::ProductTestVote,
-        EntityKind::BrandMentions => Target::BrandMention,
+/// The batch of one kind made of `records`, which all are of that kind.
+struct BatchOf(Vec<Numbered<AnyRecord>>);
+
+impl KindVisitor for BatchOf {
+    type Output = RecordBatch;
+
+    fn visit<R: Kind>(self) -> RecordBatch {
+        let records = self
+            .0
+            .into_iter()
+            .filter_map(|numbered| {
+                R::from_any(numbered.record).map(|record| Numbered {
+                    line: numbered.line,
+                    record,
+                })
+            })
+            .collect();
+        R::into_batch(records)
     }
 }
 

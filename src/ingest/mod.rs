@@ -1,26 +1,33 @@
 //! Ingest: getting records from source systems into the database, through
 //! one validated write path ([`writer::Ingestor`]) whatever the transport.
 //!
+//! - [`kinds`]: the one list of entity kinds and the [`Kind`] trait;
 //! - [`records`]: the record types of the ingest format and their checks;
-//! - [`batch`]: batches of one entity type and the sink trait;
+//! - [`rows`]: what each kind's record becomes (its `Kind` impl);
 //! - [`references`]: `…ExternalId` → internal id, batch by batch;
-//! - [`writer`]: validate, resolve, upsert by external id, transactionally;
+//! - [`upsert`]: multi-row statements cut to fit the backend's limits;
+//! - [`writer`]: the [`Ingestor`]: validate, resolve, write, announce;
+//! - [`lines`]: lines of bounded length, undecodable ones reported;
 //! - [`ndjson`]: NDJSON lines from any reader into batches;
 //! - [`files`]: `accord import` — NDJSON files and directories;
 //! - [`mixed`]: records of any kinds in one all-or-nothing transaction,
 //!   with an outcome per record (the GraphQL upserts and batch ingest).
 
-pub mod batch;
 pub mod files;
+pub mod kinds;
+pub mod lines;
 pub mod mixed;
 pub mod ndjson;
 pub mod records;
 pub mod references;
+mod rows;
+pub mod upsert;
 pub mod writer;
 
-pub use batch::{EntityKind, Numbered, RecordBatch, RecordSink};
 pub use files::{ImportOptions, import_path};
+pub(crate) use kinds::entity_kinds;
+pub use kinds::{AnyRecord, EntityKind, Kind, Numbered, RecordBatch, RecordSink};
 pub use mixed::{
-    AnyRecord, MAX_MIXED_RECORDS, MixedReport, Outcome, RecordOutcome, UnreadableRecord, check_batch_size, write_mixed,
+    MAX_MIXED_RECORDS, MixedReport, Outcome, RecordOutcome, UnreadableRecord, check_batch_size, write_mixed,
 };
 pub use writer::{Atomicity, IngestReport, Ingestor, Rejection};

@@ -2,10 +2,12 @@
 //! `POST /ingest/{entity}` (request bodies) share. Lines are read one at a
 //! time from any async reader, so memory holds one batch, never the input.
 
+use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::io::AsyncBufRead;
 
-use super::batch::{EntityKind, Numbered, RecordBatch};
+use super::kinds::{EntityKind, Kind, KindVisitor, Numbered};
+use super::lines::{Line, LineReader};
 use super::records::{FieldError, read_record};
 use super::writer::{Ingestor, Rejection};
 use crate::error::Error;
@@ -13,80 +15,109 @@ use crate::error::Error;
 /// Reads NDJSON records of `kind` from `reader` into `ingestor`, writing a
 /// batch every `batch_size` records. `read` is told how many bytes each
 /// line took (for progress). Returns the number of lines read.
-pub async fn ingest_lines<Rd: AsyncBufRead + Unpin>(
+pub async fn ingest_lines<Rd: AsyncBufRead + Unpin + Send>(
     ingestor: &mut Ingestor,
     kind: EntityKind,
     reader: Rd,
-    batch_size: usize,
-    read: impl FnMut(u64),
+    options: LineOptions,
+    read: impl FnMut(u64) + Send,
 ) -> Result<u64, Error> {
-    match kind {
-        EntityKind::Accounts => stream(ingestor, kind, reader, batch_size, read, RecordBatch::Accounts).await,
-        EntityKind::Customers => stream(ingestor, kind, reader, batch_size, read, RecordBatch::Customers).await,
-        EntityKind::Products => stream(ingestor, kind, reader, batch_size, read, RecordBatch::Products).await,
-        EntityKind::Campaigns => stream(ingestor, kind, reader, batch_size, read, RecordBatch::Campaigns).await,
-        EntityKind::Surveys => stream(ingestor, kind, reader, batch_size, read, RecordBatch::Surveys).await,
-        EntityKind::Orders => stream(ingestor, kind, reader, batch_size, read, RecordBatch::Orders).await,
-        EntityKind::Touchpoints => stream(ingestor, kind, reader, batch_size, read, RecordBatch::Touchpoints).await,
-        EntityKind::Leads => stream(ingestor, kind, reader, batch_size, read, RecordBatch::Leads).await,
-        EntityKind::SurveyResponses => {
-            stream(ingestor, kind, reader, batch_size, read, RecordBatch::SurveyResponses).await
-        }
-        EntityKind::ProductTests => stream(ingestor, kind, reader, batch_size, read, RecordBatch::ProductTests).await,
-        EntityKind::ProductTestVotes => {
-            stream(ingestor, kind, reader, batch_size, read, RecordBatch::ProductTestVotes).await
-        }
-        EntityKind::BrandMentions => stream(ingestor, kind, reader, batch_size, read, RecordBatch::BrandMentions).await,
+    kind.visit(Stream {
+        ingestor,
+        reader,
+        options,
+        read,
+    })
+    .await
+}
+
+/// How lines are cut into batches.
+#[derive(Debug, Clone, Copy)]
+pub struct LineOptions {
+    /// Records per batch (and transaction, unless the run is all-or-nothing).
+    pub batch_size: usize,
+    /// The longest line a record may take, in bytes.
+    pub max_line_bytes: usize,
+}
+
+/// `ACCORD_MAX_LINE_BYTES`' default: 1 MiB.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// The lines of one kind's records, streamed into an ingestor.
+struct Stream<'a, Rd, F> {
+    ingestor: &'a mut Ingestor,
+    reader: Rd,
+    options: LineOptions,
+    read: F,
+}
+
+impl<'a, Rd: AsyncBufRead + Unpin + Send + 'a, F: FnMut(u64) + Send + 'a> KindVisitor for Stream<'a, Rd, F> {
+    type Output = BoxFuture<'a, Result<u64, Error>>;
+
+    fn visit<R: Kind>(self) -> Self::Output {
+        Box::pin(stream::<R, Rd, F>(self))
     }
 }
 
-async fn stream<R: DeserializeOwned, Rd: AsyncBufRead + Unpin>(
-    ingestor: &mut Ingestor,
-    kind: EntityKind,
-    reader: Rd,
-    batch_size: usize,
-    mut read: impl FnMut(u64),
-    wrap: fn(Vec<Numbered<R>>) -> RecordBatch,
-) -> Result<u64, Error> {
-    let batch_size = batch_size.max(1);
-    let mut lines = reader.lines();
+async fn stream<R: Kind, Rd: AsyncBufRead + Unpin, F: FnMut(u64)>(input: Stream<'_, Rd, F>) -> Result<u64, Error> {
+    let Stream {
+        ingestor,
+        reader,
+        options,
+        mut read,
+    } = input;
+    let batch_size = options.batch_size.max(1);
+    let mut lines = LineReader::new(reader, options.max_line_bytes);
     let mut batch = Vec::with_capacity(batch_size);
-    let mut parse_errors = Vec::new();
+    let mut bad_lines = Vec::new();
     let mut line_no = 0u64;
     loop {
         let line = match lines.next_line().await {
-            Ok(Some(line)) => line,
+            Ok(Some((line, bytes))) => {
+                read(bytes);
+                line
+            }
             Ok(None) => break,
             Err(error) => {
-                // What was read so far is written; the rest never arrived.
+                // The rest never arrived: the good lines read so far are
+                // written (an all-or-nothing run rolls back instead).
+                ingestor.abandon();
+                if !batch.is_empty() {
+                    ingestor.write_batch(R::into_batch(std::mem::take(&mut batch))).await?;
+                }
+                ingestor.reject(bad_lines);
                 return Err(Error::validation(
-                    "input",
+                    "body",
                     format!("reading stopped after line {line_no}: {error}"),
                 ));
             }
         };
         line_no += 1;
-        read(u64::try_from(line.len()).unwrap_or(0) + 1);
-        if line.trim().is_empty() {
-            continue;
-        }
-        match parse_line::<R>(&line) {
+        let parsed = match &line {
+            Line::Text(text) if text.trim().is_empty() => continue,
+            Line::Text(text) => parse_line::<R>(text),
+            refused => Err(FieldError::new(
+                "record",
+                refused.refusal(options.max_line_bytes).unwrap_or_default(),
+            )),
+        };
+        match parsed {
             Ok(record) => batch.push(Numbered { line: line_no, record }),
-            Err(error) => parse_errors.push(Rejection {
-                kind,
+            Err(error) => bad_lines.push(Rejection {
+                kind: R::KIND,
                 line: line_no,
                 external_id: None,
                 error,
             }),
         }
         if batch.len() >= batch_size {
-            ingestor.write_batch(wrap(std::mem::take(&mut batch))).await?;
+            ingestor.write_batch(R::into_batch(std::mem::take(&mut batch))).await?;
         }
     }
     if !batch.is_empty() {
-        ingestor.write_batch(wrap(batch)).await?;
+        ingestor.write_batch(R::into_batch(batch)).await?;
     }
-    ingestor.reject(parse_errors);
+    ingestor.reject(bad_lines);
     Ok(line_no)
 }
 

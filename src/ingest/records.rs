@@ -64,13 +64,90 @@ where
     })
 }
 
+/// The longest external id (any `externalId` or `…ExternalId`), in
+/// characters: an index key must stay well under PostgreSQL's limit of
+/// about 2,700 bytes per B-tree entry.
+pub const MAX_EXTERNAL_ID_CHARS: usize = 200;
+/// The longest text value (a name, a comment, a string inside `traits`).
+pub const MAX_TEXT_CHARS: usize = 10_000;
+/// The largest amount in minor units (any `…Minor` field): 10^15, i.e. ten
+/// trillion in a currency of two decimals. Sums of many such amounts stay
+/// far inside 64 bits.
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+
+/// Refuses what a database would refuse or could not sum, whatever the
+/// record's kind: a NUL character in any string (PostgreSQL's text and
+/// JSON types cannot hold one), an external id or text over its maximum
+/// length, an amount over [`MAX_AMOUNT_MINOR`]. The field is named by its
+/// path (`lines[1].unitAmountMinor`, `traits.note`).
+pub fn check_values(record: &impl Serialize) -> Result<(), FieldError> {
+    let value = serde_json::to_value(record).map_err(|error| FieldError::new("record", error.to_string()))?;
+    check_value("", &value)
+}
+
+fn check_value(path: &str, value: &serde_json::Value) -> Result<(), FieldError> {
+    use serde_json::Value;
+    let field = || {
+        if path.is_empty() {
+            "record".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
+    match value {
+        Value::String(text) => {
+            if text.contains('\0') {
+                return Err(FieldError::new(field(), "must not contain a NUL character"));
+            }
+            let is_id = path.ends_with("externalId") || path.ends_with("ExternalId");
+            let limit = if is_id { MAX_EXTERNAL_ID_CHARS } else { MAX_TEXT_CHARS };
+            let chars = text.chars().count();
+            if chars > limit {
+                return Err(FieldError::new(
+                    field(),
+                    format!("is {chars} characters long; the most is {limit}"),
+                ));
+            }
+        }
+        Value::Number(number)
+            if path.ends_with("Minor") && number.as_i64().is_none_or(|amount| amount.abs() > MAX_AMOUNT_MINOR) =>
+        {
+            return Err(FieldError::new(
+                field(),
+                format!("{number} is beyond the largest amount, {MAX_AMOUNT_MINOR} minor units"),
+            ));
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                check_value(&format!("{path}[{index}]"), item)?;
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                if key.contains('\0') {
+                    return Err(FieldError::new(field(), "a key must not contain a NUL character"));
+                }
+                let inner = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                check_value(&inner, item)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Checks a record on its own, before any database lookup.
 pub trait Validate {
     /// `currency` is the reporting currency that money must be in.
     fn validate(&self, currency: &str) -> Result<(), FieldError>;
 }
 
-/// Every ingestible record has an `externalId`, its upsert key.
+/// Every ingestible record has an `externalId`, its upsert key
+/// (implemented for each kind by [`super::kinds::entity_kinds!`]).
 pub trait Keyed {
     fn external_id(&self) -> &str;
 }
@@ -284,52 +361,6 @@ pub struct BrandMentionRecord {
 fn empty_object() -> serde_json::Value {
     serde_json::Value::Object(serde_json::Map::new())
 }
-
-macro_rules! keyed {
-    ($($record:ty),+) => {
-        $(impl Keyed for $record {
-            fn external_id(&self) -> &str {
-                &self.external_id
-            }
-        })+
-    };
-}
-
-keyed!(
-    AccountRecord,
-    CustomerRecord,
-    ProductRecord,
-    OrderRecord,
-    CampaignRecord,
-    TouchpointRecord,
-    LeadRecord,
-    SurveyRecord,
-    SurveyResponseRecord,
-    ProductTestRecord,
-    ProductTestVoteRecord,
-    BrandMentionRecord
-);
-
-/// A record that belongs to a customer and may name an account.
-pub trait Parties {
-    fn customer_external_id(&self) -> &str;
-    fn account_external_id(&self) -> Option<&str>;
-}
-
-macro_rules! parties {
-    ($($record:ty),+) => {
-        $(impl Parties for $record {
-            fn customer_external_id(&self) -> &str {
-                &self.customer_external_id
-            }
-            fn account_external_id(&self) -> Option<&str> {
-                self.account_external_id.as_deref()
-            }
-        })+
-    };
-}
-
-parties!(OrderRecord, TouchpointRecord, LeadRecord);
 
 /// Refuses an empty (or blank) text field.
 fn required(field: &str, value: &str) -> Result<(), FieldError> {
@@ -652,6 +683,26 @@ mod tests {
         assert!(unknown.is_err_and(|e| e.to_string().contains("colour")));
         let bad_enum = serde_json::from_str::<SurveyRecord>(r#"{"externalId":"S1","name":"x","kind":"POLL"}"#);
         assert!(bad_enum.is_err_and(|e| e.to_string().contains("POLL")));
+    }
+
+    #[test]
+    fn what_a_database_would_refuse_is_refused_by_field() {
+        let mut record = order(2500);
+        record.lines[0].product_external_id = "P\u{0}1".to_owned();
+        assert_eq!(
+            check_values(&record).map_err(|e| e.field),
+            Err("lines[0].productExternalId".to_owned())
+        );
+        let mut record = order(2500);
+        record.external_id = "x".repeat(MAX_EXTERNAL_ID_CHARS + 1);
+        assert_eq!(check_values(&record).map_err(|e| e.field), Err("externalId".to_owned()));
+        let mut record = order(2500);
+        record.amount_minor = MAX_AMOUNT_MINOR + 1;
+        assert_eq!(
+            check_values(&record).map_err(|e| e.field),
+            Err("amountMinor".to_owned())
+        );
+        assert_eq!(check_values(&order(2500)), Ok(()));
     }
 
     #[test]

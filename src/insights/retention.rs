@@ -86,7 +86,9 @@ pub async fn retention(
     if cohort_by == CohortBy::Signup {
         sql.push(", c AS (SELECT cu.id AS customer_id, ");
         sql.period_index("cu.first_seen_at", unit)
-            .push(" AS cohort FROM customer cu WHERE cu.first_seen_at < ");
+            // A merged customer lives on in its survivor: counting both
+            // would count one person twice.
+            .push(" AS cohort FROM customer cu WHERE cu.merged_into_id IS NULL AND cu.first_seen_at < ");
         sql.bind(scope.window.end());
         scope.customer_filters(&mut sql, "cu.id");
         if let Some(account) = scope.account_id {

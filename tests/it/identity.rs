@@ -7,7 +7,9 @@ use crate::records::{account, customer, lead, ndjson, order, product, touchpoint
 
 on_both_backends!(
     customers_match_by_identity_then_email,
-    merging_moves_everything_to_the_survivor
+    merging_moves_everything_to_the_survivor,
+    every_lookup_of_a_merged_customer_leads_to_its_survivor,
+    a_merged_customer_leaves_the_signup_cohorts
 );
 
 async fn write(app: &TestApp, entity: &str, records: &[Value]) {
@@ -219,4 +221,72 @@ async fn merging_moves_everything_to_the_survivor(app: TestApp) {
         .post(MERGE, json!({ "survivor": survivor, "merged": survivor }))
         .await;
     assert_eq!(itself["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{itself}");
+}
+
+/// Reproducer: `_entities` answered the merged row, while `node` and
+/// `customer(…)` led to the survivor. Now one rule serves all four.
+async fn every_lookup_of_a_merged_customer_leads_to_its_survivor(app: TestApp) {
+    write(
+        &app,
+        "customers",
+        &[
+            customer("C1", "ada@example.com", None),
+            customer("C2", "grace@example.com", None),
+        ],
+    )
+    .await;
+    let survivor = by_external_id(&app, "C1").await["id"].clone();
+    let merged = by_external_id(&app, "C2").await["id"].clone();
+    app.data(MERGE, json!({ "survivor": survivor, "merged": merged })).await;
+
+    let by_id = app
+        .data("query($id: ID!) { customer(id: $id) { id } }", json!({ "id": merged }))
+        .await;
+    assert_eq!(by_id["customer"]["id"], survivor);
+    assert_eq!(by_external_id(&app, "C2").await["id"], survivor);
+    let node = app
+        .data("query($id: ID!) { node(id: $id) { id } }", json!({ "id": merged }))
+        .await;
+    assert_eq!(node["node"]["id"], survivor);
+    let entities = app
+        .data(
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id externalId } } }",
+            json!({ "r": [{ "__typename": "Customer", "id": merged }] }),
+        )
+        .await;
+    assert_eq!(entities["_entities"], json!([{ "id": survivor, "externalId": "C1" }]));
+}
+
+/// Reproducer: SIGNUP cohorts counted a merged customer beside its survivor.
+async fn a_merged_customer_leaves_the_signup_cohorts(app: TestApp) {
+    write(
+        &app,
+        "customers",
+        &[
+            customer("C1", "ada@example.com", None),
+            customer("C2", "grace@example.com", None),
+        ],
+    )
+    .await;
+    let cohort_size = || async {
+        let data = app
+            .data(
+                "{ insights(filter: { from: \"2025-01-01\", to: \"2025-03-31\" }) {
+                    retention(cohortBy: SIGNUP, period: MONTH, mode: CLASSIC, maxOffset: 1) { cohorts { size } }
+                } }",
+                json!({}),
+            )
+            .await;
+        data["insights"]["retention"]["cohorts"]
+            .as_array()
+            .expect("cohorts")
+            .iter()
+            .map(|cohort| cohort["size"].as_i64().unwrap_or(0))
+            .sum::<i64>()
+    };
+    assert_eq!(cohort_size().await, 2);
+    let survivor = by_external_id(&app, "C1").await["id"].clone();
+    let merged = by_external_id(&app, "C2").await["id"].clone();
+    app.data(MERGE, json!({ "survivor": survivor, "merged": merged })).await;
+    assert_eq!(cohort_size().await, 1, "one person, one cohort member");
 }

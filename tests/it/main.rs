@@ -15,6 +15,7 @@ mod errors;
 mod faults;
 mod identity;
 mod import;
+mod ingest_core;
 mod insights;
 mod limits;
 mod mutations;

@@ -29,8 +29,9 @@ use crate::graphql::types::order::Order;
 use crate::graphql::types::product::{Product, ProductTest, ProductTestVote};
 use crate::graphql::types::survey::{Survey, SurveyResponse};
 use crate::graphql::types::touchpoint::Touchpoint;
-use crate::ingest::mixed::{AnyRecord, MixedReport, Outcome, RecordOutcome, UnreadableRecord};
-use crate::ingest::{EntityKind, check_batch_size, write_mixed};
+use crate::ingest::{
+    AnyRecord, EntityKind, MixedReport, Outcome, RecordOutcome, UnreadableRecord, check_batch_size, write_mixed,
+};
 
 #[derive(Default)]
 pub struct IngestMutation;
@@ -164,67 +165,13 @@ pub enum IngestStatus {
     NotWritten,
 }
 
-/// The kinds of record a batch may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum IngestEntity {
-    Account,
-    Customer,
-    Product,
-    Campaign,
-    Survey,
-    Order,
-    Touchpoint,
-    Lead,
-    SurveyResponse,
-    ProductTest,
-    ProductTestVote,
-    BrandMention,
-}
-
-impl IngestEntity {
-    fn of(kind: EntityKind) -> Self {
-        match kind {
-            EntityKind::Accounts => IngestEntity::Account,
-            EntityKind::Customers => IngestEntity::Customer,
-            EntityKind::Products => IngestEntity::Product,
-            EntityKind::Campaigns => IngestEntity::Campaign,
-            EntityKind::Surveys => IngestEntity::Survey,
-            EntityKind::Orders => IngestEntity::Order,
-            EntityKind::Touchpoints => IngestEntity::Touchpoint,
-            EntityKind::Leads => IngestEntity::Lead,
-            EntityKind::SurveyResponses => IngestEntity::SurveyResponse,
-            EntityKind::ProductTests => IngestEntity::ProductTest,
-            EntityKind::ProductTestVotes => IngestEntity::ProductTestVote,
-            EntityKind::BrandMentions => IngestEntity::BrandMention,
-        }
-    }
-
-    /// The GraphQL type its objects have, for their global ids.
-    fn type_name(self) -> &'static str {
-        match self {
-            IngestEntity::Account => "Account",
-            IngestEntity::Customer => "Customer",
-            IngestEntity::Product => "Product",
-            IngestEntity::Campaign => "Campaign",
-            IngestEntity::Survey => "Survey",
-            IngestEntity::Order => "Order",
-            IngestEntity::Touchpoint => "Touchpoint",
-            IngestEntity::Lead => "Lead",
-            IngestEntity::SurveyResponse => "SurveyResponse",
-            IngestEntity::ProductTest => "ProductTest",
-            IngestEntity::ProductTestVote => "ProductTestVote",
-            IngestEntity::BrandMention => "BrandMention",
-        }
-    }
-}
-
 impl From<RecordOutcome> for IngestRecordResult {
     fn from(outcome: RecordOutcome) -> Self {
         let entity = IngestEntity::of(outcome.kind);
         let (status, id, error) = match outcome.outcome {
             Outcome::Written { id } => (
                 IngestStatus::Written,
-                id.map(|id| ids::encode(entity.type_name(), id)),
+                id.map(|id| ids::encode(outcome.kind.type_name(), id)),
                 None,
             ),
             Outcome::Rejected(error) => (IngestStatus::Rejected, None, Some(error)),

@@ -4,7 +4,7 @@
 //! [`read_record`], the same reader NDJSON import uses, so the record's
 //! serde rules and its `Validate` stay the only checks.
 
-use async_graphql::{InputObject, Json, OneofObject};
+use async_graphql::{Enum, InputObject, Json, OneofObject};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -14,9 +14,8 @@ use crate::graphql::types::enums::{
     AccountKind, AccountTier, LeadSourceTeam, LeadStage, OrderChannel, ProductTouchpoint, SurveyKind, Team,
     TouchpointKind,
 };
-use crate::ingest::EntityKind;
-use crate::ingest::mixed::{AnyRecord, UnreadableRecord};
 use crate::ingest::records::{self, FieldError, read_record};
+use crate::ingest::{AnyRecord, EntityKind, UnreadableRecord};
 
 /// An input object that stands for one ingest record.
 pub trait RecordInput: Serialize {
@@ -40,34 +39,6 @@ pub trait RecordInput: Serialize {
             .map_err(unreadable)
     }
 }
-
-macro_rules! record_inputs {
-    ($($input:ident => $record:ty, $kind:ident);+ $(;)?) => {
-        $(impl RecordInput for $input {
-            type Record = $record;
-            const KIND: EntityKind = EntityKind::$kind;
-
-            fn external_id(&self) -> &str {
-                &self.external_id
-            }
-        })+
-    };
-}
-
-record_inputs!(
-    AccountInput => records::AccountRecord, Accounts;
-    CustomerInput => records::CustomerRecord, Customers;
-    ProductInput => records::ProductRecord, Products;
-    CampaignInput => records::CampaignRecord, Campaigns;
-    SurveyInput => records::SurveyRecord, Surveys;
-    OrderInput => records::OrderRecord, Orders;
-    TouchpointInput => records::TouchpointRecord, Touchpoints;
-    LeadInput => records::LeadRecord, Leads;
-    SurveyResponseInput => records::SurveyResponseRecord, SurveyResponses;
-    ProductTestInput => records::ProductTestRecord, ProductTests;
-    ProductTestVoteInput => records::ProductTestVoteRecord, ProductTestVotes;
-    BrandMentionInput => records::BrandMentionRecord, BrandMentions;
-);
 
 /// A retail partner, distributor or business customer, by `externalId`.
 #[derive(InputObject, Serialize)]
@@ -280,56 +251,55 @@ pub struct BrandMentionInput {
     pub negative: i64,
 }
 
-/// One record of a batch: exactly one of the fields.
-#[derive(OneofObject)]
-pub enum IngestRecordInput {
-    Account(AccountInput),
-    Customer(CustomerInput),
-    Product(ProductInput),
-    Campaign(CampaignInput),
-    Survey(SurveyInput),
-    Order(OrderInput),
-    Touchpoint(TouchpointInput),
-    Lead(LeadInput),
-    SurveyResponse(SurveyResponseInput),
-    ProductTest(ProductTestInput),
-    ProductTestVote(ProductTestVoteInput),
-    BrandMention(BrandMentionInput),
-}
+/// Generates, from the one list of kinds, each input's [`RecordInput`]
+/// impl, the `@oneOf` input of `ingest(batch:)` and the enum that names
+/// the kinds in results.
+macro_rules! record_inputs {
+    ($($kind:ident($record:ident, $stem:literal, $singular:ident, $input:ident)),+ $(,)?) => {
+        $(impl RecordInput for $input {
+            type Record = records::$record;
+            const KIND: EntityKind = EntityKind::$kind;
 
-/// Calls `$apply` with the input inside any variant of [`IngestRecordInput`].
-macro_rules! with_input {
-    ($record:expr, $apply:ident) => {
-        match $record {
-            IngestRecordInput::Account(input) => $apply(input),
-            IngestRecordInput::Customer(input) => $apply(input),
-            IngestRecordInput::Product(input) => $apply(input),
-            IngestRecordInput::Campaign(input) => $apply(input),
-            IngestRecordInput::Survey(input) => $apply(input),
-            IngestRecordInput::Order(input) => $apply(input),
-            IngestRecordInput::Touchpoint(input) => $apply(input),
-            IngestRecordInput::Lead(input) => $apply(input),
-            IngestRecordInput::SurveyResponse(input) => $apply(input),
-            IngestRecordInput::ProductTest(input) => $apply(input),
-            IngestRecordInput::ProductTestVote(input) => $apply(input),
-            IngestRecordInput::BrandMention(input) => $apply(input),
+            fn external_id(&self) -> &str {
+                &self.external_id
+            }
+        })+
+
+        /// One record of a batch: exactly one of the fields.
+        #[derive(OneofObject)]
+        pub enum IngestRecordInput {
+            $($singular($input)),+
+        }
+
+        impl IngestRecordInput {
+            pub fn kind(&self) -> EntityKind {
+                match self {
+                    $(IngestRecordInput::$singular(_) => EntityKind::$kind),+
+                }
+            }
+
+            /// The record this input stands for, or why it is not one.
+            pub fn to_record(&self) -> Result<AnyRecord, UnreadableRecord> {
+                match self {
+                    $(IngestRecordInput::$singular(input) => input.to_record()),+
+                }
+            }
+        }
+
+        /// The kinds of record a batch may hold.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+        pub enum IngestEntity {
+            $($singular),+
+        }
+
+        impl IngestEntity {
+            pub fn of(kind: EntityKind) -> Self {
+                match kind {
+                    $(EntityKind::$kind => IngestEntity::$singular),+
+                }
+            }
         }
     };
 }
 
-impl IngestRecordInput {
-    pub fn kind(&self) -> EntityKind {
-        fn kind_of<I: RecordInput>(_: &I) -> EntityKind {
-            I::KIND
-        }
-        with_input!(self, kind_of)
-    }
-
-    /// The record this input stands for, or why it is not one.
-    pub fn to_record(&self) -> Result<AnyRecord, UnreadableRecord> {
-        fn record_of<I: RecordInput>(input: &I) -> Result<AnyRecord, UnreadableRecord> {
-            input.to_record()
-        }
-        with_input!(self, record_of)
-    }
-}
+crate::ingest::entity_kinds!(record_inputs);

@@ -1,5 +1,5 @@
 use async_graphql::{Context, ID, Object};
-use entity::{account, customer, customer_identity};
+use entity::account;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::error::Error;
@@ -9,9 +9,10 @@ use crate::graphql::ids;
 use crate::graphql::types::account::Account;
 use crate::graphql::types::customer::Customer;
 use crate::graphql::types::filters::{AccountFilter, CustomerFilter};
+use crate::graphql::types::load_by_id;
 use crate::graphql::types::node::{self, Node};
 use crate::graphql::types::ordering::{AccountOrderBy, CustomerOrderBy};
-use crate::graphql::types::{load_by_id, load_optional};
+use crate::identity::find::{self, CustomerKey};
 
 #[derive(Default)]
 pub struct DirectoryQuery;
@@ -84,36 +85,13 @@ impl DirectoryQuery {
         id: Option<ID>,
         external_id: Option<String>,
     ) -> async_graphql::Result<Option<Customer>> {
+        let db = ctx.data::<DatabaseConnection>()?;
         let found = match Lookup::new("Customer", id, external_id).gql()? {
-            Lookup::Id(id) => load_by_id::<customer::Entity, Customer>(ctx, id).await?,
-            Lookup::ExternalId(key) => {
-                let db = ctx.data::<DatabaseConnection>()?;
-                match customer::Entity::find()
-                    .filter(customer::Column::ExternalId.eq(&key))
-                    .one(db)
-                    .await
-                    .gql()?
-                {
-                    Some(found) => Some(Customer(found)),
-                    // Another external id that a record of this customer came with.
-                    None => {
-                        let alias = customer_identity::Entity::find()
-                            .filter(customer_identity::Column::Source.eq(crate::identity::ALIAS_SOURCE))
-                            .filter(customer_identity::Column::SourceId.eq(&key))
-                            .one(db)
-                            .await
-                            .gql()?;
-                        load_optional::<customer::Entity, Customer>(ctx, alias.map(|a| a.customer_id)).await?
-                    }
-                }
-            }
+            Lookup::Id(id) => find::customer(db, CustomerKey::Id(id)).await,
+            Lookup::ExternalId(key) => find::customer(db, CustomerKey::ExternalId(&key)).await,
         };
-        match found {
-            // A merged customer's id leads to the survivor.
-            Some(Customer(merged)) if merged.merged_into_id.is_some() => {
-                load_optional::<customer::Entity, Customer>(ctx, merged.merged_into_id).await
-            }
-            Some(found) => Ok(Some(found)),
+        match found.gql()? {
+            Some(found) => Ok(Some(Customer(found))),
             None => Err(Error::not_found("Customer", "with that id")).gql(),
         }
     }

@@ -9,7 +9,7 @@
 //! (see `graphql::extensions::introspection`).
 
 use async_graphql::{Context, ID, Object};
-use entity::{account, customer};
+use entity::account;
 
 use crate::error::Error;
 use crate::graphql::error::IntoGraphql;
@@ -34,10 +34,8 @@ impl EntityQuery {
 
     #[graphql(entity)]
     async fn customer_entity(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Customer> {
+        // A merged customer's id leads to its survivor, as everywhere.
         let row = ids::decode_as(&id, "Customer", "id").gql()?;
-        load_by_id::<customer::Entity, Customer>(ctx, row)
-            .await?
-            .ok_or_else(|| Error::not_found("Customer", "with that id"))
-            .gql()
+        crate::graphql::types::node::customer_or_survivor(ctx, row).await
     }
 }

@@ -60,13 +60,7 @@ pub async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> 
     use entity::*;
     match type_name.as_str() {
         "Account" => fetch::<account::Entity, Account>(ctx, "Account", row).await,
-        "Customer" => {
-            // A merged customer's id leads to the survivor.
-            let survivor = load_by_id::<customer::Entity, Customer>(ctx, row)
-                .await?
-                .and_then(|Customer(found)| found.merged_into_id);
-            fetch::<customer::Entity, Customer>(ctx, "Customer", survivor.unwrap_or(row)).await
-        }
+        "Customer" => Ok(Node::Customer(customer_or_survivor(ctx, row).await?)),
         "Product" => fetch::<product::Entity, Product>(ctx, "Product", row).await,
         "Order" => fetch::<orders::Entity, Order>(ctx, "Order", row).await,
         "Campaign" => fetch::<campaign::Entity, Campaign>(ctx, "Campaign", row).await,
@@ -79,5 +73,17 @@ pub async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> 
         "BrandMention" => fetch::<brand_mention::Entity, BrandMention>(ctx, "BrandMention", row).await,
         "Segment" => fetch::<segment::Entity, Segment>(ctx, "Segment", row).await,
         _ => Err(Error::validation("id", format!("{type_name:?} is not a type with ids"))).gql(),
+    }
+}
+
+/// The customer with id `row`, or its survivor when it was merged.
+pub async fn customer_or_survivor(ctx: &Context<'_>, row: i64) -> async_graphql::Result<Customer> {
+    let db = ctx.data::<sea_orm::DatabaseConnection>()?;
+    match crate::identity::find::customer(db, crate::identity::find::CustomerKey::Id(row))
+        .await
+        .gql()?
+    {
+        Some(found) => Ok(Customer(found)),
+        None => Err(Error::not_found("Customer", row)).gql(),
     }
 }

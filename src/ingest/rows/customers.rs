@@ -1,0 +1,129 @@
+//! Customers, through identity resolution: each record updates the
+//! customer it matches (see [`crate::identity`]) or creates one, and its
+//! identities (and its own external id, when it matched another customer)
+//! are recorded so later records and references find that customer.
+
+use std::collections::{BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use entity::{customer, customer_identity};
+use sea_orm::ActiveValue::Set;
+use sea_orm::DatabaseTransaction;
+
+use crate::error::Error;
+use crate::identity;
+use crate::ingest::kinds::{EntityKind, Kind, Numbered, Reference, Row};
+use crate::ingest::records::{CustomerRecord, FieldError};
+use crate::ingest::references::References;
+use crate::ingest::upsert::{ids_by_external_id, insert_rows_new_on, upsert_by_external_id};
+
+impl identity::Incoming for CustomerRecord {
+    fn external_id(&self) -> &str {
+        &self.external_id
+    }
+
+    fn email(&self) -> &str {
+        &self.email
+    }
+
+    fn identities(&self) -> Vec<(&str, &str)> {
+        self.identities
+            .iter()
+            .map(|known| (known.source.as_str(), known.source_id.as_str()))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Kind for CustomerRecord {
+    const KIND: EntityKind = EntityKind::Customers;
+    type Entity = customer::Entity;
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        self.account_external_id
+            .iter()
+            .map(|account| Reference::to(EntityKind::Accounts, account))
+            .collect()
+    }
+
+    fn row(&self, references: &References) -> Result<Row<Self>, FieldError> {
+        Ok(customer::ActiveModel {
+            external_id: Set(self.external_id.clone()),
+            account_id: Set(references.optional(
+                EntityKind::Accounts,
+                "accountExternalId",
+                self.account_external_id.as_deref(),
+            )?),
+            email: Set(self.email.clone()),
+            email_key: Set(identity::email_key(&self.email)),
+            name: Set(self.name.clone()),
+            phone: Set(self.phone.clone()),
+            region: Set(self.region.clone()),
+            country: Set(self.country.clone()),
+            acquisition_channel: Set(self.acquisition_channel.clone()),
+            traits: Set(self.traits.clone()),
+            first_seen_at: Set(self.first_seen_at),
+            ..Default::default()
+        })
+    }
+
+    async fn write_rows(
+        db: &DatabaseTransaction,
+        references: &mut References,
+        accepted: Vec<(Numbered<Self>, Row<Self>)>,
+    ) -> Result<(), Error> {
+        let incoming: Vec<&CustomerRecord> = accepted.iter().map(|(n, _)| &n.record).collect();
+        let targets = identity::resolve::canonical_keys(db, &incoming).await?;
+        // Several records may resolve to one customer; the last one's fields
+        // win, as they would if the records had been sent one after another.
+        let mut rows: HashMap<&str, (usize, Row<Self>)> = HashMap::new();
+        for (position, ((_, row), target)) in accepted.iter().zip(&targets).enumerate() {
+            let mut row = row.clone();
+            row.external_id = Set(target.clone());
+            rows.insert(target.as_str(), (position, row));
+        }
+        let mut rows: Vec<(usize, Row<Self>)> = rows.into_values().collect();
+        rows.sort_by_key(|(position, _)| *position);
+        upsert_by_external_id(db, rows.into_iter().map(|(_, row)| row).collect()).await?;
+
+        let ids = ids_by_external_id(db, EntityKind::Customers.table(), &targets).await?;
+        let mut identities = BTreeSet::new();
+        for ((numbered, _), target) in accepted.iter().zip(&targets) {
+            let Some(&customer_id) = ids.get(target) else {
+                return Err(Error::Internal(format!(
+                    "customer {target} vanished while its identities were written"
+                )));
+            };
+            let record = &numbered.record;
+            for known in &record.identities {
+                identities.insert((known.source.clone(), known.source_id.clone(), customer_id));
+            }
+            if &record.external_id != target {
+                identities.insert((
+                    identity::ALIAS_SOURCE.to_owned(),
+                    record.external_id.clone(),
+                    customer_id,
+                ));
+            }
+            references.remember(EntityKind::Customers, &record.external_id, customer_id);
+        }
+        // An identity already known stays with its customer: it is what
+        // matched the record, or it belongs to a customer that only a merge
+        // may take it from.
+        let rows = identities
+            .into_iter()
+            .map(|(source, source_id, customer_id)| customer_identity::ActiveModel {
+                customer_id: Set(customer_id),
+                source: Set(source),
+                source_id: Set(source_id),
+                ..Default::default()
+            })
+            .collect();
+        insert_rows_new_on(
+            db,
+            rows,
+            vec![customer_identity::Column::Source, customer_identity::Column::SourceId],
+        )
+        .await
+    }
+}
