@@ -9,7 +9,7 @@ use entity::enums::{AccountKind, LeadStage, OrderChannel, Team};
 use serde_json::Value;
 
 use super::*;
-use crate::ingest::kinds::{Numbered, RecordBatch};
+use crate::ingest::kinds::{BatchVisitor, Kind, Numbered, RecordBatch};
 use crate::ingest::records::*;
 
 /// Keeps every batch it is given.
@@ -105,80 +105,30 @@ fn row<T: Keyed + Validate + serde::Serialize>(
     }
 }
 
-/// The reference in an optional field, if it is set.
-fn optional(kind: EntityKind, id: &Option<String>) -> Option<(EntityKind, String)> {
-    id.as_ref().map(|id| (kind, id.clone()))
+/// Every record of a batch as a [`Row`], with the references its kind says it makes.
+struct Rows;
+
+impl BatchVisitor for Rows {
+    type Output = Vec<Row>;
+
+    fn visit<R: Kind>(self, records: Vec<Numbered<R>>) -> Vec<Row> {
+        records
+            .iter()
+            .map(|n| {
+                let references = n
+                    .record
+                    .references()
+                    .into_iter()
+                    .map(|reference| (reference.kind, reference.key.to_owned()))
+                    .collect();
+                row(R::KIND, n, references)
+            })
+            .collect()
+    }
 }
 
 fn rows(batch: &RecordBatch) -> Vec<Row> {
-    use EntityKind as K;
-    let kind = batch.kind();
-    match batch {
-        RecordBatch::Accounts(records) => records.iter().map(|n| row(kind, n, vec![])).collect(),
-        RecordBatch::Customers(records) => records
-            .iter()
-            .map(|n| {
-                row(
-                    kind,
-                    n,
-                    optional(K::Accounts, &n.record.account_external_id)
-                        .into_iter()
-                        .collect(),
-                )
-            })
-            .collect(),
-        RecordBatch::Products(records) => records.iter().map(|n| row(kind, n, vec![])).collect(),
-        RecordBatch::Campaigns(records) => records.iter().map(|n| row(kind, n, vec![])).collect(),
-        RecordBatch::Surveys(records) => records.iter().map(|n| row(kind, n, vec![])).collect(),
-        RecordBatch::Orders(records) => records
-            .iter()
-            .map(|n| {
-                let mut references = vec![(K::Customers, n.record.customer_external_id.clone())];
-                references.extend(optional(K::Accounts, &n.record.account_external_id));
-                references.extend(
-                    n.record
-                        .lines
-                        .iter()
-                        .map(|l| (K::Products, l.product_external_id.clone())),
-                );
-                row(kind, n, references)
-            })
-            .collect(),
-        RecordBatch::Touchpoints(records) => records
-            .iter()
-            .map(|n| {
-                let mut references = vec![(K::Customers, n.record.customer_external_id.clone())];
-                references.extend(optional(K::Accounts, &n.record.account_external_id));
-                references.extend(optional(K::Campaigns, &n.record.campaign_external_id));
-                row(kind, n, references)
-            })
-            .collect(),
-        RecordBatch::Leads(records) => records
-            .iter()
-            .map(|n| {
-                let mut references = vec![(K::Customers, n.record.customer_external_id.clone())];
-                references.extend(optional(K::Accounts, &n.record.account_external_id));
-                row(kind, n, references)
-            })
-            .collect(),
-        RecordBatch::SurveyResponses(records) => records
-            .iter()
-            .map(|n| {
-                let mut references = vec![(K::Surveys, n.record.survey_external_id.clone())];
-                references.extend(optional(K::Customers, &n.record.customer_external_id));
-                row(kind, n, references)
-            })
-            .collect(),
-        RecordBatch::ProductTests(records) => records
-            .iter()
-            .map(|n| row(kind, n, vec![(K::Products, n.record.product_external_id.clone())]))
-            .collect(),
-        RecordBatch::ProductTestVotes(records) => records
-            .iter()
-            .map(|n| row(kind, n, vec![(K::ProductTests, n.record.test_external_id.clone())]))
-            .collect(),
-        RecordBatch::BrandMentions(records) => records.iter().map(|n| row(kind, n, vec![])).collect(),
-    }
+    batch.clone().visit(Rows)
 }
 
 async fn small(seed: u64) -> (Vec<RecordBatch>, DemoSummary) {
