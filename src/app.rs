@@ -40,6 +40,7 @@ impl Application {
         let currency = api.currency.clone();
         let limits = api.limits.clone();
         let persisted_queries = PersistedQueries::new(limits.apq_cache_size);
+        let cors = crate::http::cors::layer(&api.cors_origins, api.cors_local);
         let schema = build_schema(db.clone(), api, events.clone());
         Ok(Self {
             listener,
@@ -52,6 +53,7 @@ impl Application {
                 auth,
                 limits,
                 persisted_queries,
+                cors,
             }),
         })
     }
