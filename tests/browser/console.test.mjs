@@ -23,7 +23,7 @@ let base;
 let browser;
 
 before(async () => {
-  server = spawn(binary, ['--database-url', database, 'serve', '--demo', '--bind', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn(binary, ['--database-url', database, 'serve', '--demo', '--bind', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ACCORD_LOG: 'warn' } });
   base = await new Promise((resolveBase, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`the server did not start: ${seen}`)), 180_000);
