@@ -111,7 +111,8 @@ function nps(nps) {
 }
 
 function funnelTrend(funnel) {
-  const series = funnel.series;
+  // The series has a point per brand and period: chart the own brand's.
+  const series = funnel.series.filter((p) => p.funnel.brand === funnel.ownBrand);
   const awareness = series.map((p) => p.funnel.awareness);
   const chart = series.length
     ? timeChart(
