@@ -41,6 +41,7 @@ impl Application {
         let max_line_bytes = api.max_line_bytes;
         let limits = api.limits.clone();
         let persisted_queries = PersistedQueries::new(limits.apq_cache_size);
+        let cors = crate::http::cors::layer(&api.cors_origins, api.cors_local);
         let schema = build_schema(db.clone(), api, events.clone());
         Ok(Self {
             listener,
@@ -54,6 +55,7 @@ impl Application {
                 auth,
                 limits,
                 persisted_queries,
+                cors,
             }),
         })
     }

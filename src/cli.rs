@@ -189,6 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut api = cli.api;
             // Development mode is for exploring the API (and what the conformance audit runs against).
             api.limits.introspection |= demo;
+            api.cors_local |= demo;
             let options = ServeOptions {
                 demo,
                 migrate,
@@ -283,7 +284,7 @@ async fn serve(database: &DatabaseConfig, api: ApiConfig, options: ServeOptions,
         .await
         .with_context(|| format!("binding {bind}"))?;
     let address = app.local_addr()?;
-    println!("Accord is listening on http://{address}/graphql (open it in a browser for GraphiQL)");
+    println!("Accord is listening on http://{address}/ (the console; GraphiQL at http://{address}/graphql)");
     app.run_until(shutdown_signal()).await?;
     Ok(())
 }

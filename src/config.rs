@@ -22,6 +22,7 @@
 //! | `ACCORD_RATE_LIMIT_PER_MINUTE` | `1200` | requests per minute per API key (per client address without one); `0` turns the limit off |
 //! | `ACCORD_RATE_LIMIT_BURST` | `300` | requests a client may send at once before the per-minute rate applies |
 //! | `ACCORD_APQ_CACHE_SIZE` | `1000` | automatic persisted queries kept (least recently used go first); `0` turns APQ off |
+//! | `ACCORD_CORS_ORIGINS` | none (`serve --demo`: `http://localhost:*`) | comma-separated origins whose pages may call the API from a browser |
 //! | `ACCORD_INTROSPECTION` | off (on with `serve --demo`) | answer introspection (`__schema`, `__type`) and suggest field names in errors |
 //! | `ACCORD_LOG` | `info` | log filter (`tracing` env-filter syntax) |
 //! | `ACCORD_LOG_FORMAT` | `text` | `text` or `json` |
@@ -78,6 +79,20 @@ pub struct ApiConfig {
     #[arg(long, env = "ACCORD_MAX_LINE_BYTES", default_value_t = crate::ingest::ndjson::DEFAULT_MAX_LINE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), global = true)]
     pub max_line_bytes: usize,
 
+    /// Origins whose pages may call the API from a browser (CORS), comma-separated,
+    /// e.g. `https://dash.example.com`; none by default.
+    #[arg(
+        long = "cors-origins",
+        env = "ACCORD_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// Whether pages on this machine (`http://localhost:*`) may call the API too: `serve --demo`.
+    #[arg(skip)]
+    pub cors_local: bool,
+
     /// What one request may ask for; see [`LimitsConfig`].
     #[command(flatten)]
     pub limits: LimitsConfig,
@@ -91,6 +106,8 @@ impl Default for ApiConfig {
             own_brand: "Shark".to_owned(),
             min_audience_size: 10,
             max_line_bytes: crate::ingest::ndjson::DEFAULT_MAX_LINE_BYTES,
+            cors_origins: Vec::new(),
+            cors_local: false,
             limits: LimitsConfig::default(),
         }
     }

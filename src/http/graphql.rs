@@ -1,5 +1,5 @@
 //! GraphQL over HTTP at `/graphql` (POST with JSON, GET for queries,
-//! GraphiQL for browsers) and graphql-ws at `/graphql/ws`.
+//! GraphiQL for browsers, see [`super::assets`]) and graphql-ws at `/graphql/ws`.
 //!
 //! This handler, not async-graphql's stock service, decides statuses and
 //! media types, following the GraphQL-over-HTTP specification:
@@ -22,7 +22,7 @@
 //! Queries may be persisted (APQ, see [`super::persisted`]); executed
 //! responses are completed by [`crate::graphql::response::complete`].
 
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, ServerError};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -31,11 +31,11 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State, WebSocketUpgrade};
 use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use tracing::Instrument as _;
 
-use super::AppState;
 use super::negotiation::{GRAPHQL_RESPONSE_JSON, JSON, ResponseType, content_type_essence, negotiate, wants_html};
+use super::{AppState, assets, caching};
 use crate::auth::Viewer;
 use crate::graphql::error::code;
 use crate::graphql::loaders::DbLoader;
@@ -73,7 +73,10 @@ pub async fn post(
         );
     }
     match serde_json::from_value::<async_graphql::Request>(value) {
-        Ok(request) => execute(&state, viewer, request, response_type, false).await,
+        Ok(request) => {
+            let response = execute(&state, viewer, request, response_type, false).await;
+            caching::policy(response, &headers, false).await
+        }
         Err(error) => {
             let message = format!("the body is not a GraphQL request: {error}");
             request_error(response_type, StatusCode::BAD_REQUEST, code::BAD_REQUEST, &message)
@@ -89,19 +92,16 @@ pub async fn get(
 ) -> Response {
     let query = query.unwrap_or_default();
     if query.is_empty() && wants_html(&headers) {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql/ws")
-                .finish(),
-        )
-        .into_response();
+        return assets::graphiql();
     }
     let Some(response_type) = negotiate(&headers) else {
         return not_acceptable();
     };
     match async_graphql::http::parse_query_string(&query) {
-        Ok(request) => execute(&state, viewer, request, response_type, true).await,
+        Ok(request) => {
+            let response = execute(&state, viewer, request, response_type, true).await;
+            caching::policy(response, &headers, true).await
+        }
         Err(error) => {
             let message = format!("the query string is not a GraphQL request: {error}");
             request_error(response_type, StatusCode::BAD_REQUEST, code::BAD_REQUEST, &message)

@@ -1,8 +1,12 @@
 //! The HTTP surface: the axum router, GraphQL over HTTP and WebSocket,
-//! health endpoints, request ids and tracing, `/metrics`.
+//! health endpoints, request ids and tracing, `/metrics`, the console and
+//! GraphiQL pages; CORS and gzip/brotli compression for all of it.
 
+pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod caching;
+pub mod cors;
 pub mod export;
 pub mod graphql;
 pub mod health;
@@ -20,6 +24,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use sea_orm::DatabaseConnection;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate as _, SizeAbove};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -44,6 +50,8 @@ pub struct AppState {
     /// Body size, deadline and rate limits.
     pub limits: LimitsConfig,
     pub persisted_queries: persisted::PersistedQueries,
+    /// Which other origins' pages may call the API.
+    pub cors: tower_http::cors::CorsLayer,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -62,12 +70,22 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::scrape));
+    // The console and GraphiQL's files, embedded in the binary.
+    let pages = Router::new()
+        .route("/", get(assets::console))
+        .route("/assets/{build}/{*path}", get(assets::file));
+    let cors = state.cors.clone();
     // Authentication wraps the rate limiter, which keys on the API key.
     let authenticate = axum::middleware::from_fn_with_state(state.auth.clone(), auth::authenticate);
     limits::limit_rate(requests.merge(bulk), &state.limits)
         .merge(probes)
+        .merge(pages)
         .with_state(state)
         .layer(authenticate)
+        // Outside authentication, so that a preflight (which carries no
+        // credential) and a refusal both carry the CORS headers.
+        .layer(cors)
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(

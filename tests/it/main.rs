@@ -10,6 +10,7 @@ mod records;
 mod ws;
 
 mod access;
+mod browser;
 mod bulk;
 mod errors;
 mod faults;
