@@ -41,6 +41,8 @@ pub struct AppState {
     /// Body size, deadline and rate limits.
     pub limits: LimitsConfig,
     pub persisted_queries: persisted::PersistedQueries,
+    /// Refused credentials per client address, over HTTP and WebSocket.
+    pub auth_failures: limits::AuthFailures,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -60,7 +62,11 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::scrape));
     // Authentication wraps the rate limiter, which keys on the API key.
-    let authenticate = axum::middleware::from_fn_with_state(state.auth.clone(), auth::authenticate);
+    let auth_layer = auth::AuthLayer {
+        auth: state.auth.clone(),
+        failures: state.auth_failures.clone(),
+    };
+    let authenticate = axum::middleware::from_fn_with_state(auth_layer, auth::authenticate);
     limits::limit_rate(requests.merge(bulk), &state.limits)
         .merge(probes)
         .with_state(state)
