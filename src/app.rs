@@ -3,6 +3,8 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -11,12 +13,15 @@ use crate::auth::Authenticator;
 use crate::config::ApiConfig;
 use crate::events::EventBus;
 use crate::graphql::build_schema;
+use crate::http::limits::AuthFailures;
 use crate::http::persisted::PersistedQueries;
 use crate::http::{AppState, router};
 
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// How long requests in flight may finish once shutdown is asked for.
+    grace: Duration,
 }
 
 impl Application {
@@ -40,8 +45,10 @@ impl Application {
         let currency = api.currency.clone();
         let max_line_bytes = api.max_line_bytes;
         let limits = api.limits.clone();
+        let grace = limits.shutdown_grace();
         let persisted_queries = PersistedQueries::new(limits.apq_cache_size);
         let cors = crate::http::cors::layer(&api.cors_origins, api.cors_local);
+        let auth_failures = AuthFailures::new(&limits);
         let schema = build_schema(db.clone(), api, events.clone());
         Ok(Self {
             listener,
@@ -56,7 +63,9 @@ impl Application {
                 limits,
                 persisted_queries,
                 cors,
+                auth_failures,
             }),
+            grace,
         })
     }
 
@@ -64,13 +73,31 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then lets the requests in flight
+    /// finish for the grace period (`ACCORD_SHUTDOWN_GRACE_MS`) and returns,
+    /// leaving any still running to be dropped with the runtime.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let asked = Arc::new(tokio::sync::Notify::new());
+        let notify = asked.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // A stored permit: the grace timer below may start waiting later.
+            notify.notify_one();
+        };
         // The peer address is what the rate limit counts unauthenticated requests by.
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let serve = axum::serve(self.listener, service).with_graceful_shutdown(shutdown);
+        let grace = self.grace;
+        tokio::select! {
+            served = async { serve.await } => served,
+            () = async move {
+                asked.notified().await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(grace_ms = grace.as_millis(), "requests still in flight after the grace period: aborting them");
+                Ok(())
+            }
+        }
     }
 }
 

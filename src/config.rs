@@ -18,7 +18,11 @@
 //! | `ACCORD_MAX_COMPLEXITY` | `50000` | largest estimated cost of a query (a connection costs `first` × its selection) |
 //! | `ACCORD_MAX_FIELDS` | `2000` | most selections (fields, aliases, fragment uses) in a query, fragments expanded |
 //! | `ACCORD_MAX_BODY_BYTES` | `2097152` | largest request body (2 MiB); bulk ingest is streamed and exempt |
-//! | `ACCORD_REQUEST_TIMEOUT_MS` | `30000` | deadline of one GraphQL request over HTTP |
+//! | `ACCORD_REQUEST_TIMEOUT_MS` | `30000` | deadline of one GraphQL request (HTTP, and each query or mutation over WebSocket) |
+//! | `ACCORD_SHUTDOWN_GRACE_MS` | `10000` | after SIGTERM, how long requests in flight may finish before they are aborted |
+//! | `ACCORD_INSIGHT_CONCURRENCY` | `50` | share of the pool (percent) insight fields may hold at once |
+//! | `ACCORD_INSIGHT_WAIT_MS` | `2000` | how long an insight field waits for a place before LIMIT_EXCEEDED |
+//! | `ACCORD_AUTH_FAILURES_PER_MINUTE` | `30` | refused credentials per client address per minute before 429 |
 //! | `ACCORD_RATE_LIMIT_PER_MINUTE` | `1200` | requests per minute per API key (per client address without one); `0` turns the limit off |
 //! | `ACCORD_RATE_LIMIT_BURST` | `300` | requests a client may send at once before the per-minute rate applies |
 //! | `ACCORD_APQ_CACHE_SIZE` | `1000` | automatic persisted queries kept (least recently used go first); `0` turns APQ off |
@@ -136,10 +140,41 @@ pub struct LimitsConfig {
     #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
 
-    /// The deadline of one GraphQL request over HTTP, in milliseconds; a slower request is
-    /// abandoned and answered with LIMIT_EXCEEDED (504 under application/graphql-response+json).
+    /// The deadline of one GraphQL request, in milliseconds: over HTTP, and each query or mutation
+    /// over WebSocket. A slower request is stopped at its next await and answered with
+    /// LIMIT_EXCEEDED (504 under application/graphql-response+json).
     #[arg(long = "request-timeout-ms", env = "ACCORD_REQUEST_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub request_timeout_ms: u64,
+
+    /// After SIGTERM or Ctrl-C, how long requests in flight may still finish, in milliseconds;
+    /// then they are aborted and the server stops.
+    #[arg(
+        long = "shutdown-grace-ms",
+        env = "ACCORD_SHUTDOWN_GRACE_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub shutdown_grace_ms: u64,
+
+    /// The share of the connection pool, in percent, that insight fields may hold at once
+    /// (at least one connection), so that one client's dashboards cannot take the whole pool.
+    #[arg(long, env = "ACCORD_INSIGHT_CONCURRENCY", default_value_t = 50, value_parser = clap::value_parser!(u8).range(1..=100), global = true)]
+    pub insight_concurrency: u8,
+
+    /// How long an insight field waits for a place among them, in milliseconds, before it is
+    /// refused with LIMIT_EXCEEDED.
+    #[arg(
+        long = "insight-wait-ms",
+        env = "ACCORD_INSIGHT_WAIT_MS",
+        default_value_t = 2_000,
+        global = true
+    )]
+    pub insight_wait_ms: u64,
+
+    /// Refused credentials (unknown, revoked or malformed keys) per client address per minute;
+    /// past it, 429 with `Retry-After` (WebSocket: `connection_init` refused) without a database lookup.
+    #[arg(long, env = "ACCORD_AUTH_FAILURES_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub auth_failures_per_minute: u32,
 
     /// Requests per minute per API key, or per client address for requests without a key;
     /// 0 turns rate limiting off. Over it: 429 with `Retry-After`.
@@ -168,6 +203,10 @@ impl Default for LimitsConfig {
             max_fields: 2_000,
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout_ms: 30_000,
+            shutdown_grace_ms: 10_000,
+            insight_concurrency: 50,
+            insight_wait_ms: 2_000,
+            auth_failures_per_minute: 30,
             rate_limit_per_minute: 1_200,
             rate_limit_burst: 300,
             apq_cache_size: 1_000,
@@ -179,6 +218,10 @@ impl Default for LimitsConfig {
 impl LimitsConfig {
     pub fn request_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.request_timeout_ms)
+    }
+
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.shutdown_grace_ms)
     }
 }
 

@@ -90,19 +90,24 @@ pub async fn any_active(db: &impl ConnectionTrait) -> Result<bool, Error> {
     Ok(count > 0)
 }
 
-/// The active key whose secret is `secret`, noting that it was used.
+/// The active key whose secret is `secret`. A read only: checking a key
+/// never waits for the write lock (see [`note_used`]).
 pub async fn find_active(db: &impl ConnectionTrait, secret: &str) -> Result<Option<api_key::Model>, Error> {
-    let found = api_key::Entity::find()
+    Ok(api_key::Entity::find()
         .filter(api_key::Column::KeyHash.eq(hash(secret)))
         .filter(api_key::Column::RevokedAt.is_null())
         .one(db)
+        .await?)
+}
+
+/// Records that key `id` was used now.
+pub async fn note_used(db: &impl ConnectionTrait, id: i64) -> Result<(), Error> {
+    api_key::Entity::update_many()
+        .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(api_key::Column::Id.eq(id))
+        .exec(db)
         .await?;
-    if let Some(key) = &found {
-        let mut used: api_key::ActiveModel = key.clone().into();
-        used.last_used_at = Set(Some(Utc::now()));
-        used.update(db).await?;
-    }
-    Ok(found)
+    Ok(())
 }
 
 #[cfg(test)]

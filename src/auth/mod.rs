@@ -23,6 +23,11 @@ use jwt::JwtVerifier;
 /// again: revoking a key takes effect within this time on other instances.
 pub const CACHE_SECONDS: u64 = 10;
 
+/// How often a key's `last_used_at` is written at most: key checks only
+/// read, and the write happens in the background, so that a check never
+/// waits for the database's write lock (SQLite has one for the whole file).
+pub const LAST_USED_SECONDS: u64 = 60;
+
 /// Why a credential was refused. Deliberately vague towards the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
@@ -43,6 +48,8 @@ pub struct Authenticator {
     required: bool,
     jwt: Option<Arc<JwtVerifier>>,
     verified: Arc<Mutex<HashMap<String, (Viewer, Instant)>>>,
+    /// When each key's use was last written.
+    noted: Arc<Mutex<HashMap<i64, Instant>>>,
 }
 
 impl Authenticator {
@@ -54,6 +61,7 @@ impl Authenticator {
             required,
             jwt: jwt.map(Arc::new),
             verified: Arc::default(),
+            noted: Arc::default(),
         }
     }
 
@@ -108,7 +116,9 @@ impl Authenticator {
             && let Some((viewer, at)) = verified.get(&digest)
             && at.elapsed() < Duration::from_secs(CACHE_SECONDS)
         {
-            return Ok(viewer.clone());
+            let viewer = viewer.clone();
+            self.note_used(&viewer);
+            return Ok(viewer);
         }
         match keys::find_active(&self.db, secret).await {
             Ok(Some(key)) => {
@@ -120,6 +130,7 @@ impl Authenticator {
                     verified.retain(|_, (_, at)| at.elapsed() < Duration::from_secs(CACHE_SECONDS));
                     verified.insert(digest, (viewer.clone(), Instant::now()));
                 }
+                self.note_used(&viewer);
                 Ok(viewer)
             }
             Ok(None) => Err(AuthError::Invalid),
@@ -128,6 +139,31 @@ impl Authenticator {
                 Err(AuthError::Unavailable)
             }
         }
+    }
+}
+
+impl Authenticator {
+    /// Writes the viewer's key's `last_used_at` in the background, at most
+    /// once every [`LAST_USED_SECONDS`] per key (per instance).
+    fn note_used(&self, viewer: &Viewer) {
+        let Some(id) = viewer.api_key_id else {
+            return;
+        };
+        let Ok(mut noted) = self.noted.lock() else {
+            return;
+        };
+        let every = Duration::from_secs(LAST_USED_SECONDS);
+        if noted.get(&id).is_some_and(|at| at.elapsed() < every) {
+            return;
+        }
+        noted.retain(|_, at| at.elapsed() < every);
+        noted.insert(id, Instant::now());
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            if let Err(error) = keys::note_used(&db, id).await {
+                tracing::warn!(%error, key = id, "cannot record that an API key was used");
+            }
+        });
     }
 }
 

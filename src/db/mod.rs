@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseConnectionType, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::config::DatabaseConfig;
@@ -51,6 +51,19 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// The most connections the pool of `db` opens (1 for a connection that is not a pool).
+pub fn pool_max_connections(db: &DatabaseConnection) -> u32 {
+    match &db.inner {
+        DatabaseConnectionType::SqlxSqlitePoolConnection(_) => {
+            db.get_sqlite_connection_pool().options().get_max_connections()
+        }
+        DatabaseConnectionType::SqlxPostgresPoolConnection(_) => {
+            db.get_postgres_connection_pool().options().get_max_connections()
+        }
+        _ => 1,
+    }
 }
 
 /// Whether the database answers a trivial query (for `/readyz`).

@@ -29,7 +29,9 @@ pub type AccordSchema = Schema<query::Query, mutation::Mutation, subscription::S
 /// the API configuration, the event bus. Per-request data (viewer, loaders) is added to
 /// each request by the HTTP layer.
 pub fn build_schema(db: DatabaseConnection, config: ApiConfig, events: EventBus) -> AccordSchema {
+    let insight_gate = extensions::insight_gate::InsightGate::new(crate::db::pool_max_connections(&db), &config.limits);
     limits::apply(builder(), &config)
+        .extension(insight_gate)
         .data(db)
         .data(config)
         .data(events)

@@ -28,15 +28,20 @@ use async_graphql::{Data, ServerError};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, RawQuery, State, WebSocketUpgrade};
 use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument as _;
 
 use super::negotiation::{GRAPHQL_RESPONSE_JSON, JSON, ResponseType, content_type_essence, negotiate, wants_html};
 use super::{AppState, assets, caching};
 use crate::auth::Viewer;
+use std::net::{IpAddr, SocketAddr};
+
+use super::limits::AuthFailures;
+use crate::auth::{AuthError, Authenticator};
 use crate::graphql::error::code;
 use crate::graphql::loaders::DbLoader;
 
@@ -117,15 +122,22 @@ pub async fn get(
 pub async fn websocket(
     State(state): State<AppState>,
     viewer: Option<Extension<Viewer>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let auth = state.auth.clone();
+    let failures = state.auth_failures.clone();
+    let address = peer.map(|Extension(ConnectInfo(address))| address.ip());
     // The connection is served on a task of its own: keep the upgrade
     // request's span (and so its request id) on what it logs.
     let span = tracing::Span::current();
+    // A message is one request: the body limit of HTTP applies to it.
+    let max_message_bytes = state.limits.max_body_bytes;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(max_message_bytes)
+        .max_frame_size(max_message_bytes)
         .on_upgrade(move |stream| {
             let mut data = Data::default();
             data.insert(DbLoader::for_request(state.db.clone()));
@@ -134,10 +146,7 @@ pub async fn websocket(
                 .on_connection_init(move |payload| async move {
                     let viewer = match viewer {
                         Some(Extension(viewer)) => viewer,
-                        None => auth
-                            .authenticate(init_authorization(&payload))
-                            .await
-                            .map_err(|error| async_graphql::Error::new(error.to_string()))?,
+                        None => authenticate_init(&auth, &failures, address, &payload).await?,
                     };
                     let mut data = Data::default();
                     data.insert(viewer);
@@ -147,6 +156,36 @@ pub async fn websocket(
                 .instrument(span)
         })
         .into_response()
+}
+
+/// The viewer of a `connection_init` payload; refused credentials count
+/// against the address as over HTTP.
+async fn authenticate_init(
+    auth: &Authenticator,
+    failures: &AuthFailures,
+    address: Option<IpAddr>,
+    payload: &serde_json::Value,
+) -> async_graphql::Result<Viewer> {
+    let credential = init_authorization(payload);
+    if credential.is_some()
+        && let Some(retry_after) = failures.blocked(address)
+    {
+        return Err(too_many_failures(retry_after));
+    }
+    match auth.authenticate(credential).await {
+        Ok(viewer) => Ok(viewer),
+        Err(AuthError::Invalid) => match failures.refused(address) {
+            Some(retry_after) => Err(too_many_failures(retry_after)),
+            None => Err(async_graphql::Error::new(AuthError::Invalid.to_string())),
+        },
+        Err(error) => Err(async_graphql::Error::new(error.to_string())),
+    }
+}
+
+fn too_many_failures(retry_after: u64) -> async_graphql::Error {
+    async_graphql::Error::new(format!(
+        "too many refused credentials from this address: retry after {retry_after} s"
+    ))
 }
 
 /// The credential of a `connection_init` payload, under either spelling.
@@ -191,7 +230,14 @@ async fn execute(
     request.set_parsed_query(document.clone());
     let request = request.data(viewer).data(DbLoader::for_request(state.db.clone()));
     let deadline = state.limits.request_timeout();
-    let Ok(mut response) = tokio::time::timeout(deadline, state.schema.execute(request)).await else {
+    // On a task of its own, so that the deadline answers even while the
+    // execution's worker is busy, and the execution is aborted (at its
+    // next await) when the deadline passes or the client goes away.
+    let schema = state.schema.clone();
+    let execution = AbortOnDropHandle::new(tokio::spawn(
+        async move { schema.execute(request).await }.instrument(tracing::Span::current()),
+    ));
+    let Ok(finished) = tokio::time::timeout(deadline, execution).await else {
         let status = match response_type {
             ResponseType::GraphqlResponseJson => StatusCode::GATEWAY_TIMEOUT,
             ResponseType::Json => StatusCode::OK,
@@ -201,6 +247,18 @@ async fn execute(
             deadline.as_millis()
         );
         return request_error(response_type, status, code::LIMIT_EXCEEDED, &message);
+    };
+    let mut response = match finished {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(%error, "a GraphQL execution failed");
+            return request_error(
+                response_type,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code::INTERNAL,
+                "internal error",
+            );
+        }
     };
     let failed_before_execution = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()

@@ -1,6 +1,7 @@
 //! Limits enforced before a request reaches its handler: the size of its
-//! body (413) and the rate of requests of one client (429 with
-//! `Retry-After`). Both answer with a JSON error body whose
+//! body (413), the rate of requests of one client (429 with
+//! `Retry-After`) and the rate of refused credentials of one address
+//! ([`AuthFailures`], 429 too). All answer with a JSON error body whose
 //! `extensions.code` is LIMIT_EXCEEDED.
 //!
 //! **Who is a client.** A request that authenticated with an API key is
@@ -13,10 +14,12 @@
 //! reverse proxy every unauthenticated client shares the proxy's address:
 //! `X-Forwarded-For` is not trusted, since any client can send it.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
@@ -109,12 +112,75 @@ impl RateLimit {
         }
         match self.limiter.check_key(client) {
             Ok(()) => None,
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Some((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
-            }
+            Err(not_until) => Some(whole_seconds(not_until.wait_time_from(DefaultClock::default().now()))),
         }
     }
+}
+
+/// Refused credentials per client address. Each refusal cost a database
+/// lookup; past `auth_failures_per_minute`, the address is refused with 429
+/// for the wait the limiter gives, without looking its credentials up.
+#[derive(Clone)]
+pub struct AuthFailures {
+    limiter: Arc<DefaultKeyedRateLimiter<Option<IpAddr>>>,
+    blocked: Arc<Mutex<HashMap<Option<IpAddr>, Instant>>>,
+}
+
+impl AuthFailures {
+    pub fn new(config: &LimitsConfig) -> Self {
+        let per_minute = NonZeroU32::new(config.auth_failures_per_minute).unwrap_or(NonZeroU32::MIN);
+        Self {
+            limiter: Arc::new(DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute))),
+            blocked: Arc::default(),
+        }
+    }
+
+    /// The seconds `address` must still wait, when it is refused for now.
+    pub fn blocked(&self, address: Option<IpAddr>) -> Option<u64> {
+        let mut blocked = self.blocked.lock().ok()?;
+        let until = *blocked.get(&address)?;
+        let now = Instant::now();
+        if until <= now {
+            blocked.remove(&address);
+            return None;
+        }
+        Some(whole_seconds(until - now))
+    }
+
+    /// Notes a refused credential from `address`; the seconds to wait when
+    /// that was one too many.
+    pub fn refused(&self, address: Option<IpAddr>) -> Option<u64> {
+        let not_until = self.limiter.check_key(&address).err()?;
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        if let Ok(mut blocked) = self.blocked.lock() {
+            let now = Instant::now();
+            blocked.retain(|_, until| *until > now);
+            blocked.insert(address, now + wait);
+        }
+        Some(whole_seconds(wait))
+    }
+}
+
+/// A wait in whole seconds, rounded up, at least one.
+fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+/// The peer address of a request's connection, when known.
+pub fn peer_address(request: &Request) -> Option<IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip())
+}
+
+/// 429 with `Retry-After`.
+pub fn too_many(retry_after: u64, message: &str) -> Response {
+    let mut response = json_error(StatusCode::TOO_MANY_REQUESTS, code::LIMIT_EXCEEDED, message);
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+    response
 }
 
 fn client_of(request: &Request) -> Client {
@@ -122,8 +188,8 @@ fn client_of(request: &Request) -> Client {
     if let Some(api_key_id) = extensions.get::<Viewer>().and_then(|viewer| viewer.api_key_id) {
         return Client::ApiKey(api_key_id);
     }
-    match extensions.get::<ConnectInfo<SocketAddr>>() {
-        Some(ConnectInfo(address)) => Client::Address(address.ip()),
+    match peer_address(request) {
+        Some(address) => Client::Address(address),
         None => Client::Unidentified,
     }
 }
@@ -132,15 +198,7 @@ async fn enforce(State(rate_limit): State<RateLimit>, request: Request, next: Ne
     let Some(retry_after) = rate_limit.check(&client_of(&request)) else {
         return next.run(request).await;
     };
-    let mut response = json_error(
-        StatusCode::TOO_MANY_REQUESTS,
-        code::LIMIT_EXCEEDED,
-        &format!("too many requests: retry after {retry_after} s"),
-    );
-    response
-        .headers_mut()
-        .insert(RETRY_AFTER, HeaderValue::from(retry_after));
-    response
+    too_many(retry_after, &format!("too many requests: retry after {retry_after} s"))
 }
 
 #[cfg(test)]

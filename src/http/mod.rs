@@ -52,6 +52,8 @@ pub struct AppState {
     pub persisted_queries: persisted::PersistedQueries,
     /// Which other origins' pages may call the API.
     pub cors: tower_http::cors::CorsLayer,
+    /// Refused credentials per client address, over HTTP and WebSocket.
+    pub auth_failures: limits::AuthFailures,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -76,7 +78,11 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{build}/{*path}", get(assets::file));
     let cors = state.cors.clone();
     // Authentication wraps the rate limiter, which keys on the API key.
-    let authenticate = axum::middleware::from_fn_with_state(state.auth.clone(), auth::authenticate);
+    let auth_layer = auth::AuthLayer {
+        auth: state.auth.clone(),
+        failures: state.auth_failures.clone(),
+    };
+    let authenticate = axum::middleware::from_fn_with_state(auth_layer, auth::authenticate);
     limits::limit_rate(requests.merge(bulk), &state.limits)
         .merge(probes)
         .merge(pages)

@@ -1,6 +1,7 @@
 //! A server killed in the middle of a bulk load: whole batches only, and
 //! re-running the load finishes it without duplicates. The server here is
-//! the real `accord` binary in its own process, killed with SIGKILL.
+//! the real `accord` binary in its own process, killed with SIGKILL. And
+//! SIGTERM stops a server whose request never finishes, after the grace period.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -11,7 +12,10 @@ use crate::helpers::{TestApp, on_both_backends};
 use crate::process::ServerProcess;
 use crate::records::{customer, ndjson, touchpoint};
 
-on_both_backends!(a_killed_bulk_load_leaves_whole_batches_and_the_rerun_completes_it);
+on_both_backends!(
+    a_killed_bulk_load_leaves_whole_batches_and_the_rerun_completes_it,
+    sigterm_stops_the_server_with_a_request_in_flight
+);
 
 const BATCH: usize = 100;
 const TOTAL: usize = 2000;
@@ -83,4 +87,47 @@ async fn a_killed_bulk_load_leaves_whole_batches_and_the_rerun_completes_it(app:
         assert_eq!(touchpoint_count(&app).await, TOTAL);
     }
     drop(server);
+}
+
+/// Far longer than the grace period: a hang detector, not a timing.
+const HANG: Duration = Duration::from_secs(20);
+
+async fn sigterm_stops_the_server_with_a_request_in_flight(app: TestApp) {
+    let mut server = ServerProcess::start(
+        &app.database_url,
+        &["--log", "warn", "--shutdown-grace-ms", "500"],
+        Stdio::inherit(),
+    )
+    .await;
+    // An upload that sends one line and then waits: in flight for good.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(1);
+    let body = reqwest::Body::wrap_stream(tokio_stream::wrappers::ReceiverStream::new(receiver));
+    let upload = tokio::spawn(
+        app.client
+            .post(format!("{}/ingest/customers", server.base_url))
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send(),
+    );
+    let line = ndjson(&[customer("C1", "c1@example.com", None)]);
+    sender.send(Ok(line)).await.expect("first line sent");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = server.child.id().to_string();
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(signalled.success());
+    let mut exited = None;
+    let started = std::time::Instant::now();
+    while exited.is_none() && started.elapsed() < HANG {
+        exited = server.child.try_wait().expect("the child can be waited for");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        exited.is_some(),
+        "the server stopped after SIGTERM despite the upload in flight"
+    );
+    drop(sender);
+    let _cut = upload.await;
 }

@@ -12,6 +12,8 @@ use crate::helpers::{TestApp, on_both_backends};
 
 on_both_backends!(
     deep_wide_and_costly_queries_are_refused_before_they_run,
+    fragment_fan_out_is_refused_at_once_and_health_stays_up,
+    expensive_fields_lists_and_aliases_add_up,
     introspection_is_off_unless_configured,
     introspection_works_where_configured with with_introspection,
     batches_and_large_bodies_are_refused,
@@ -145,6 +147,99 @@ async fn deep_wide_and_costly_queries_are_refused_before_they_run(app: TestApp) 
         "GRAPHQL_VALIDATION_FAILED",
         "past the limits, to validation: {body}"
     );
+}
+
+/// The fragment bomb of issue 11: `levels` fragments, each spreading the
+/// previous one ten times (nine levels: 810 bytes standing for 10⁹ selections).
+fn fragment_bomb(levels: usize) -> String {
+    let mut query = format!("{{ ...f{levels} }} fragment f0 on Query {{ __typename }}");
+    for level in 1..=levels {
+        let spreads = vec![format!("...f{}", level - 1); 10].join(" ");
+        query.push_str(&format!(" fragment f{level} on Query {{ {spreads} }}"));
+    }
+    query
+}
+
+/// Far longer than a refusal takes, far shorter than expanding the
+/// fragments: a hang detector, not a timing.
+const HANG: std::time::Duration = std::time::Duration::from_secs(20);
+
+async fn fragment_fan_out_is_refused_at_once_and_health_stays_up(app: TestApp) {
+    for levels in [9, 10] {
+        let query = fragment_bomb(levels);
+        assert!(query.len() < 1_000, "{}", query.len());
+        let refused = tokio::time::timeout(HANG, assert_refused_before_running(&app, &query)).await;
+        let body = refused.expect("refused, not left running");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("selections"), "{message}");
+    }
+    // Several at once, and the probe still answers meanwhile.
+    let bombs: Vec<_> = (0..4)
+        .map(|_| {
+            let client = app.client.clone();
+            let url = format!("{}/graphql", app.base_url);
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&json!({ "query": fragment_bomb(10) }))
+                    .send()
+                    .await
+                    .map(|response| response.status().as_u16())
+            })
+        })
+        .collect();
+    let health = tokio::time::timeout(HANG, app.client.get(format!("{}/healthz", app.base_url)).send())
+        .await
+        .expect("/healthz answers while bombs arrive")
+        .expect("sent");
+    assert_eq!(health.status(), 200);
+    for bomb in bombs {
+        let status = tokio::time::timeout(HANG, bomb).await.expect("refused in time");
+        assert_eq!(status.ok().and_then(Result::ok), Some(200), "refused with a body");
+    }
+    // A chain of fragments too deep for async-graphql's recursive walks,
+    // and a cycle, are refused by Accord's walk before they get there.
+    let chain: String = (1..=5_000)
+        .map(|i| format!(" fragment f{i} on Query {{ ...f{} }}", i - 1))
+        .collect();
+    let query = format!("{{ ...f5000 }} fragment f0 on Query {{ __typename }}{chain}");
+    let body = assert_refused_before_running(&app, &query).await;
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("32"), "{message}");
+    let (_, body) = app
+        .post(
+            "{ ...a } fragment a on Query { ...b } fragment b on Query { ...a }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+}
+
+async fn expensive_fields_lists_and_aliases_add_up(app: TestApp) {
+    app.import_golden().await;
+    // 300 aliased attributions: each scans every touch of the window.
+    let aliases: String = (0..300)
+        .map(|i| format!("a{i}: attribution {{ conversions }} "))
+        .collect();
+    let body = assert_refused_before_running(&app, &format!("{{ insights {{ {aliases}}} }}")).await;
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("cost"), "{message}");
+    // Plain lists multiply: teams × perTeam touchpoints × orders × lines.
+    assert_refused_before_running(
+        &app,
+        "{ accounts(first: 20) { nodes { touchpointsByTeam(perTeam: 100) { touchpoints { customer {
+             orders(first: 100) { nodes { lines { product { name } } } } } } } } } }",
+    )
+    .await;
+    // A dashboard's insights, each once, still run.
+    let data = app
+        .data(
+            "{ insights { attribution { conversions } nps { overall { n } } clv { overall { customers } }
+                 retention { cohorts { size } } churn { churned } } }",
+            json!({}),
+        )
+        .await;
+    assert!(data["insights"]["attribution"]["conversions"].is_number(), "{data}");
 }
 
 async fn introspection_is_off_unless_configured(app: TestApp) {
