@@ -16,6 +16,7 @@ mod faults;
 mod identity;
 mod import;
 mod insights;
+mod journey;
 mod limits;
 mod mutations;
 mod nodes;
