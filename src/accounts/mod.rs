@@ -13,6 +13,7 @@ use sea_orm::ConnectionTrait;
 use crate::db::sql::Sql;
 use crate::error::Error;
 use crate::insights::stats::{NpsScore, nps};
+use crate::read::links::{Owned, Owner, links};
 
 /// Order count and value in a trailing window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,7 +35,8 @@ pub struct AccountStats {
     pub previous_90_value_minor: i64,
     /// All scored survey responses of the account's contacts.
     pub nps: NpsScore,
-    /// Touchpoints recorded against the account in the last 30 days.
+    /// The account's touchpoints (recorded against it or made to its
+    /// contacts, [`crate::read::links`]) in the last 30 days.
     pub touchpoints_30_days: i64,
 }
 
@@ -96,19 +98,14 @@ pub async fn account_stats(
         ));
         sql.bind(end).push(&format!(") AS {name}"));
     }
-    sql.push(", (SELECT CAST(COUNT(*) AS BIGINT) FROM touchpoint t WHERE t.account_id = a.id AND t.occurred_at >= ");
-    sql.bind(days_back(30))
+    sql.push(", CAST(COALESCE(touches.n, 0) AS BIGINT) AS touchpoints_30 FROM account a LEFT JOIN (SELECT link.link_parent AS account_id, COUNT(*) AS n FROM touchpoint t JOIN (");
+    sql.push_query(&links(Owner::Account, Owned::Touchpoints, account_ids));
+    sql.push(") link ON link.link_child = t.id WHERE t.occurred_at >= ")
+        .bind(days_back(30))
         .push(" AND t.occurred_at < ")
         .bind(end)
-        .push(") AS touchpoints_30");
-    sql.push(" FROM account a WHERE a.id IN (");
-    for (index, id) in account_ids.iter().enumerate() {
-        if index > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
-    sql.push(")");
+        .push(" GROUP BY link.link_parent) touches ON touches.account_id = a.id WHERE a.id IN ")
+        .bind_list(account_ids.iter().copied());
     let as_of_day = crate::insights::period::index_of(crate::db::sql::PeriodUnit::Day, as_of);
     for row in sql.all(db).await? {
         let account_id: i64 = row.try_get("", "account_id")?;
@@ -147,33 +144,24 @@ pub async fn recent_touchpoints_by_team(
     account_ids: &[i64],
     per_team: u64,
 ) -> Result<HashMap<i64, Vec<entity::touchpoint::Model>>, Error> {
-    use sea_orm::EntityTrait;
+    use sea_orm::FromQueryResult;
     let mut by_account: HashMap<i64, Vec<entity::touchpoint::Model>> = HashMap::new();
     if account_ids.is_empty() || per_team == 0 {
         return Ok(by_account);
     }
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
-        "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.account_id, t.team ORDER BY t.occurred_at DESC, t.id DESC) \
-         AS team_rank FROM touchpoint t WHERE t.account_id IN (",
+        "SELECT * FROM (SELECT t.*, link.link_parent AS link_parent, ROW_NUMBER() OVER (PARTITION BY link.link_parent, t.team \
+         ORDER BY t.occurred_at DESC, t.id DESC) AS team_rank FROM touchpoint t JOIN (",
     );
-    for (index, id) in account_ids.iter().enumerate() {
-        if index > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
-    sql.push(")) ranked WHERE team_rank <= ")
+    sql.push_query(&links(Owner::Account, Owned::Touchpoints, account_ids));
+    sql.push(") link ON link.link_child = t.id) ranked WHERE team_rank <= ")
         .bind(i64::try_from(per_team).unwrap_or(i64::MAX));
-    sql.push(" ORDER BY account_id, team, occurred_at DESC, id DESC");
-    let rows = entity::touchpoint::Entity::find()
-        .from_raw_sql(sql.statement())
-        .all(db)
-        .await?;
-    for row in rows {
-        if let Some(account) = row.account_id {
-            by_account.entry(account).or_default().push(row);
-        }
+    sql.push(" ORDER BY link_parent, team, occurred_at DESC, id DESC");
+    for row in sql.all(db).await? {
+        let account: i64 = row.try_get("", "link_parent")?;
+        let touchpoint = entity::touchpoint::Model::from_query_result(&row, "")?;
+        by_account.entry(account).or_default().push(touchpoint);
     }
     Ok(by_account)
 }

@@ -12,10 +12,12 @@ use std::collections::HashMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Func, IntoIden, JoinType, Order, Query, SelectStatement, WindowStatement,
+};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Select, Value,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -84,6 +86,30 @@ pub struct Cursor {
 }
 
 impl Cursor {
+    /// The cursor of a row at `key` (tie-broken by `id`) of the list
+    /// ordered by `sort` in `direction`.
+    pub fn new(sort: &str, direction: Direction, key: SortKey, id: i64) -> Self {
+        Self {
+            sort: sort.to_owned(),
+            direction,
+            key,
+            id,
+        }
+    }
+
+    pub fn key(&self) -> &SortKey {
+        &self.key
+    }
+
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// Whether the cursor was made for the list ordered by `sort` in `direction`.
+    pub fn belongs_to(&self, sort: &str, direction: Direction) -> bool {
+        self.sort == sort && self.direction == direction
+    }
+
     /// The opaque text handed to clients.
     pub fn encode(&self) -> String {
         // Serialising a struct of plain values cannot fail.
@@ -200,7 +226,8 @@ impl<M> Page<M> {
         }
     }
 
-    fn from_rows(mut rows: Vec<M>, first: u64) -> Self {
+    /// A page of at most `first` of `rows`, which hold one more when more follow.
+    pub fn from_rows(mut rows: Vec<M>, first: u64) -> Self {
         let limit = usize::try_from(first).unwrap_or(usize::MAX);
         let has_next_page = rows.len() > limit;
         rows.truncate(limit);
@@ -267,20 +294,12 @@ where
     if parent_ids.is_empty() || request.first == 0 {
         return Ok(pages);
     }
-    let order = request.direction.order();
-    let mut window = WindowStatement::partition_by((E::default(), parent_column));
-    window
-        .order_by((E::default(), request.sort.column()), order.clone())
-        .order_by((E::default(), E::id_column()), order);
-    let mut ranked = ordered(select.filter(parent_column.is_in(parent_ids.iter().copied())), request).into_query();
-    ranked.clear_order_by();
-    ranked.expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new(RANK));
-    let statement = Query::select()
-        .column(Asterisk)
-        .from_subquery(ranked, Alias::new("ranked"))
-        .and_where(Expr::col(Alias::new(RANK)).lte(request.first + 1))
-        .order_by(Alias::new(RANK), Order::Asc)
-        .to_owned();
+    let ranked = ordered(select.filter(parent_column.is_in(parent_ids.iter().copied())), request).into_query();
+    let statement = first_per_parent::<E, S>(
+        ranked,
+        WindowStatement::partition_by((E::default(), parent_column)),
+        request,
+    );
     let rows = E::find()
         .from_raw_sql(db.get_database_backend().build(&statement))
         .all(db)
@@ -296,6 +315,124 @@ where
     }
     Ok(pages)
 }
+
+/// Like [`pages_by_parent`] for children that name their parents through a
+/// link statement of `(LINK_CHILD, LINK_PARENT)` pairs (a child may have
+/// several parents; it appears on each one's page).
+pub async fn pages_by_link<E, S>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    link: SelectStatement,
+    request: &PageRequest<S>,
+) -> Result<HashMap<i64, Page<E::Model>>, DbErr>
+where
+    E: Keyset,
+    S: SortField<E>,
+{
+    let mut pages: HashMap<i64, Page<E::Model>> = HashMap::new();
+    if request.first == 0 {
+        return Ok(pages);
+    }
+    let mut ranked = joined_to_link(
+        ordered(select, request).into_query(),
+        link,
+        E::default(),
+        E::id_column(),
+    );
+    ranked.expr_as(
+        Expr::col((Alias::new(LINK), Alias::new(LINK_PARENT))),
+        Alias::new(LINK_PARENT),
+    );
+    let statement = first_per_parent::<E, S>(
+        ranked,
+        WindowStatement::partition_by((Alias::new(LINK), Alias::new(LINK_PARENT))),
+        request,
+    );
+    let mut grouped: HashMap<i64, Vec<E::Model>> = HashMap::new();
+    for row in db.query_all(&statement).await? {
+        let parent: i64 = row.try_get("", LINK_PARENT)?;
+        grouped
+            .entry(parent)
+            .or_default()
+            .push(<E::Model as FromQueryResult>::from_query_result(&row, "")?);
+    }
+    for (parent, rows) in grouped {
+        pages.insert(parent, Page::from_rows(rows, request.first));
+    }
+    Ok(pages)
+}
+
+/// The first `request.first + 1` rows of `ranked` per partition of
+/// `window`, in the request's order: one statement for every parent's page.
+fn first_per_parent<E, S>(
+    mut ranked: SelectStatement,
+    mut window: WindowStatement,
+    request: &PageRequest<S>,
+) -> SelectStatement
+where
+    E: Keyset,
+    S: SortField<E>,
+{
+    let order = request.direction.order();
+    window
+        .order_by((E::default(), request.sort.column()), order.clone())
+        .order_by((E::default(), E::id_column()), order);
+    ranked.clear_order_by();
+    ranked.expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new(RANK));
+    Query::select()
+        .column(Asterisk)
+        .from_subquery(ranked, Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new(RANK)).lte(request.first + 1))
+        .order_by(Alias::new(RANK), Order::Asc)
+        .to_owned()
+}
+
+/// Counts the rows of `select` per parent of a link statement.
+pub async fn count_by_link<E>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    link: SelectStatement,
+) -> Result<HashMap<i64, i64>, DbErr>
+where
+    E: Keyset,
+{
+    let mut statement = joined_to_link(select.into_query(), link, E::default(), E::id_column());
+    statement
+        .clear_selects()
+        .expr_as(
+            Expr::col((Alias::new(LINK), Alias::new(LINK_PARENT))),
+            Alias::new("parent_id"),
+        )
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("total"))
+        .group_by_col((Alias::new(LINK), Alias::new(LINK_PARENT)));
+    let mut counts = HashMap::new();
+    for row in db.query_all(&statement).await? {
+        counts.insert(row.try_get::<i64>("", "parent_id")?, row.try_get::<i64>("", "total")?);
+    }
+    Ok(counts)
+}
+
+/// `statement` joined to the link statement (as `link`) on the child's id.
+fn joined_to_link(
+    mut statement: SelectStatement,
+    link: SelectStatement,
+    table: impl IntoIden,
+    id: impl IntoIden,
+) -> SelectStatement {
+    statement.join_subquery(
+        JoinType::InnerJoin,
+        link,
+        Alias::new(LINK),
+        Expr::col((Alias::new(LINK), Alias::new(LINK_CHILD))).equals((table, id)),
+    );
+    statement
+}
+
+/// The child id column of a link statement.
+pub const LINK_CHILD: &str = "link_child";
+/// The parent id column of a link statement.
+pub const LINK_PARENT: &str = "link_parent";
+const LINK: &str = "link";
 
 const RANK: &str = "keyset_rank";
 

@@ -185,6 +185,23 @@ impl Sql {
         }
     }
 
+    /// Appends a statement built with sea-query (a subquery), keeping its
+    /// bound values: one definition of a row set serves both query styles.
+    pub fn push_query(&mut self, query: &sea_orm::sea_query::SelectStatement) -> &mut Self {
+        let built = self.backend.build(query);
+        let values = built.values.map(|values| values.0).unwrap_or_default();
+        match self.backend {
+            // PostgreSQL numbers its placeholders: shift them past ours.
+            DatabaseBackend::Postgres => {
+                let text = renumber_placeholders(&built.sql, self.values.len());
+                self.text.push_str(&text);
+            }
+            _ => self.text.push_str(&built.sql),
+        }
+        self.values.extend(values);
+        self
+    }
+
     pub fn statement(&self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text.clone(), self.values.clone())
     }
@@ -198,9 +215,70 @@ impl Sql {
     }
 }
 
+/// `$n` → `$(n + offset)` in PostgreSQL text that sea-query wrote. Its
+/// values are always bound and its identifiers quoted, so a `$` followed by
+/// digits outside quotes is a placeholder.
+fn renumber_placeholders(text: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    let mut quoted: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match quoted {
+            Some(quote) => {
+                out.push(c);
+                if c == quote {
+                    quoted = None;
+                }
+            }
+            None if c == '"' || c == '\'' => {
+                quoted = Some(c);
+                out.push(c);
+            }
+            None if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) => {
+                let mut digits = String::new();
+                while let Some(digit) = chars.next_if(char::is_ascii_digit) {
+                    digits.push(digit);
+                }
+                let number: usize = digits.parse().unwrap_or(0);
+                out.push('$');
+                out.push_str(&(number + offset).to_string());
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spliced_query_keeps_its_values_after_ours() {
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+        let query = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new("t"))
+            .and_where(Expr::col(Alias::new("a")).eq(7))
+            .and_where(Expr::col(Alias::new("b")).eq("x$1"))
+            .to_owned();
+        let mut postgres = Sql::new(DatabaseBackend::Postgres);
+        postgres
+            .push("a = ")
+            .bind(1)
+            .push(" AND id IN (")
+            .push_query(&query)
+            .push(")");
+        let statement = postgres.statement();
+        assert_eq!(
+            statement.sql,
+            r#"a = $1 AND id IN (SELECT "id" FROM "t" WHERE "a" = $2 AND "b" = $3)"#
+        );
+        assert_eq!(statement.values.map(|v| v.0.len()), Some(3));
+        let mut sqlite = Sql::new(DatabaseBackend::Sqlite);
+        sqlite.bind(1).push_query(&query);
+        assert_eq!(sqlite.statement().values.map(|v| v.0.len()), Some(3));
+    }
 
     #[test]
     fn placeholders_follow_the_backend() {

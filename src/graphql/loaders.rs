@@ -34,7 +34,7 @@ use tokio::sync::watch;
 
 use crate::db::keyset::{self, Keyset, Page, PageRequest};
 use crate::error::Error;
-use crate::read::relations::{ListRelation, PagedRelation};
+use crate::read::relations::{ListRelation, PagedRelation, Parents};
 
 /// Loads rows for one request.
 pub struct DbLoader {
@@ -273,10 +273,13 @@ where
         }
         let mut loaded = HashMap::with_capacity(keys.len());
         for (request, parents) in by_request {
-            let mut pages =
-                keyset::pages_by_parent(&self.db, R::base(), R::parent_column(), R::parent_of, &parents, request)
-                    .await
-                    .map_err(|e| Arc::new(Error::from(e)))?;
+            let pages = match R::parents() {
+                Parents::Column(column, parent_of) => {
+                    keyset::pages_by_parent(&self.db, R::base(), column, parent_of, &parents, request).await
+                }
+                Parents::Linked(link) => keyset::pages_by_link(&self.db, R::base(), link(&parents), request).await,
+            };
+            let mut pages = pages.map_err(|e| Arc::new(Error::from(e)))?;
             for parent_id in parents {
                 let page = pages.remove(&parent_id).unwrap_or_default();
                 loaded.insert(
@@ -298,9 +301,11 @@ impl<R: PagedRelation> Loader<ChildCount<R>> for DbLoader {
 
     async fn load(&self, keys: &[ChildCount<R>]) -> Result<HashMap<ChildCount<R>, i64>, Self::Error> {
         let parents = parent_ids(keys, |key| key.0);
-        let counts = keyset::count_by_parent(&self.db, R::base(), R::parent_column(), &parents)
-            .await
-            .map_err(|e| Arc::new(Error::from(e)))?;
+        let counts = match R::parents() {
+            Parents::Column(column, _) => keyset::count_by_parent(&self.db, R::base(), column, &parents).await,
+            Parents::Linked(link) => keyset::count_by_link(&self.db, R::base(), link(&parents)).await,
+        }
+        .map_err(|e| Arc::new(Error::from(e)))?;
         Ok(parents
             .into_iter()
             .map(|parent| (ChildCount::new(parent), counts.get(&parent).copied().unwrap_or(0)))
@@ -415,5 +420,48 @@ impl Loader<AccountSegmentsOf> for DbLoader {
             .into_iter()
             .map(|id| (AccountSegmentsOf(id), found.remove(&id).unwrap_or_default()))
             .collect())
+    }
+}
+
+/// One page of the journey of an account or a customer (see [`crate::read::journey`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct JourneyOf {
+    pub owner: crate::read::links::Owner,
+    pub parent_id: i64,
+    pub request: crate::read::journey::JourneyRequest,
+}
+
+impl Loader<JourneyOf> for DbLoader {
+    type Value = Page<crate::read::journey::Event>;
+    type Error = Arc<Error>;
+
+    async fn load(&self, keys: &[JourneyOf]) -> Result<HashMap<JourneyOf, Self::Value>, Self::Error> {
+        // One statement per distinct page request and owner; usually there is one.
+        let mut by_request: HashMap<(crate::read::links::Owner, &crate::read::journey::JourneyRequest), Vec<i64>> =
+            HashMap::new();
+        for key in keys {
+            by_request
+                .entry((key.owner, &key.request))
+                .or_default()
+                .push(key.parent_id);
+        }
+        let mut loaded = HashMap::with_capacity(keys.len());
+        for ((owner, request), parents) in by_request {
+            let mut pages = crate::read::journey::journeys(&self.db, owner, &parents, request)
+                .await
+                .map_err(Arc::new)?;
+            for parent_id in parents {
+                let page = pages.remove(&parent_id).unwrap_or_default();
+                loaded.insert(
+                    JourneyOf {
+                        owner,
+                        parent_id,
+                        request: request.clone(),
+                    },
+                    page,
+                );
+            }
+        }
+        Ok(loaded)
     }
 }

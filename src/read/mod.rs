@@ -4,6 +4,8 @@
 //! these types and pages through [`crate::db::keyset`].
 
 pub mod filters;
+pub mod journey;
+pub mod links;
 pub mod relations;
 pub mod sorts;
 

@@ -8,8 +8,10 @@ use entity::{
     brand_answer, customer, customer_identity, driver_rating, lead, order_line, orders, product_test,
     product_test_vote, survey_response, touchpoint,
 };
+use sea_orm::sea_query::SelectStatement;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
+use super::links::{Owned, Owner, links};
 use super::sorts::*;
 use crate::db::keyset::{Keyset, SortField};
 
@@ -21,9 +23,17 @@ pub trait PagedRelation: Send + Sync + 'static {
     fn base() -> Select<Self::Child> {
         Self::Child::find()
     }
-    /// The child column holding the parent's id.
-    fn parent_column() -> <Self::Child as EntityTrait>::Column;
-    fn parent_of(child: &<Self::Child as EntityTrait>::Model) -> Option<i64>;
+    /// How a child names its parents.
+    fn parents() -> Parents<Self::Child>;
+}
+
+/// How children name their parents.
+pub enum Parents<E: EntityTrait> {
+    /// A column of the child holds its one parent's id.
+    Column(E::Column, fn(&E::Model) -> Option<i64>),
+    /// A link statement pairs children with parents ([`crate::read::links`]);
+    /// a child may have several.
+    Linked(fn(&[i64]) -> SelectStatement),
 }
 
 /// Children read all at once, in id order (an order's lines).
@@ -42,11 +52,8 @@ macro_rules! paged_relation {
         impl PagedRelation for $name {
             type Child = $child::Entity;
             type Sort = $sort;
-            fn parent_column() -> $child::Column {
-                $child::Column::$column
-            }
-            fn parent_of(child: &$child::Model) -> Option<i64> {
-                paged_relation!(@parent child.$field $(, $optional)?)
+            fn parents() -> Parents<$child::Entity> {
+                Parents::Column($child::Column::$column, |child: &$child::Model| paged_relation!(@parent child.$field $(, $optional)?))
             }
         }
     };
@@ -79,10 +86,6 @@ paged_relation!(
 paged_relation!(
     /// Orders sold through an account.
     AccountOrders: orders by AccountId, sorted by OrderSort, parent account_id as optional
-);
-paged_relation!(
-    /// Touchpoints recorded against an account.
-    AccountTouchpoints: touchpoint by AccountId, sorted by TouchpointSort, parent account_id as optional
 );
 paged_relation!(
     /// Leads of an account.
@@ -148,10 +151,20 @@ impl PagedRelation for AccountOpenLeads {
     fn base() -> Select<lead::Entity> {
         lead::Entity::find().filter(lead::Column::Stage.is_not_in([LeadStage::Won, LeadStage::Lost]))
     }
-    fn parent_column() -> lead::Column {
-        lead::Column::AccountId
+    fn parents() -> Parents<lead::Entity> {
+        Parents::Column(lead::Column::AccountId, |child: &lead::Model| child.account_id)
     }
-    fn parent_of(child: &lead::Model) -> Option<i64> {
-        child.account_id
+}
+
+/// An account's touchpoints: recorded against it or made to any of its
+/// contacts, from every team ([`crate::read::links`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AccountTouchpoints;
+
+impl PagedRelation for AccountTouchpoints {
+    type Child = touchpoint::Entity;
+    type Sort = TouchpointSort;
+    fn parents() -> Parents<touchpoint::Entity> {
+        Parents::Linked(|accounts| links(Owner::Account, Owned::Touchpoints, accounts))
     }
 }

@@ -18,6 +18,7 @@ mod identity;
 mod import;
 mod ingest_core;
 mod insights;
+mod journey;
 mod limits;
 mod mutations;
 mod nodes;

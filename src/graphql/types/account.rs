@@ -7,17 +7,19 @@ use super::account_context::{
 use super::customer::Customer;
 use super::enums::{AccountKind, AccountTier};
 use super::insights::{DriverBlock, DriverOutcome, NpsScore};
+use super::journey::{JourneyConnection, JourneyFilter, journey};
 use super::lead::Lead;
 use super::order::Order;
 use super::ordering::{CustomerOrderBy, LeadOrderBy, OrderOrderBy, TouchpointOrderBy};
 use super::segment::{AccountSegment, Segment};
 use super::touchpoint::Touchpoint;
-use crate::graphql::connection::{ConnectionOf, child_connection};
+use crate::graphql::connection::{ConnectionOf, SortDirection, child_connection};
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
 use crate::graphql::loaders::AccountSegmentsOf;
 use crate::graphql::scalars::Date;
 use crate::insights::scope::{Scope, Window};
+use crate::read::links::Owner;
 use crate::read::relations::{AccountCustomers, AccountLeads, AccountOpenLeads, AccountOrders, AccountTouchpoints};
 
 /// A retail partner, distributor or business customer: what sales sells to.
@@ -69,7 +71,8 @@ impl Account {
     ) -> async_graphql::Result<ConnectionOf<Order>> {
         child_connection::<AccountOrders, _>(ctx, self.0.id, first, after, OrderOrderBy::resolve(order_by)).await
     }
-    /// Touchpoints recorded against this account (most recent first by default).
+    /// Touchpoints recorded against this account or made to any of its
+    /// contacts, from every team (most recent first by default).
     async fn touchpoints(
         &self,
         ctx: &Context<'_>,
@@ -79,6 +82,19 @@ impl Account {
     ) -> async_graphql::Result<ConnectionOf<Touchpoint>> {
         child_connection::<AccountTouchpoints, _>(ctx, self.0.id, first, after, TouchpointOrderBy::resolve(order_by))
             .await
+    }
+    /// The account's whole story in time order (most recent first by
+    /// default): touchpoints of every team, orders, lead stages and survey
+    /// responses, of the account and of all its contacts.
+    async fn journey(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default_with = "SortDirection::Desc")] direction: SortDirection,
+        filter: Option<JourneyFilter>,
+    ) -> async_graphql::Result<JourneyConnection> {
+        journey(ctx, Owner::Account, self.0.id, first, after, direction, filter).await
     }
     /// Leads of this account (newest first by default).
     async fn leads(
@@ -113,7 +129,7 @@ impl Account {
     async fn health(&self, ctx: &Context<'_>, as_of: Option<Date>) -> async_graphql::Result<Health> {
         Ok(health_of(&stats_of(ctx, self.0.id, as_of).await?))
     }
-    /// The latest touchpoints of each team that touched the account.
+    /// The latest touchpoints of each team that touched the account or any of its contacts.
     async fn touchpoints_by_team(
         &self,
         ctx: &Context<'_>,

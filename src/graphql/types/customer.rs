@@ -3,6 +3,7 @@ use chrono::{DateTime, Utc};
 use entity::{customer, customer_identity};
 
 use super::account::Account;
+use super::journey::{JourneyConnection, JourneyFilter, journey};
 use super::lead::Lead;
 use super::order::Order;
 use super::ordering::{LeadOrderBy, OrderOrderBy, SurveyResponseOrderBy, TouchpointOrderBy};
@@ -11,9 +12,10 @@ use super::touchpoint::Touchpoint;
 use super::{load_children, load_optional};
 use crate::auth::Viewer;
 use crate::error::Error;
-use crate::graphql::connection::{ConnectionOf, child_connection};
+use crate::graphql::connection::{ConnectionOf, SortDirection, child_connection};
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
+use crate::read::links::Owner;
 use crate::read::relations::{
     CustomerIdentities, CustomerLeads, CustomerOrders, CustomerSurveyResponses, CustomerTouchpoints,
 };
@@ -97,7 +99,7 @@ impl Customer {
     ) -> async_graphql::Result<ConnectionOf<Order>> {
         child_connection::<CustomerOrders, _>(ctx, self.0.id, first, after, OrderOrderBy::resolve(order_by)).await
     }
-    /// The customer's journey (most recent first by default).
+    /// The customer's touchpoints (most recent first by default).
     async fn touchpoints(
         &self,
         ctx: &Context<'_>,
@@ -107,6 +109,18 @@ impl Customer {
     ) -> async_graphql::Result<ConnectionOf<Touchpoint>> {
         child_connection::<CustomerTouchpoints, _>(ctx, self.0.id, first, after, TouchpointOrderBy::resolve(order_by))
             .await
+    }
+    /// Everything that happened with this customer in time order (most
+    /// recent first by default): touchpoints, orders, lead stages and survey responses.
+    async fn journey(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default_with = "SortDirection::Desc")] direction: SortDirection,
+        filter: Option<JourneyFilter>,
+    ) -> async_graphql::Result<JourneyConnection> {
+        journey(ctx, Owner::Customer, self.0.id, first, after, direction, filter).await
     }
     /// The customer's leads (newest first by default).
     async fn leads(

@@ -10,6 +10,7 @@ pub mod customer;
 pub mod enums;
 pub mod filters;
 pub mod insights;
+pub mod journey;
 pub mod lead;
 pub mod node;
 pub mod order;
