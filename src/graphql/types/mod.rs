@@ -16,6 +16,7 @@ pub mod order;
 pub mod ordering;
 pub mod product;
 pub mod segment;
+pub mod series;
 pub mod survey;
 pub mod touchpoint;
 
