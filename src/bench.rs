@@ -58,6 +58,16 @@ const INSIGHT_QUERIES: &[(&str, &str)] = &[
         "attribution(conversion: WON_LEAD) { conversions models { byChannel { creditMinor } } }",
     ),
     (
+        "series (all metrics, week, previous period)",
+        "series(metrics: [REVENUE, ORDERS, AVERAGE_ORDER_VALUE, CUSTOMERS_ORDERING, NEW_CUSTOMERS, LEADS_CREATED, \
+         LEADS_WON, WON_REVENUE, NPS], period: WEEK, compareTo: PREVIOUS_PERIOD) { metric points { value n ciLow \
+         compareTo { pValue method } } total { value } }",
+    ),
+    (
+        "series (revenue, month, previous year)",
+        "series(metrics: [REVENUE, AVERAGE_ORDER_VALUE], compareTo: PREVIOUS_YEAR) { points { value compareTo { change } } }",
+    ),
+    (
         "revenueCycle",
         "revenueCycle { all { leads wonRevenueMinor } bySourceTeam { medianDays { medianDays } } }",
     ),

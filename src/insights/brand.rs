@@ -8,10 +8,11 @@ use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
 
 use super::Definition;
-use super::nps::{Change, CompareTo};
+use super::delta::{self, Delta};
+use super::nps::CompareTo;
 use super::period::{PeriodUnit, index_of, start_of};
 use super::scope::Scope;
-use super::stats::{Proportion, proportion, two_proportion_z_test};
+use super::stats::{Proportion, proportion};
 use crate::db::sql::Sql;
 use crate::error::Error;
 
@@ -41,10 +42,10 @@ pub struct FunnelPoint {
 
 #[derive(Debug, Clone)]
 pub struct FunnelChanges {
-    pub awareness: Change,
-    pub consideration: Change,
-    pub preference: Change,
-    pub purchase_intent_top2: Option<Change>,
+    pub awareness: Delta,
+    pub consideration: Delta,
+    pub preference: Delta,
+    pub purchase_intent_top2: Option<Delta>,
 }
 
 #[derive(Debug, Clone)]
@@ -200,18 +201,16 @@ pub async fn brand_funnel(
 }
 
 /// The change of a rate between two periods, with the pooled
-/// two-proportion z-test p-value.
-pub fn compare_proportions(period_start: NaiveDate, now: (i64, i64), then: (i64, i64)) -> Change {
+/// two-proportion z-test (none below 10 per side or without variance).
+pub fn compare_proportions(period_start: NaiveDate, now: (i64, i64), then: (i64, i64)) -> Delta {
     let rate = |(count, n): (i64, i64)| proportion(count, n).rate;
-    let previous = rate(then);
-    let change = rate(now).zip(previous).map(|(now, then)| now - then);
-    let p_value = two_proportion_z_test(now.0, now.1, then.0, then.1).p_value;
-    Change {
+    Delta::new(
         period_start,
-        previous,
-        change,
-        p_value,
-    }
+        rate(now),
+        rate(then),
+        then.1,
+        delta::proportions(now, then),
+    )
 }
 
 /// One brand's mentions in a group (a channel, a month, both, or all).

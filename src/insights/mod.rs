@@ -8,6 +8,7 @@
 
 pub mod brand;
 pub mod customers;
+pub mod delta;
 pub mod drivers;
 pub mod nps;
 pub mod period;
@@ -15,6 +16,7 @@ pub mod product_tests;
 pub mod retention;
 pub mod revenue_cycle;
 pub mod scope;
+pub mod series;
 pub mod stats;
 
 /// What a number means: a stable metric id, its version, the formula in

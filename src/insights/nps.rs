@@ -8,9 +8,10 @@ use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
 
 use super::Definition;
+use super::delta::{self, Delta};
 use super::period::{PeriodUnit, index_of, start_of};
 use super::scope::Scope;
-use super::stats::{NpsScore, Z_95, nps, two_sided_p};
+use super::stats::{NpsScore, nps};
 use crate::db::sql::Sql;
 use crate::error::Error;
 
@@ -35,21 +36,11 @@ impl CompareTo {
     }
 }
 
-/// A point's earlier value and the change since, with the p-value of a
-/// two-sided test that the change is zero.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Change {
-    pub period_start: NaiveDate,
-    pub previous: Option<f64>,
-    pub change: Option<f64>,
-    pub p_value: Option<f64>,
-}
-
 #[derive(Debug, Clone)]
 pub struct NpsPoint {
     pub period_start: NaiveDate,
     pub score: NpsScore,
-    pub compared: Option<Change>,
+    pub compared: Option<Delta>,
 }
 
 #[derive(Debug, Clone)]
@@ -185,29 +176,15 @@ pub async fn net_promoter_score(
     })
 }
 
-/// The change from `earlier` to `current`, with a z-test of the difference
-/// of two independent NPS values (each with variance var/n).
-fn compare_nps(period_start: NaiveDate, current: &NpsScore, earlier: Option<&NpsScore>) -> Change {
-    let Some(earlier) = earlier else {
-        return Change {
-            period_start,
-            previous: None,
-            change: None,
-            p_value: None,
-        };
-    };
-    let change = current.nps.zip(earlier.nps).map(|(now, then)| now - then);
-    let standard_error = |score: &NpsScore| score.ci_high.zip(score.nps).map(|(high, value)| (high - value) / Z_95);
-    let p_value = change
-        .zip(standard_error(current).zip(standard_error(earlier)))
-        .and_then(|(change, (a, b))| {
-            let pooled = (a * a + b * b).sqrt();
-            (pooled > 0.0).then(|| two_sided_p(change / pooled))
-        });
-    Change {
+/// The change from `earlier` (no responses when absent) to `current`,
+/// with the NPS difference z-test.
+fn compare_nps(period_start: NaiveDate, current: &NpsScore, earlier: Option<&NpsScore>) -> Delta {
+    let earlier = earlier.copied().unwrap_or_else(|| nps(0, 0, 0));
+    Delta::new(
         period_start,
-        previous: earlier.nps,
-        change,
-        p_value,
-    }
+        current.nps,
+        earlier.nps,
+        earlier.n,
+        delta::nps_difference(current, &earlier),
+    )
 }

@@ -114,7 +114,9 @@ impl Scope {
         self.orders_filters(sql);
     }
 
-    fn orders_filters(&self, sql: &mut Sql) {
+    /// The scope's conditions on orders (alias `o`) other than time, each
+    /// starting with ` AND`.
+    pub fn orders_filters(&self, sql: &mut Sql) {
         if let Some(channel) = self.channel {
             sql.push(" AND o.channel = ").bind(channel.as_str());
         }

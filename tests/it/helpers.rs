@@ -80,8 +80,18 @@ pub fn golden_dir() -> PathBuf {
 
 /// The golden fixture's expected values.
 pub fn expected() -> Value {
-    let text = std::fs::read_to_string(golden_dir().join("expected.json")).expect("expected.json is readable");
-    serde_json::from_str(&text).expect("expected.json is JSON")
+    expected_file("expected.json")
+}
+
+/// The golden fixture's expected values of the dashboard metrics (series,
+/// predictive CLV, W_SHAPED and MARKOV attribution).
+pub fn expected_v2() -> Value {
+    expected_file("expected-v2.json")
+}
+
+fn expected_file(name: &str) -> Value {
+    let text = std::fs::read_to_string(golden_dir().join(name)).expect("expected file is readable");
+    serde_json::from_str(&text).expect("expected file is JSON")
 }
 
 /// Where a test's database lives, and how to remove it afterwards.

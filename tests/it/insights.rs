@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::golden;
 use crate::helpers::{TestApp, expected, on_both_backends};
 
 on_both_backends!(
@@ -16,45 +17,19 @@ const WINDOW: &str = r#"filter: { from: "2025-01-01", to: "2026-06-30" }"#;
 const TOLERANCE: f64 = 1e-6;
 const MONEY_TOLERANCE: f64 = 0.01;
 
-/// Compares `actual` with `expected`, recording every difference under its path.
+/// Compares `actual` with `expected` (fixtures README §4): floats within
+/// 1e-6, fractional money within 0.01 minor units, the rest exactly.
 fn compare(path: &str, expected: &Value, actual: &Value, differences: &mut Vec<String>) {
-    match (expected, actual) {
-        (Value::Object(expected), Value::Object(actual)) => {
-            for (key, value) in expected {
-                match actual.get(key) {
-                    Some(found) => compare(&format!("{path}.{key}"), value, found, differences),
-                    None => differences.push(format!("{path}.{key}: missing")),
-                }
-            }
+    // Fractional money sums to ~1e9 minor units, where summation order
+    // alone moves the sixth decimal (fixtures README §4).
+    let tolerance = |path: &str, _: f64| {
+        if path.ends_with(".creditMinor") {
+            MONEY_TOLERANCE
+        } else {
+            TOLERANCE
         }
-        (Value::Array(expected), Value::Array(actual)) => {
-            if expected.len() != actual.len() {
-                differences.push(format!(
-                    "{path}: {} items expected, {} found",
-                    expected.len(),
-                    actual.len()
-                ));
-            }
-            for (index, (e, a)) in expected.iter().zip(actual).enumerate() {
-                compare(&format!("{path}[{index}]"), e, a, differences);
-            }
-        }
-        (Value::Number(e), Value::Number(a)) if e.is_f64() || a.is_f64() => {
-            let (e, a) = (e.as_f64().unwrap_or(f64::NAN), a.as_f64().unwrap_or(f64::NAN));
-            // Fractional money sums to ~1e9 minor units, where summation order
-            // alone moves the sixth decimal (fixtures README §4).
-            let tolerance = if path.ends_with(".creditMinor") {
-                MONEY_TOLERANCE
-            } else {
-                TOLERANCE
-            };
-            if (e - a).abs() > tolerance {
-                differences.push(format!("{path}: expected {e}, found {a}"));
-            }
-        }
-        (e, a) if e == a => {}
-        (e, a) => differences.push(format!("{path}: expected {e}, found {a}")),
-    }
+    };
+    golden::compare(path, expected, actual, differences, &tolerance);
 }
 
 /// `{count, n, rate, ciLow, ciHigh}` flattened into `object`, with the count under `count_key`.
@@ -378,12 +353,7 @@ async fn insights_reproduce_expected_json(app: TestApp) {
     product_tests(&app, &expected, &mut differences).await;
     attribution(&app, &expected, &mut differences).await;
     revenue_cycle(&app, &expected, &mut differences).await;
-    assert!(
-        differences.is_empty(),
-        "{} difference(s) from expected.json:\n{}",
-        differences.len(),
-        differences.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
-    );
+    golden::assert_no_differences("expected.json", &differences);
 }
 
 async fn impossible_requests_are_refused_and_empty_populations_give_nulls(app: TestApp) {

@@ -4,6 +4,7 @@
 //! when `ACCORD_TEST_POSTGRES_URL` is set, each time in a database of its
 //! own.
 
+mod golden;
 mod helpers;
 mod process;
 mod records;
@@ -26,6 +27,7 @@ mod observability;
 mod paging;
 mod schema;
 mod segments;
+mod series;
 mod server;
 mod statements;
 mod subscriptions;

@@ -11,8 +11,9 @@ use crate::error::Error;
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
 use crate::graphql::scalars::Date;
-use crate::graphql::types::enums::OrderChannel;
+use crate::graphql::types::enums::{LeadSourceTeam, OrderChannel};
 use crate::graphql::types::insights::*;
+use crate::graphql::types::series::{Series, SeriesMetric};
 use crate::insights::scope::{Scope, Window};
 use crate::insights::{self as domain};
 
@@ -213,6 +214,28 @@ impl Insights {
         let lookback_days = lookback_days.unwrap_or_else(|| kind.default_lookback_days());
         let result = crate::attribution::attribute(db, &self.scope, kind, lookback_days, half_life_days);
         Ok(result.await.gql()?.into())
+    }
+
+    /// Business metrics over time: one series per metric, every period of
+    /// the window (zero-filled, clipped to the window), each point with its
+    /// n, 95% interval and, with `compareTo`, the change and its test.
+    async fn series(
+        &self,
+        ctx: &Context<'_>,
+        metrics: Vec<SeriesMetric>,
+        #[graphql(default_with = "Period::Month")] period: Period,
+        compare_to: Option<CompareTo>,
+        #[graphql(desc = "The lead's source team (lead metrics only).")] team: Option<LeadSourceTeam>,
+    ) -> async_graphql::Result<Vec<Series>> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let request = domain::series::Request {
+            metrics: metrics.into_iter().map(Into::into).collect(),
+            unit: period.into(),
+            compare_to: compare_to.map(Into::into),
+            team: team.map(Into::into),
+        };
+        let result = domain::series::series(db, &self.scope, &request).await.gql()?;
+        Ok(result.into_iter().map(Into::into).collect())
     }
 
     /// The lead funnel marketing and sales share, per source team.

@@ -115,9 +115,9 @@ impl From<stats::Proportion> for Rate {
         Self {
             count: p.count,
             n: p.n,
-            rate: p.rate,
-            ci_low: p.ci_low,
-            ci_high: p.ci_high,
+            rate: rounded(p.rate),
+            ci_low: rounded(p.ci_low),
+            ci_high: rounded(p.ci_high),
         }
     }
 }
@@ -141,31 +141,67 @@ impl From<stats::NpsScore> for NpsScore {
             promoters: s.promoters,
             passives: s.passives,
             detractors: s.detractors,
-            nps: s.nps,
-            ci_low: s.ci_low,
-            ci_high: s.ci_high,
+            nps: rounded(s.nps),
+            ci_low: rounded(s.ci_low),
+            ci_high: rounded(s.ci_high),
         }
     }
 }
 
-/// A point against an earlier one (`compareTo`).
+/// Rates, scores, means and changes are rounded to this many decimals in
+/// responses, so that `24.999999999999996` reads `25`; p-values are not,
+/// so that a very small one stays distinguishable from zero.
+pub const DECIMALS: i32 = 10;
+
+/// `value` rounded to [`DECIMALS`] decimal places. Values of 10⁶ and more
+/// carry no digits that far down, so they pass unchanged.
+pub fn rounded(value: Option<f64>) -> Option<f64> {
+    let scale = 10f64.powi(DECIMALS);
+    value.map(|value| {
+        if value.abs() >= 1e6 {
+            value
+        } else {
+            (value * scale).round() / scale
+        }
+    })
+}
+
+/// A value against the value of an earlier period (`compareTo`), with a
+/// two-sided test that the change is zero.
 #[derive(Debug, Clone, SimpleObject)]
-pub struct Change {
+pub struct Delta {
     /// The first day of the period compared with.
     pub previous_period_start: Date,
     pub previous: Option<f64>,
+    /// The `n` of the earlier value.
+    pub previous_n: i64,
+    /// value − previous.
     pub change: Option<f64>,
-    /// Two-sided p-value that the change is zero.
+    /// change / previous; null when previous is 0 or null.
+    pub relative_change: Option<f64>,
+    /// Two-sided p-value that the change is zero; null when the samples
+    /// cannot support a test (`method` says why).
     pub p_value: Option<f64>,
+    /// The test: EXACT_POISSON_CONDITIONAL_BINOMIAL (counts), WELCH_T
+    /// (means), NPS_DIFFERENCE_Z, TWO_PROPORTION_Z (rates), or
+    /// `NONE: <reason>` (fewer than 10 on one side, zero variance in both
+    /// samples, a sum of money).
+    pub method: String,
+    /// The z statistic of the z-tests.
+    pub z: Option<f64>,
 }
 
-impl From<domain::nps::Change> for Change {
-    fn from(c: domain::nps::Change) -> Self {
+impl From<domain::delta::Delta> for Delta {
+    fn from(d: domain::delta::Delta) -> Self {
         Self {
-            previous_period_start: Date(c.period_start),
-            previous: c.previous,
-            change: c.change,
-            p_value: c.p_value,
+            previous_period_start: Date(d.previous_period_start),
+            previous: rounded(d.previous),
+            previous_n: d.previous_n,
+            change: rounded(d.change),
+            relative_change: rounded(d.relative_change),
+            p_value: d.test.p_value,
+            method: d.test.method.to_owned(),
+            z: rounded(d.test.z),
         }
     }
 }
@@ -368,7 +404,7 @@ impl From<domain::customers::CustomerValue> for CustomerValue {
 pub struct NpsPoint {
     pub period_start: Date,
     pub score: NpsScore,
-    pub compared: Option<Change>,
+    pub compared: Option<Delta>,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -450,10 +486,10 @@ impl From<domain::brand::Funnel> for Funnel {
 
 #[derive(Debug, Clone, SimpleObject)]
 pub struct FunnelChanges {
-    pub awareness: Change,
-    pub consideration: Change,
-    pub preference: Change,
-    pub purchase_intent_top2: Option<Change>,
+    pub awareness: Delta,
+    pub consideration: Delta,
+    pub preference: Delta,
+    pub purchase_intent_top2: Option<Delta>,
 }
 
 #[derive(Debug, Clone, SimpleObject)]

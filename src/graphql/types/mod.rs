@@ -17,6 +17,7 @@ pub mod order;
 pub mod ordering;
 pub mod product;
 pub mod segment;
+pub mod series;
 pub mod survey;
 pub mod touchpoint;
 

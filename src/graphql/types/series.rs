@@ -1,0 +1,130 @@
+//! Output types of `insights.series`: one [`Series`] per requested metric,
+//! its points zero-filled and clipped to the window.
+
+use async_graphql::{Enum, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::insights::{Definition, Delta, rounded};
+use crate::graphql::scalars::Date;
+use crate::insights::series as domain;
+
+/// A business metric over time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::insights::series::Metric")]
+pub enum SeriesMetric {
+    /// Σ order amountMinor by orderedAt (`n` = orders).
+    Revenue,
+    /// Orders by orderedAt.
+    Orders,
+    /// Mean order amountMinor, with the 95% t interval.
+    AverageOrderValue,
+    /// Distinct customers with an order in the period.
+    CustomersOrdering,
+    /// Customers whose first order ever is in the period.
+    NewCustomers,
+    /// Leads by createdAt.
+    LeadsCreated,
+    /// WON leads by closedAt.
+    LeadsWon,
+    /// Σ amountMinor of WON leads by closedAt (`n` = won leads).
+    WonRevenue,
+    /// Net Promoter Score of every survey's scored responses, by respondedAt.
+    Nps,
+}
+
+/// One metric over the window.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Series {
+    pub metric: SeriesMetric,
+    /// Every period that meets the window, in time order, zero-filled.
+    pub points: Vec<SeriesPoint>,
+    /// The metric over the whole window.
+    pub total: SeriesValue,
+    pub definition: Definition,
+}
+
+/// A metric's value with its `n` and 95% interval.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct SeriesValue {
+    /// Null for a mean or score of no records.
+    pub value: Option<f64>,
+    /// The records behind the value (orders, leads, responses, customers).
+    pub n: i64,
+    /// The 95% interval, where the value estimates a population.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// NPS only.
+    pub promoters: Option<i64>,
+    pub passives: Option<i64>,
+    pub detractors: Option<i64>,
+}
+
+impl From<domain::Estimate> for SeriesValue {
+    fn from(e: domain::Estimate) -> Self {
+        Self {
+            value: rounded(e.value),
+            n: e.n,
+            ci_low: rounded(e.interval.map(|(low, _)| low)),
+            ci_high: rounded(e.interval.map(|(_, high)| high)),
+            promoters: e.nps.map(|s| s.promoters),
+            passives: e.nps.map(|s| s.passives),
+            detractors: e.nps.map(|s| s.detractors),
+        }
+    }
+}
+
+/// One period of a series.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct SeriesPoint {
+    /// The calendar period's first and last day, even when the window cuts it.
+    pub period_start: Date,
+    pub period_end: Date,
+    /// The part of the period inside the window, which is all the point counts.
+    pub covered_from: DateTime<Utc>,
+    pub covered_to: DateTime<Utc>,
+    pub days_covered: i64,
+    /// True when the window cuts the period.
+    pub partial: bool,
+    pub value: Option<f64>,
+    pub n: i64,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub promoters: Option<i64>,
+    pub passives: Option<i64>,
+    pub detractors: Option<i64>,
+    /// Against the earlier period, with `compareTo`.
+    pub compare_to: Option<Delta>,
+}
+
+impl From<domain::Point> for SeriesPoint {
+    fn from(p: domain::Point) -> Self {
+        let value = SeriesValue::from(p.estimate);
+        Self {
+            period_start: Date(p.span.start),
+            period_end: Date(p.span.end),
+            covered_from: p.span.covered_from_instant(),
+            covered_to: p.span.covered_to_instant(),
+            days_covered: p.span.days_covered(),
+            partial: p.span.partial(),
+            value: value.value,
+            n: value.n,
+            ci_low: value.ci_low,
+            ci_high: value.ci_high,
+            promoters: value.promoters,
+            passives: value.passives,
+            detractors: value.detractors,
+            compare_to: p.delta.map(Into::into),
+        }
+    }
+}
+
+impl From<domain::Series> for Series {
+    fn from(s: domain::Series) -> Self {
+        Self {
+            metric: s.metric.into(),
+            points: s.points.into_iter().map(Into::into).collect(),
+            total: s.total.into(),
+            definition: s.definition.into(),
+        }
+    }
+}
