@@ -4,9 +4,9 @@
 
 pub mod assets;
 pub mod auth;
-pub mod error;
 pub mod caching;
 pub mod cors;
+pub mod error;
 pub mod export;
 pub mod graphql;
 pub mod health;
