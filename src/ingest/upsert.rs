@@ -42,20 +42,22 @@ fn rows_per_statement(backend: DatabaseBackend, width: usize) -> usize {
     (max_bound_values(backend) / width.max(1)).max(1)
 }
 
-/// Cuts `rows` into chunks that each bind at most the backend's limit.
-/// Every row of one kind sets the same columns, so the first row's width
-/// is every row's.
-fn chunks<A: ActiveModelTrait>(backend: DatabaseBackend, rows: Vec<A>) -> Vec<Vec<A>> {
-    let Some(first) = rows.first() else {
-        return Vec::new();
-    };
-    let size = rows_per_statement(backend, set_columns(first).len());
+/// Cuts `rows`, each binding `width` values, into chunks that each bind
+/// at most the backend's limit.
+fn chunks<A>(backend: DatabaseBackend, rows: Vec<A>, width: usize) -> Vec<Vec<A>> {
+    let size = rows_per_statement(backend, width);
     let mut chunks = Vec::with_capacity(rows.len().div_ceil(size));
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         chunks.push(rows.by_ref().take(size).collect());
     }
     chunks
+}
+
+/// The values each of `rows` binds. Every row of one kind sets the same
+/// columns, so the first row's width is every row's.
+fn width<A: ActiveModelTrait>(rows: &[A]) -> usize {
+    rows.first().map_or(0, |row| set_columns(row).len())
 }
 
 /// Inserts `rows`, and where a row's `external_id` exists already updates
@@ -70,6 +72,7 @@ where
         return Ok(());
     };
     let columns = set_columns(first);
+    let width = columns.len();
     let Some(external_id) = columns.iter().copied().find(|column| column.as_str() == "external_id") else {
         return Err(Error::Internal("an upserted row has no external id".to_owned()));
     };
@@ -77,7 +80,7 @@ where
         .into_iter()
         .filter(|column| !matches!(column.as_str(), "id" | "external_id"))
         .collect();
-    for chunk in chunks(db.get_database_backend(), rows) {
+    for chunk in chunks(db.get_database_backend(), rows, width) {
         A::Entity::insert_many(chunk)
             .on_conflict(
                 OnConflict::column(external_id)
@@ -95,7 +98,8 @@ pub async fn insert_rows<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(
 where
     A: ActiveModelTrait + Send,
 {
-    for chunk in chunks(db.get_database_backend(), rows) {
+    let width = width(&rows);
+    for chunk in chunks(db.get_database_backend(), rows, width) {
         A::Entity::insert_many(chunk).exec_without_returning(db).await?;
     }
     Ok(())
@@ -110,7 +114,8 @@ pub async fn insert_rows_new_on<A>(
 where
     A: ActiveModelTrait + Send,
 {
-    for chunk in chunks(db.get_database_backend(), rows) {
+    let width = width(&rows);
+    for chunk in chunks(db.get_database_backend(), rows, width) {
         A::Entity::insert_many(chunk)
             .on_conflict_do_nothing_on(unique.clone())
             .exec_without_returning(db)
