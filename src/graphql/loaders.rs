@@ -72,6 +72,12 @@ impl<K, V> OpenBatch<K, V> {
 /// batch is still growing; a level of a query joins in one or two.
 const MAX_SETTLE_ROUNDS: usize = 64;
 
+/// How many polls in a row must add no key before a batch closes. One
+/// would do if every sibling were polled in every poll of the task; a
+/// second costs one more wake-up and covers a poll that ran out of budget
+/// before reaching them.
+const QUIET_ROUNDS: usize = 2;
+
 /// Batches the lookups of one request (see the module docs).
 pub struct Loaders {
     loader: DbLoader,
@@ -100,8 +106,13 @@ impl Loaders {
             let loaded = self.loader.load(&keys).await.map(Arc::new);
             sender.send_replace(Some(loaded));
         }
-        let loaded = done
-            .wait_for(Option::is_some)
+        // Waiting is exempt from tokio's cooperative budget: otherwise, when
+        // a batch of hundreds of keys returns, the budget (128 per poll of
+        // the task) lets only some waiters on per poll, and another kind's
+        // batch leader, seeing no new key in a poll spent on them, closes
+        // its batch early. Which batches return together depends on timing,
+        // so the statement count did too.
+        let loaded = tokio::task::coop::unconstrained(done.wait_for(Option::is_some))
             .await
             .map_err(|_| Arc::new(Error::Internal("a batch was dropped before it loaded".to_owned())))?;
         match loaded.as_ref() {
@@ -121,12 +132,18 @@ impl Loaders {
         DbLoader: Loader<K>,
     {
         let mut seen = 0;
+        let mut quiet = 0;
         for _ in 0..MAX_SETTLE_ROUNDS {
             let pending = self.with_batch::<K, _>(|batch| batch.keys.len())?;
             if pending == seen {
-                break;
+                quiet += 1;
+                if quiet == QUIET_ROUNDS {
+                    break;
+                }
+            } else {
+                quiet = 0;
+                seen = pending;
             }
-            seen = pending;
             tokio::task::yield_now().await;
         }
         Ok(())
