@@ -79,12 +79,16 @@ async fn main() -> anyhow::Result<()> {
     };
     let mut ndjson = String::with_capacity(rows * 220);
     let mut csv = String::with_capacity(rows * 120);
+    let mut csv_body = String::with_capacity(rows * 120);
+    csv_body.push_str("externalId,customerExternalId,team,channel,kind,occurredAt,properties\n");
     for i in 0..rows {
         let (id, customer, at) = touch(i);
         ndjson.push_str(&format!(
             r#"{{"externalId":"{id}","customerExternalId":"{customer}","team":"MARKETING","channel":"email","kind":"CLICK","occurredAt":"{at}","properties":{{"utm_campaign":"spring"}}}}"#
         ));
         ndjson.push('\n');
+        let properties = "\"{\"\"utm_campaign\"\":\"\"spring\"\"}\"";
+        csv_body.push_str(&format!("{id},{customer},MARKETING,email,CLICK,{at},{properties}\n"));
         let customer_id = ids.get(&customer).copied().unwrap_or_default();
         csv.push_str(&format!(
             "{id},{customer_id},MARKETING,email,CLICK,{at},\"{{\"\"utm_campaign\"\":\"\"spring\"\"}}\"\n"
@@ -113,19 +117,25 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::new();
     println!("{rows} touchpoints into PostgreSQL ({CUSTOMERS} customers)");
-    println!("{:<44} {:>9} {:>12} {:>9}", "path", "seconds", "rows/s", "of COPY");
+    println!("{:<64} {:>9} {:>12} {:>9}", "path", "seconds", "rows/s", "of COPY");
     let copy_rate = rows as f64 / copy_seconds;
     println!(
-        "{:<44} {:>9.2} {:>12.0} {:>8.0}%",
+        "{:<64} {:>9.2} {:>12.0} {:>8.0}%",
         "COPY FROM STDIN (resolved ids)", copy_seconds, copy_rate, 100.0
     );
-    for batch in [1000, 5000] {
+    let loads = [
+        (1000, "application/x-ndjson", &ndjson),
+        (5000, "application/x-ndjson", &ndjson),
+        (10_000, "application/x-ndjson", &ndjson),
+        (5000, "text/csv", &csv_body),
+    ];
+    for (batch, media_type, body) in loads {
         db.execute_unprepared("TRUNCATE touchpoint").await?;
         let started = Instant::now();
         let response = client
             .post(format!("{base}/ingest/touchpoints?batchSize={batch}"))
-            .header("content-type", "application/x-ndjson")
-            .body(ndjson.clone())
+            .header("content-type", media_type)
+            .body(body.clone())
             .send()
             .await?;
         let report: serde_json::Value = response.json().await?;
@@ -136,8 +146,8 @@ async fn main() -> anyhow::Result<()> {
         );
         let rate = rows as f64 / seconds;
         println!(
-            "{:<44} {:>9.2} {:>12.0} {:>8.0}%",
-            format!("POST /ingest/touchpoints?batchSize={batch}"),
+            "{:<64} {:>9.2} {:>12.0} {:>8.0}%",
+            format!("POST /ingest/touchpoints?batchSize={batch} ({media_type})"),
             seconds,
             rate,
             100.0 * rate / copy_rate

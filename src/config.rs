@@ -80,7 +80,7 @@ pub struct ApiConfig {
     pub min_audience_size: i64,
 
     /// The longest line (one record) bulk ingest and `import` accept, in bytes; a longer line is rejected.
-    #[arg(long, env = "ACCORD_MAX_LINE_BYTES", default_value_t = crate::ingest::ndjson::DEFAULT_MAX_LINE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), global = true)]
+    #[arg(long, env = "ACCORD_MAX_LINE_BYTES", default_value_t = crate::ingest::stream::DEFAULT_MAX_LINE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), global = true)]
     pub max_line_bytes: usize,
 
     /// Origins whose pages may call the API from a browser (CORS), comma-separated,
@@ -109,7 +109,7 @@ impl Default for ApiConfig {
             max_page_size: 500,
             own_brand: "Shark".to_owned(),
             min_audience_size: 10,
-            max_line_bytes: crate::ingest::ndjson::DEFAULT_MAX_LINE_BYTES,
+            max_line_bytes: crate::ingest::stream::DEFAULT_MAX_LINE_BYTES,
             cors_origins: Vec::new(),
             cors_local: false,
             limits: LimitsConfig::default(),

@@ -1,5 +1,6 @@
 //! `POST /ingest/{entity}`: bulk loads for source systems. The body is
-//! NDJSON, one record per line, read as it arrives (memory holds one batch,
+//! NDJSON (one record per line) or CSV (`text/csv`: a header row, then one
+//! record per row), read as it arrives (memory holds one batch,
 //! whatever the body's size) and written through the same reader and
 //! writer as `accord import`: a transaction per batch, bad records skipped
 //! and reported by line, or nothing at all with `?strict=true`.
@@ -17,7 +18,7 @@ use super::negotiation::content_type_essence;
 use super::{AppState, json_error};
 use crate::auth::{AuthError, Viewer};
 use crate::error::{Error, code};
-use crate::ingest::ndjson::{LineOptions, ingest_lines};
+use crate::ingest::stream::{Format, LineOptions, ingest_lines};
 use crate::ingest::{Atomicity, EntityKind, Ingestor, Rejection};
 
 /// Records per transaction when the request does not say.
@@ -106,13 +107,14 @@ async fn load(
             format!("must be between 1 and {MAX_BATCH_SIZE}"),
         ));
     }
-    if !is_ndjson(&headers) {
+    let Some(format) = Format::of_media_type(content_type_essence(&headers).as_deref()) else {
         return Ok(json_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code::BAD_REQUEST,
-            "send the records as application/x-ndjson, one JSON object per line",
+            "send the records as application/x-ndjson (one JSON object per line) \
+             or text/csv (a header row naming the fields, then one record per row)",
         ));
-    }
+    };
     let atomicity = if options.strict {
         Atomicity::AllOrNothing
     } else {
@@ -122,6 +124,7 @@ async fn load(
         .await?
         .with_events(state.events.clone());
     let lines = LineOptions {
+        format,
         batch_size,
         max_line_bytes: state.max_line_bytes,
     };
@@ -170,15 +173,4 @@ async fn load(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     Ok((status, Json(body)).into_response())
-}
-
-/// NDJSON under any of its names; a missing type is taken to be NDJSON,
-/// which is what `curl --data-binary @file` sends without `-H`.
-fn is_ndjson(headers: &HeaderMap) -> bool {
-    content_type_essence(headers).is_none_or(|media| {
-        matches!(
-            media.as_str(),
-            "application/x-ndjson" | "application/ndjson" | "application/jsonl" | "application/json-lines"
-        )
-    })
 }

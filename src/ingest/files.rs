@@ -1,12 +1,12 @@
-//! `accord import`: NDJSON files (one per entity, named like
-//! `orders.ndjson`) or a directory of them, read line by line so memory
-//! does not grow with the file, written in batches through the
-//! [`Ingestor`].
+//! `accord import`: NDJSON or CSV files (one per entity, named like
+//! `orders.ndjson` or `orders.csv`) or a directory of them, read line by
+//! line so memory does not grow with the file, written in batches through
+//! the [`Ingestor`].
 
 use std::path::{Path, PathBuf};
 
 use super::kinds::EntityKind;
-use super::ndjson::{LineOptions, ingest_lines};
+use super::stream::{Format, LineOptions, ingest_lines};
 use super::writer::{Atomicity, IngestReport, Ingestor, Rejection};
 use crate::error::Error;
 use crate::events::EventBus;
@@ -34,7 +34,7 @@ impl Default for ImportOptions {
         Self {
             strict: false,
             batch_size: 1000,
-            max_line_bytes: super::ndjson::DEFAULT_MAX_LINE_BYTES,
+            max_line_bytes: super::stream::DEFAULT_MAX_LINE_BYTES,
             progress: false,
             currency: "USD".to_owned(),
             events: None,
@@ -59,8 +59,8 @@ impl ImportReport {
     }
 }
 
-/// Imports `path`: one NDJSON file, or every known `<entity>.ndjson` in a
-/// directory, in the order their references need.
+/// Imports `path`: one NDJSON or CSV file, or every known `<entity>.ndjson`
+/// or `<entity>.csv` in a directory, in the order their references need.
 pub async fn import_path(db: DatabaseConnection, path: &Path, options: &ImportOptions) -> Result<ImportReport, Error> {
     let files = files_to_import(path)?;
     let atomicity = if options.strict {
@@ -88,15 +88,32 @@ fn files_to_import(path: &Path) -> Result<Vec<(EntityKind, PathBuf)>, Error> {
             .and_then(EntityKind::from_file_stem)
     };
     if path.is_dir() {
-        let files: Vec<(EntityKind, PathBuf)> = EntityKind::ALL
-            .iter()
-            .map(|&kind| (kind, path.join(format!("{}.ndjson", kind.file_stem()))))
-            .filter(|(_, file)| file.is_file())
-            .collect();
+        let mut files = Vec::new();
+        for &kind in EntityKind::ALL {
+            let found: Vec<PathBuf> = [Format::Ndjson, Format::Csv]
+                .iter()
+                .map(|format| path.join(format!("{}.{}", kind.file_stem(), format.extension())))
+                .filter(|file| file.is_file())
+                .collect();
+            match found.as_slice() {
+                [] => {}
+                [file] => files.push((kind, file.clone())),
+                _ => {
+                    return Err(Error::validation(
+                        "path",
+                        format!(
+                            "{} holds both {1}.ndjson and {1}.csv; keep one",
+                            path.display(),
+                            kind.file_stem()
+                        ),
+                    ));
+                }
+            }
+        }
         if files.is_empty() {
             return Err(Error::validation(
                 "path",
-                format!("{} holds no <entity>.ndjson file", path.display()),
+                format!("{} holds no <entity>.ndjson or <entity>.csv file", path.display()),
             ));
         }
         return Ok(files);
@@ -111,7 +128,7 @@ fn files_to_import(path: &Path) -> Result<Vec<(EntityKind, PathBuf)>, Error> {
             Err(Error::validation(
                 "path",
                 format!(
-                    "cannot tell the entity of {}: name it <entity>.ndjson, one of {}",
+                    "cannot tell the entity of {}: name it <entity>.ndjson or <entity>.csv, one of {}",
                     path.display(),
                     known.join(", ")
                 ),
@@ -133,6 +150,7 @@ async fn import_file(
     let progress = progress_bar(options.progress, size, kind);
     let reader = tokio::io::BufReader::new(file);
     let lines = LineOptions {
+        format: Format::of_file(path),
         batch_size: options.batch_size,
         max_line_bytes: options.max_line_bytes,
     };

@@ -8,19 +8,21 @@
 //! - [`upsert`]: multi-row statements cut to fit the backend's limits;
 //! - [`writer`]: the [`Ingestor`]: validate, resolve, write, announce;
 //! - [`lines`]: lines of bounded length, undecodable ones reported;
-//! - [`ndjson`]: NDJSON lines from any reader into batches;
-//! - [`files`]: `accord import` — NDJSON files and directories;
+//! - [`stream`]: NDJSON lines or CSV rows from any reader into batches;
+//! - [`csv_rows`]: CSV rows (a header, nested values as JSON cells) as records;
+//! - [`files`]: `accord import` — NDJSON or CSV files and directories;
 //! - [`mixed`]: records of any kinds in one all-or-nothing transaction,
 //!   with an outcome per record (the GraphQL upserts and batch ingest).
 
+pub mod csv_rows;
 pub mod files;
 pub mod kinds;
 pub mod lines;
 pub mod mixed;
-pub mod ndjson;
 pub mod records;
 pub mod references;
 mod rows;
+pub mod stream;
 pub mod upsert;
 pub mod writer;
 

@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, golden_dir, on_both_backends};
-use crate::records::{account, customer, ndjson, touchpoint};
+use crate::records::{account, csv, customer, ndjson, order, product, touchpoint};
 
 on_both_backends!(
     the_golden_customers_load_in_one_default_batch,
@@ -23,6 +23,8 @@ on_both_backends!(
     refusals_of_bulk_ingest_carry_their_status_and_code,
     resending_a_merged_customer_leaves_it_merged,
     values_a_database_would_refuse_are_rejected_per_line,
+    the_golden_data_set_imports_as_csv,
+    csv_bodies_load_with_json_cells_and_bad_rows_reported,
 );
 
 fn large_bodies() -> ApiConfig {
@@ -352,4 +354,107 @@ async fn values_a_database_would_refuse_are_rejected_per_line(app: TestApp) {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["rejected"][0]["field"], "amountMinor", "{body}");
     assert_eq!(count(&app, "orders").await, 0);
+}
+
+fn golden_records(file: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(file)
+        .expect("golden file")
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).expect("a golden record"))
+        .collect()
+}
+
+/// Every golden file converted to CSV imports to the same rows as its NDJSON.
+async fn the_golden_data_set_imports_as_csv(app: TestApp) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut expected = Vec::new();
+    let mut amount_minor = 0;
+    for kind in accord::ingest::EntityKind::ALL {
+        let source = golden_dir().join(format!("{}.ndjson", kind.file_stem()));
+        if !source.is_file() {
+            continue;
+        }
+        let records = golden_records(&source);
+        if *kind == accord::ingest::EntityKind::Orders {
+            amount_minor = records.iter().filter_map(|r| r["amountMinor"].as_i64()).sum();
+        }
+        expected.push((*kind, records.len() as u64));
+        std::fs::write(dir.path().join(format!("{}.csv", kind.file_stem())), csv(&records)).expect("written");
+    }
+    let report = import_path(app.db.clone(), dir.path(), &ImportOptions::default())
+        .await
+        .expect("import");
+    assert!(
+        report.ingest.rejected.is_empty(),
+        "{:?}",
+        &report.ingest.rejected[..report.ingest.rejected.len().min(5)]
+    );
+    for (kind, records) in expected {
+        assert_eq!(report.ingest.written(kind), records, "{}", kind.file_stem());
+    }
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT CAST(SUM(amount_minor) AS BIGINT) AS total, (SELECT COUNT(*) FROM order_line) AS lines FROM orders"
+                .to_owned(),
+        ))
+        .await
+        .expect("a sum")
+        .expect("a row");
+    let total: i64 = row.try_get("", "total").expect("a total");
+    assert_eq!(total, amount_minor, "amounts survive CSV");
+    let lines: i64 = row.try_get("", "lines").expect("a line count");
+    let order_lines: usize = golden_records(&golden_dir().join("orders.ndjson"))
+        .iter()
+        .map(|order| order["lines"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(lines as usize, order_lines, "order lines come from JSON cells");
+}
+
+async fn csv_bodies_load_with_json_cells_and_bad_rows_reported(app: TestApp) {
+    let url = app.base_url.clone();
+    let post = |entity: &'static str, body: String| {
+        app.client
+            .post(format!("{url}/ingest/{entity}"))
+            .header("content-type", "text/csv; charset=utf-8")
+            .body(body)
+            .send()
+    };
+    let response = post("customers", csv(&[customer("C1", "c1@example.com", None)]))
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 200);
+    let response = post("products", csv(&[product("P1")])).await.expect("sent");
+    assert_eq!(response.status().as_u16(), 200);
+    let mut bad = order("O2", "C1", None, "P1");
+    bad["lines"][0]["quantity"] = json!("two");
+    let mut body = csv(&[order("O1", "C1", None, "P1"), bad]);
+    body.push_str("O3,C1\n");
+    let response = post("orders", body).await.expect("sent");
+    assert_eq!(response.status().as_u16(), 200);
+    let report: Value = response.json().await.expect("JSON");
+    assert_eq!(report["written"], 1, "{report}");
+    let rejected: Vec<(Value, Value)> = report["rejected"]
+        .as_array()
+        .expect("rejections")
+        .iter()
+        .map(|r| (r["line"].clone(), r["field"].clone()))
+        .collect();
+    assert_eq!(
+        rejected,
+        vec![(json!(3), json!("lines[0].quantity")), (json!(4), json!("record"))],
+        "{report}"
+    );
+    assert_eq!(count(&app, "order_line").await, 1);
+
+    // A header that names no field stops the load before any row.
+    let response = post("customers", "externalId,,name\nC9,x,y\n".to_owned())
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 400);
+    let error: Value = response.json().await.expect("JSON");
+    assert!(error.to_string().contains("column 2 has no name"), "{error}");
+    assert_eq!(count(&app, "customer").await, 1);
 }

@@ -44,3 +44,27 @@ pub fn lead(id: &str, customer: &str) -> Value {
         "createdAt": "2025-02-01T09:00:00Z", "mqlAt": "2025-02-02T09:00:00Z"
     })
 }
+
+/// The same records as CSV: a header of every field any record has, then
+/// one row each, nested values (and `null`s' absence) as JSON cells.
+pub fn csv(records: &[Value]) -> String {
+    let mut header: Vec<String> = Vec::new();
+    for record in records {
+        for key in record.as_object().expect("an object").keys() {
+            if !header.contains(key) {
+                header.push(key.clone());
+            }
+        }
+    }
+    let mut writer = ::csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header).expect("a header");
+    for record in records {
+        let row = header.iter().map(|field| match record.get(field) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(text)) => text.clone(),
+            Some(other) => other.to_string(),
+        });
+        writer.write_record(row).expect("a row");
+    }
+    String::from_utf8(writer.into_inner().expect("flushed")).expect("UTF-8")
+}
