@@ -46,11 +46,7 @@ impl CsvRows {
     /// Takes line `line_no`; returns a record once a row is complete, with
     /// the line it started on. A header that cannot name fields is an
     /// error for the whole input.
-    pub fn push<R: DeserializeOwned>(
-        &mut self,
-        line_no: u64,
-        text: &str,
-    ) -> Result<Option<Decoded<R>>, Error> {
+    pub fn push<R: DeserializeOwned>(&mut self, line_no: u64, text: &str) -> Result<Option<Decoded<R>>, Error> {
         if self.pending.is_empty() {
             if text.trim().is_empty() {
                 return Ok(None);
