@@ -21,7 +21,7 @@ use crate::db::sql::Sql;
 use crate::error::Error;
 use crate::insights::Definition;
 use crate::insights::scope::Scope;
-pub use weights::Model;
+pub use weights::{Milestones, Model};
 
 /// What converts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +39,14 @@ impl Conversion {
             Conversion::Order => 30,
             Conversion::WonLead => 90,
         }
+    }
+
+    /// The models that apply: W_SHAPED needs a lead's milestones, which
+    /// an order does not have.
+    pub fn models(self) -> impl Iterator<Item = Model> {
+        Model::ALL
+            .into_iter()
+            .filter(move |model| self == Conversion::WonLead || !model.needs_milestones())
     }
 }
 
@@ -87,30 +95,73 @@ pub struct Attribution {
     pub no_touch_value_minor: i64,
     pub touches_in_window: i64,
     pub models: Vec<ModelCredit>,
+    /// W_SHAPED's roles that no touch of a touched conversion holds, as
+    /// `[FIRST, LEAD_CREATED, OPPORTUNITY_CREATED]` (WON leads only).
+    pub missing_milestones: Option<[i64; 3]>,
     pub definition: Definition,
 }
 
 /// A touch as the stream delivers it.
 struct Touch {
+    age_seconds: i64,
     age_days: f64,
     team: String,
     channel: String,
     campaign_id: Option<i64>,
 }
 
+/// A conversion with touches, as the stream delivers it.
+#[derive(Clone, Copy)]
+struct Touched {
+    id: i64,
+    value: i64,
+    /// How long before the conversion its lead was created and became an
+    /// opportunity (WON leads; an order has neither).
+    created_age_seconds: Option<i64>,
+    opportunity_age_seconds: Option<i64>,
+}
+
+impl Touched {
+    /// The last touch strictly before each milestone (touches oldest first).
+    fn milestones(&self, touches: &[Touch]) -> Milestones {
+        let last_before = |milestone_age: Option<i64>| {
+            let milestone_age = milestone_age?;
+            touches.iter().rposition(|touch| touch.age_seconds > milestone_age)
+        };
+        Milestones {
+            lead_created: last_before(self.created_age_seconds),
+            opportunity_created: last_before(self.opportunity_age_seconds),
+        }
+    }
+}
+
 /// Running totals per model and bucket.
 #[derive(Default)]
 struct Buckets {
+    missing_milestones: [i64; 3],
     team: BTreeMap<(Model, String), Credit>,
     channel: BTreeMap<(Model, String), Credit>,
     campaign: BTreeMap<(Model, Option<i64>), Credit>,
 }
 
 impl Buckets {
-    fn add_conversion(&mut self, value: f64, touches: &[Touch], half_life_days: f64) {
+    fn add_conversion(&mut self, kind: Conversion, conversion: &Touched, touches: &[Touch], half_life_days: f64) {
         let ages: Vec<f64> = touches.iter().map(|touch| touch.age_days).collect();
-        for model in Model::ALL {
-            for (touch, weight) in touches.iter().zip(weights::weights(model, &ages, half_life_days)) {
+        let milestones = conversion.milestones(touches);
+        for (missing, count) in milestones
+            .missing(touches.len())
+            .iter()
+            .zip(&mut self.missing_milestones)
+        {
+            *count += i64::from(*missing);
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let value = conversion.value as f64;
+        for model in kind.models() {
+            for (touch, weight) in touches
+                .iter()
+                .zip(weights::weights(model, &ages, half_life_days, milestones))
+            {
                 let add = |credit: &mut Credit| {
                     credit.credit_minor += weight * value;
                     credit.conversions += weight;
@@ -147,11 +198,16 @@ pub async fn attribute(
     let conversions = |sql: &mut Sql| match kind {
         Conversion::Order => {
             sql.push("SELECT o.id, o.customer_id, o.amount_minor AS value, ");
+            sql.push("CAST(NULL AS BIGINT) AS created_age, CAST(NULL AS BIGINT) AS opportunity_age, ");
             sql.epoch_seconds("o.ordered_at").push(" AS at FROM orders o WHERE ");
             scope.orders_where(sql);
         }
         Conversion::WonLead => {
             sql.push("SELECT l.id, l.customer_id, COALESCE(l.amount_minor, 0) AS value, ");
+            for (milestone, name) in [("l.created_at", "created_age"), ("l.opportunity_at", "opportunity_age")] {
+                sql.epoch_seconds("l.closed_at").push(" - ");
+                sql.epoch_seconds(milestone).push(" AS ").push(name).push(", ");
+            }
             sql.epoch_seconds("l.closed_at")
                 .push(" AS at FROM lead l WHERE l.stage = 'WON' AND l.closed_at >= ");
             sql.bind(scope.window.start())
@@ -178,7 +234,7 @@ pub async fn attribute(
     let total_value_minor: i64 = row.try_get("", "total")?;
 
     let mut touches_sql = Sql::new(db.get_database_backend());
-    touches_sql.push("SELECT c.id AS conversion_id, c.value, c.at - ");
+    touches_sql.push("SELECT c.id AS conversion_id, c.value, c.created_age, c.opportunity_age, c.at - ");
     touches_sql.epoch_seconds("t.occurred_at");
     touches_sql.push(" AS age_seconds, t.team, t.channel, t.campaign_id FROM (");
     conversions(&mut touches_sql);
@@ -196,29 +252,32 @@ pub async fn attribute(
     let mut with_touches: i64 = 0;
     let mut touched_value: i64 = 0;
     let mut touches_in_window: i64 = 0;
-    let mut current: Option<(i64, i64)> = None;
+    let mut current: Option<Touched> = None;
     let mut touches: Vec<Touch> = Vec::new();
     let stream = db.stream_raw(touches_sql.statement()).await?;
     let mut stream = std::pin::pin!(stream);
     while let Some(row) = stream.next().await {
         let row = row?;
         let conversion_id: i64 = row.try_get("", "conversion_id")?;
-        let value: i64 = row.try_get("", "value")?;
-        if current.is_some_and(|(id, _)| id != conversion_id) {
-            if let Some((_, previous_value)) = current {
-                #[allow(clippy::cast_precision_loss)]
-                buckets.add_conversion(previous_value as f64, &touches, half_life_days);
+        if current.is_none_or(|conversion| conversion.id != conversion_id) {
+            if let Some(previous) = current {
+                buckets.add_conversion(kind, &previous, &touches, half_life_days);
             }
             touches.clear();
-        }
-        if current.is_none_or(|(id, _)| id != conversion_id) {
+            let conversion = Touched {
+                id: conversion_id,
+                value: row.try_get("", "value")?,
+                created_age_seconds: row.try_get("", "created_age")?,
+                opportunity_age_seconds: row.try_get("", "opportunity_age")?,
+            };
             with_touches += 1;
-            touched_value += value;
-            current = Some((conversion_id, value));
+            touched_value += conversion.value;
+            current = Some(conversion);
         }
         let age_seconds: i64 = row.try_get("", "age_seconds")?;
         #[allow(clippy::cast_precision_loss)]
         touches.push(Touch {
+            age_seconds,
             age_days: age_seconds as f64 / 86_400.0,
             team: row.try_get("", "team")?,
             channel: row.try_get("", "channel")?,
@@ -226,14 +285,13 @@ pub async fn attribute(
         });
         touches_in_window += 1;
     }
-    if let Some((_, value)) = current {
-        #[allow(clippy::cast_precision_loss)]
-        buckets.add_conversion(value as f64, &touches, half_life_days);
+    if let Some(conversion) = current {
+        buckets.add_conversion(kind, &conversion, &touches, half_life_days);
     }
 
     let no_touch_value_minor = total_value_minor - touched_value;
     let conversions_without_touch = conversion_count - with_touches;
-    let models = assemble(db, &buckets, no_touch_value_minor, conversions_without_touch).await?;
+    let models = assemble(db, kind, &buckets, no_touch_value_minor, conversions_without_touch).await?;
     let definition = scope
         .describe(Definition::new(
             "attribution",
@@ -241,7 +299,9 @@ pub async fn attribute(
             "each conversion's value is split over the customer's touchpoints in the lookback window before it \
              (lower bound inclusive, the conversion instant excluded): FIRST_TOUCH, LAST_TOUCH, LINEAR, \
              TIME_DECAY (2^(−age/half-life), normalised), POSITION_BASED (40/20/40; 100 for one touch, 50/50 for \
-             two); credit is summed by team, channel and campaign; conversions without a touch go to NONE, as does \
+             two), W_SHAPED (WON leads: 30% to each of the first touch, the last before the lead was created \
+             and the last before it became an opportunity, a missing one's share split over the present ones, \
+             10% over the other touches or, when every touch holds a role, over the roles); credit is summed by team, channel and campaign; conversions without a touch go to NONE, as does \
              campaign credit of touches without a campaign; ROI = campaign credit / spend",
         ))
         .with("conversion", format!("{kind:?}"))
@@ -258,6 +318,7 @@ pub async fn attribute(
         no_touch_value_minor,
         touches_in_window,
         models,
+        missing_milestones: (kind == Conversion::WonLead).then_some(buckets.missing_milestones),
         definition,
     })
 }
@@ -266,6 +327,7 @@ pub async fn attribute(
 /// campaign (with 0 where nothing was credited), then NONE.
 async fn assemble(
     db: &impl ConnectionTrait,
+    kind: Conversion,
     buckets: &Buckets,
     no_touch_value_minor: i64,
     conversions_without_touch: i64,
@@ -293,7 +355,7 @@ async fn assemble(
         conversions: conversions_without_touch as f64,
     };
     let mut models = Vec::with_capacity(Model::ALL.len());
-    for model in Model::ALL {
+    for model in kind.models() {
         let mut by_team: Vec<(String, Credit)> = Team::ALL
             .iter()
             .map(|team| {

@@ -11,6 +11,7 @@ mod records;
 mod ws;
 
 mod access;
+mod attribution;
 mod browser;
 mod bulk;
 mod errors;

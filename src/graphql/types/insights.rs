@@ -750,6 +750,18 @@ pub enum AttributionModel {
     Linear,
     TimeDecay,
     PositionBased,
+    /// WON leads only: 30% to each of the first touch, the last before the
+    /// lead was created and the last before it became an opportunity (a
+    /// missing one's share split over the present ones), 10% over the rest.
+    WShaped,
+}
+
+/// W_SHAPED's milestone roles that no touch held, over the touched conversions.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct MissingMilestones {
+    pub first: i64,
+    pub lead_created: i64,
+    pub opportunity_created: i64,
 }
 
 /// Credit summed into one bucket (a team, a channel, or NONE).
@@ -792,7 +804,10 @@ pub struct Attribution {
     pub total_value_minor: i64,
     pub no_touch_value_minor: i64,
     pub touches_in_window: i64,
+    /// Every model that applies to the conversion (W_SHAPED for WON leads only).
     pub models: Vec<ModelCredit>,
+    /// WON leads only.
+    pub missing_milestones: Option<MissingMilestones>,
     pub definition: Definition,
 }
 
@@ -817,6 +832,13 @@ impl From<crate::attribution::Attribution> for Attribution {
             total_value_minor: a.total_value_minor,
             no_touch_value_minor: a.no_touch_value_minor,
             touches_in_window: a.touches_in_window,
+            missing_milestones: a.missing_milestones.map(|[first, lead_created, opportunity_created]| {
+                MissingMilestones {
+                    first,
+                    lead_created,
+                    opportunity_created,
+                }
+            }),
             models: a
                 .models
                 .into_iter()
