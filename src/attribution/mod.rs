@@ -9,9 +9,10 @@
 //! conversion order; Rust applies the weights and adds them into a few
 //! dozen buckets, so memory does not grow with the data.
 
+pub mod markov;
 pub mod weights;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use entity::enums::Team;
 use futures::StreamExt;
@@ -62,6 +63,8 @@ pub struct Credit {
     pub credit_minor: f64,
     /// Credited conversions: the sum of the weights.
     pub conversions: f64,
+    /// MARKOV only: the state's removal effect.
+    pub removal_effect: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -98,11 +101,24 @@ pub struct Attribution {
     /// W_SHAPED's roles that no touch of a touched conversion holds, as
     /// `[FIRST, LEAD_CREATED, OPPORTUNITY_CREATED]` (WON leads only).
     pub missing_milestones: Option<[i64; 3]>,
+    pub markov: Markov,
     pub definition: Definition,
+}
+
+/// The chains behind MARKOV's credit.
+#[derive(Debug, Clone)]
+pub struct Markov {
+    pub by_channel: markov::Chain,
+    pub by_team: markov::Chain,
+    pub touches_in_conversion_paths: i64,
+    /// Customers with touches in the window that lead to no conversion.
+    pub null_paths: i64,
+    pub touches_in_null_paths: i64,
 }
 
 /// A touch as the stream delivers it.
 struct Touch {
+    id: i64,
     age_seconds: i64,
     age_days: f64,
     team: String,
@@ -136,9 +152,12 @@ impl Touched {
 }
 
 /// Running totals per model and bucket.
-#[derive(Default)]
 struct Buckets {
     missing_milestones: [i64; 3],
+    by_channel: markov::Chain,
+    by_team: markov::Chain,
+    /// The touches in some conversion's lookback: the others make null paths.
+    in_lookback: HashSet<i64>,
     team: BTreeMap<(Model, String), Credit>,
     channel: BTreeMap<(Model, String), Credit>,
     campaign: BTreeMap<(Model, Option<i64>), Credit>,
@@ -155,6 +174,11 @@ impl Buckets {
         {
             *count += i64::from(*missing);
         }
+        self.by_channel
+            .add_path(touches.iter().map(|touch| touch.channel.as_str()), true);
+        self.by_team
+            .add_path(touches.iter().map(|touch| touch.team.as_str()), true);
+        self.in_lookback.extend(touches.iter().map(|touch| touch.id));
         #[allow(clippy::cast_precision_loss)]
         let value = conversion.value as f64;
         for model in kind.models() {
@@ -234,7 +258,8 @@ pub async fn attribute(
     let total_value_minor: i64 = row.try_get("", "total")?;
 
     let mut touches_sql = Sql::new(db.get_database_backend());
-    touches_sql.push("SELECT c.id AS conversion_id, c.value, c.created_age, c.opportunity_age, c.at - ");
+    touches_sql
+        .push("SELECT c.id AS conversion_id, c.value, c.created_age, c.opportunity_age, t.id AS touch_id, c.at - ");
     touches_sql.epoch_seconds("t.occurred_at");
     touches_sql.push(" AS age_seconds, t.team, t.channel, t.campaign_id FROM (");
     conversions(&mut touches_sql);
@@ -248,7 +273,17 @@ pub async fn attribute(
         .push(" ORDER BY c.id, t.occurred_at, ")
         .byte_ordered("t.external_id");
 
-    let mut buckets = Buckets::default();
+    let channels = touch_channels(db).await?;
+    let teams: Vec<String> = Team::ALL.iter().map(|team| team.as_str().to_owned()).collect();
+    let mut buckets = Buckets {
+        missing_milestones: [0; 3],
+        by_channel: markov::Chain::new(channels.clone()),
+        by_team: markov::Chain::new(teams),
+        in_lookback: HashSet::new(),
+        team: BTreeMap::new(),
+        channel: BTreeMap::new(),
+        campaign: BTreeMap::new(),
+    };
     let mut with_touches: i64 = 0;
     let mut touched_value: i64 = 0;
     let mut touches_in_window: i64 = 0;
@@ -277,6 +312,7 @@ pub async fn attribute(
         let age_seconds: i64 = row.try_get("", "age_seconds")?;
         #[allow(clippy::cast_precision_loss)]
         touches.push(Touch {
+            id: row.try_get("", "touch_id")?,
             age_seconds,
             age_days: age_seconds as f64 / 86_400.0,
             team: row.try_get("", "team")?,
@@ -289,9 +325,16 @@ pub async fn attribute(
         buckets.add_conversion(kind, &conversion, &touches, half_life_days);
     }
 
+    let (null_paths, touches_in_null_paths) = add_null_paths(db, scope, &mut buckets).await?;
     let no_touch_value_minor = total_value_minor - touched_value;
     let conversions_without_touch = conversion_count - with_touches;
-    let models = assemble(db, kind, &buckets, no_touch_value_minor, conversions_without_touch).await?;
+    let totals = Totals {
+        touched_value,
+        with_touches,
+        no_touch_value_minor,
+        conversions_without_touch,
+    };
+    let models = assemble(db, kind, &channels, &buckets, &totals).await?;
     let definition = scope
         .describe(Definition::new(
             "attribution",
@@ -301,7 +344,10 @@ pub async fn attribute(
              TIME_DECAY (2^(−age/half-life), normalised), POSITION_BASED (40/20/40; 100 for one touch, 50/50 for \
              two), W_SHAPED (WON leads: 30% to each of the first touch, the last before the lead was created \
              and the last before it became an opportunity, a missing one's share split over the present ones, \
-             10% over the other touches or, when every touch holds a role, over the roles); credit is summed by team, channel and campaign; conversions without a touch go to NONE, as does \
+             10% over the other touches or, when every touch holds a role, over the roles), MARKOV (the touched \
+             conversions' value split by the removal effects of an absorbing first-order chain over channels, or \
+             teams, of every conversion's touches and of each customer's other touches in the window as a path to \
+             NULL, solved exactly; no campaign credit); credit is summed by team, channel and campaign; conversions without a touch go to NONE, as does \
              campaign credit of touches without a campaign; ROI = campaign credit / spend",
         ))
         .with("conversion", format!("{kind:?}"))
@@ -319,6 +365,13 @@ pub async fn attribute(
         touches_in_window,
         models,
         missing_milestones: (kind == Conversion::WonLead).then_some(buckets.missing_milestones),
+        markov: Markov {
+            by_channel: buckets.by_channel,
+            by_team: buckets.by_team,
+            touches_in_conversion_paths: touches_in_window,
+            null_paths,
+            touches_in_null_paths,
+        },
         definition,
     })
 }
@@ -328,16 +381,12 @@ pub async fn attribute(
 async fn assemble(
     db: &impl ConnectionTrait,
     kind: Conversion,
+    channels: &[String],
     buckets: &Buckets,
-    no_touch_value_minor: i64,
-    conversions_without_touch: i64,
+    totals: &Totals,
 ) -> Result<Vec<ModelCredit>, Error> {
-    let mut channels_sql = Sql::new(db.get_database_backend());
-    channels_sql.push("SELECT DISTINCT channel FROM touchpoint ORDER BY channel");
-    let mut channels = Vec::new();
-    for row in channels_sql.all(db).await? {
-        channels.push(row.try_get::<String>("", "channel")?);
-    }
+    let no_touch_value_minor = totals.no_touch_value_minor;
+    let conversions_without_touch = totals.conversions_without_touch;
     let mut campaigns_sql = Sql::new(db.get_database_backend());
     campaigns_sql.push("SELECT id, external_id, spend_minor FROM campaign ORDER BY ");
     campaigns_sql.byte_ordered("external_id");
@@ -353,8 +402,9 @@ async fn assemble(
     let none = Credit {
         credit_minor: no_touch_value_minor as f64,
         conversions: conversions_without_touch as f64,
+        removal_effect: None,
     };
-    let mut models = Vec::with_capacity(Model::ALL.len());
+    let mut models = Vec::with_capacity(Model::ALL.len() + 1);
     for model in kind.models() {
         let mut by_team: Vec<(String, Credit)> = Team::ALL
             .iter()
@@ -404,6 +454,7 @@ async fn assemble(
             credit: Credit {
                 credit_minor: none.credit_minor + without_campaign.credit_minor,
                 conversions: none.conversions + without_campaign.conversions,
+                removal_effect: None,
             },
             spend_minor: None,
             roi: None,
@@ -415,5 +466,119 @@ async fn assemble(
             by_campaign,
         });
     }
+    models.push(markov_credit(buckets, totals, &none));
     Ok(models)
+}
+
+/// What the totals of one attribution run are.
+struct Totals {
+    touched_value: i64,
+    with_touches: i64,
+    no_touch_value_minor: i64,
+    conversions_without_touch: i64,
+}
+
+/// MARKOV: the touched conversions' value and count split by each state's
+/// share of the removal effects; campaigns are not states, so all
+/// campaign credit is NONE.
+fn markov_credit(buckets: &Buckets, totals: &Totals, none: &Credit) -> ModelCredit {
+    #[allow(clippy::cast_precision_loss)]
+    let split = |chain: &markov::Chain| -> Vec<(String, Credit)> {
+        let effects = chain.removal_effects();
+        let sum: f64 = effects.iter().sum();
+        let mut credits: Vec<(String, Credit)> = chain
+            .states
+            .iter()
+            .zip(&effects)
+            .map(|(state, &effect)| {
+                let share = if sum > 0.0 { effect / sum } else { 0.0 };
+                let credit = Credit {
+                    credit_minor: share * totals.touched_value as f64,
+                    conversions: share * totals.with_touches as f64,
+                    removal_effect: Some(effect),
+                };
+                (state.clone(), credit)
+            })
+            .collect();
+        credits.push((NONE.to_owned(), none.clone()));
+        credits
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let all_value = Credit {
+        credit_minor: (totals.touched_value + totals.no_touch_value_minor) as f64,
+        conversions: (totals.with_touches + totals.conversions_without_touch) as f64,
+        removal_effect: None,
+    };
+    ModelCredit {
+        model: Model::Markov,
+        by_team: split(&buckets.by_team),
+        by_channel: split(&buckets.by_channel),
+        by_campaign: vec![CampaignCredit {
+            campaign_id: None,
+            campaign_external_id: None,
+            credit: all_value,
+            spend_minor: None,
+            roi: None,
+        }],
+    }
+}
+
+/// Every channel touchpoints use, in order.
+async fn touch_channels(db: &impl ConnectionTrait) -> Result<Vec<String>, Error> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT DISTINCT channel FROM touchpoint ORDER BY ");
+    sql.byte_ordered("channel");
+    let mut channels = Vec::new();
+    for row in sql.all(db).await? {
+        channels.push(row.try_get::<String>("", "channel")?);
+    }
+    Ok(channels)
+}
+
+/// MARKOV's paths to NULL: per customer, the touches in the window that
+/// are in no conversion's lookback, in time order. Returns how many paths
+/// and touches that made.
+async fn add_null_paths(db: &DatabaseConnection, scope: &Scope, buckets: &mut Buckets) -> Result<(i64, i64), Error> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT t.id, t.customer_id, t.team, t.channel FROM touchpoint t WHERE t.occurred_at >= ")
+        .bind(scope.window.start())
+        .push(" AND t.occurred_at < ")
+        .bind(scope.window.end());
+    scope.customer_filters(&mut sql, "t.customer_id");
+    sql.push(" ORDER BY t.customer_id, t.occurred_at, ");
+    sql.byte_ordered("t.external_id");
+    let mut paths = 0;
+    let mut touches = 0;
+    let mut path: Vec<(String, String)> = Vec::new();
+    let mut customer: Option<i64> = None;
+    let mut finish = |path: &mut Vec<(String, String)>, buckets: &mut Buckets| {
+        if !path.is_empty() {
+            buckets
+                .by_channel
+                .add_path(path.iter().map(|(_, channel)| channel.as_str()), false);
+            buckets
+                .by_team
+                .add_path(path.iter().map(|(team, _)| team.as_str()), false);
+            paths += 1;
+            path.clear();
+        }
+    };
+    let stream = db.stream_raw(sql.statement()).await?;
+    let mut stream = std::pin::pin!(stream);
+    while let Some(row) = stream.next().await {
+        let row = row?;
+        let id: i64 = row.try_get("", "id")?;
+        let customer_id: i64 = row.try_get("", "customer_id")?;
+        if customer != Some(customer_id) {
+            finish(&mut path, buckets);
+            customer = Some(customer_id);
+        }
+        if buckets.in_lookback.contains(&id) {
+            continue;
+        }
+        path.push((row.try_get("", "team")?, row.try_get("", "channel")?));
+        touches += 1;
+    }
+    finish(&mut path, buckets);
+    Ok((paths, touches))
 }

@@ -14,9 +14,14 @@ pub enum Model {
     /// created, the last before it became an opportunity), 10% over the
     /// rest; only for conversions with milestones (WON leads).
     WShaped,
+    /// Data-driven: credit in proportion to each state's removal effect in
+    /// an absorbing Markov chain over every path ([`super::markov`]); it
+    /// weighs no single conversion's touches, so it is not in [`Model::ALL`].
+    Markov,
 }
 
 impl Model {
+    /// The models that split each conversion over its own touches.
     pub const ALL: [Model; 6] = [
         Model::FirstTouch,
         Model::LastTouch,
@@ -50,7 +55,8 @@ impl Milestones {
 }
 
 /// The weight of each touch, given each touch's age at the conversion in
-/// days (oldest first). Empty when there are no touches.
+/// days (oldest first). Empty when there are no touches, and for MARKOV,
+/// which weighs the chain of every path instead.
 pub fn weights(model: Model, ages_in_days: &[f64], half_life_days: f64, milestones: Milestones) -> Vec<f64> {
     let n = ages_in_days.len();
     if n == 0 {
@@ -83,6 +89,7 @@ pub fn weights(model: Model, ages_in_days: &[f64], half_life_days: f64, mileston
             }
         },
         Model::WShaped => w_shaped(&mut weights, milestones),
+        Model::Markov => return Vec::new(),
     }
     weights
 }

@@ -754,6 +754,48 @@ pub enum AttributionModel {
     /// lead was created and the last before it became an opportunity (a
     /// missing one's share split over the present ones), 10% over the rest.
     WShaped,
+    /// Data-driven: the touched conversions' value split by each channel's
+    /// (or team's) removal effect in an absorbing first-order Markov chain
+    /// over every conversion's path and every customer's path to no
+    /// conversion, solved exactly. Campaigns are not states: all campaign
+    /// credit is NONE.
+    Markov,
+}
+
+/// One absorbing chain of MARKOV.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct MarkovChain {
+    /// The states, in the order of the credit buckets.
+    pub states: Vec<String>,
+    /// The probability of reaching a conversion from the start.
+    pub p_conversion: f64,
+    /// Paths in the chain: conversion paths and paths to no conversion.
+    pub paths: i64,
+    pub conversion_paths: i64,
+}
+
+impl From<&crate::attribution::markov::Chain> for MarkovChain {
+    fn from(chain: &crate::attribution::markov::Chain) -> Self {
+        Self {
+            states: chain.states.clone(),
+            p_conversion: chain.conversion_probability(),
+            paths: i64::try_from(chain.paths).unwrap_or(i64::MAX),
+            conversion_paths: i64::try_from(chain.conversion_paths).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+/// The chains behind MARKOV and the paths that made them.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Markov {
+    /// States are touch channels.
+    pub by_channel: MarkovChain,
+    /// States are touch teams.
+    pub by_team: MarkovChain,
+    pub touches_in_conversion_paths: i64,
+    /// One per customer whose touches in the window are in no conversion's lookback.
+    pub null_paths: i64,
+    pub touches_in_null_paths: i64,
 }
 
 /// W_SHAPED's milestone roles that no touch held, over the touched conversions.
@@ -772,6 +814,8 @@ pub struct CreditBucket {
     pub credit_minor: f64,
     /// Credited conversions (the sum of the weights).
     pub conversions: f64,
+    /// MARKOV only: 1 − P(conversion without this state) / P(conversion).
+    pub removal_effect: Option<f64>,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -808,6 +852,8 @@ pub struct Attribution {
     pub models: Vec<ModelCredit>,
     /// WON leads only.
     pub missing_milestones: Option<MissingMilestones>,
+    /// The chains MARKOV's credit comes from.
+    pub markov: Markov,
     pub definition: Definition,
 }
 
@@ -819,6 +865,7 @@ impl From<crate::attribution::Attribution> for Attribution {
                     key,
                     credit_minor: credit.credit_minor,
                     conversions: credit.conversions,
+                    removal_effect: credit.removal_effect,
                 })
                 .collect()
         };
@@ -832,6 +879,13 @@ impl From<crate::attribution::Attribution> for Attribution {
             total_value_minor: a.total_value_minor,
             no_touch_value_minor: a.no_touch_value_minor,
             touches_in_window: a.touches_in_window,
+            markov: Markov {
+                by_channel: (&a.markov.by_channel).into(),
+                by_team: (&a.markov.by_team).into(),
+                touches_in_conversion_paths: a.markov.touches_in_conversion_paths,
+                null_paths: a.markov.null_paths,
+                touches_in_null_paths: a.markov.touches_in_null_paths,
+            },
             missing_milestones: a.missing_milestones.map(|[first, lead_created, opportunity_created]| {
                 MissingMilestones {
                     first,
