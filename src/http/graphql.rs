@@ -39,6 +39,11 @@ use super::negotiation::{GRAPHQL_RESPONSE_JSON, JSON, ResponseType, content_type
 use super::{AppState, assets, caching};
 use crate::auth::Viewer;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::ws::{CloseFrame, Message};
+use futures::{SinkExt as _, StreamExt as _};
 
 use super::limits::AuthFailures;
 use crate::auth::{AuthError, Authenticator};
@@ -138,15 +143,23 @@ pub async fn websocket(
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(max_message_bytes)
         .max_frame_size(max_message_bytes)
-        .on_upgrade(move |stream| {
+        .on_upgrade(move |socket| {
             let mut data = Data::default();
             data.insert(DbLoader::for_request(state.db.clone()));
-            GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
+            let (sink, stream) = socket.split();
+            let refused = Arc::new(AtomicBool::new(false));
+            let sink = sink.with({
+                let refused = refused.clone();
+                move |message| std::future::ready(Ok::<_, axum::Error>(forbidden_close(message, &refused)))
+            });
+            GraphQLWebSocket::new_with_pair(sink, stream, state.schema.clone(), protocol)
                 .with_data(data)
                 .on_connection_init(move |payload| async move {
                     let viewer = match viewer {
                         Some(Extension(viewer)) => viewer,
-                        None => authenticate_init(&auth, &failures, address, &payload).await?,
+                        None => authenticate_init(&auth, &failures, address, &payload)
+                            .await
+                            .inspect_err(|_| refused.store(true, Ordering::Relaxed))?,
                     };
                     let mut data = Data::default();
                     data.insert(viewer);
@@ -156,6 +169,21 @@ pub async fn websocket(
                 .instrument(span)
         })
         .into_response()
+}
+
+/// graphql-transport-ws closes a connection whose `connection_init` was
+/// refused with 4403 Forbidden; async-graphql sends 1002 (protocol error)
+/// for every refusal, so the close frame of a refused init is rewritten.
+fn forbidden_close(message: Message, refused: &AtomicBool) -> Message {
+    match message {
+        Message::Close(Some(frame)) if frame.code == 1002 && refused.load(Ordering::Relaxed) => {
+            Message::Close(Some(CloseFrame {
+                code: 4403,
+                reason: frame.reason,
+            }))
+        }
+        other => other,
+    }
 }
 
 /// The viewer of a `connection_init` payload; refused credentials count

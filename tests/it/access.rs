@@ -81,7 +81,12 @@ async fn requests_need_a_valid_key(app: TestApp) {
         .expect("sent");
     assert_eq!(response.status().as_u16(), 403);
 
-    // Subscriptions authenticate in connection_init.
+    // Subscriptions authenticate in connection_init; graphql-transport-ws
+    // closes a refused one with 4403 Forbidden.
+    let (code, reason) = WsClient::refused(&app.base_url, json!({ "Authorization": "Bearer acc_not-a-key" })).await;
+    assert_eq!(code, 4403, "{reason}");
+    let (code, _) = WsClient::refused(&app.base_url, json!({})).await;
+    assert_eq!(code, 4403);
     let mut socket = WsClient::connect(&app.base_url, json!({ "Authorization": format!("Bearer {analyst}") })).await;
     socket.subscribe("1", "{ __typename }", json!({})).await;
     assert_eq!(socket.next().await["payload"]["data"]["__typename"], "Query");

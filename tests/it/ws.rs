@@ -35,6 +35,37 @@ impl WsClient {
         client
     }
 
+    /// Sends `connection_init` with `payload` and returns the close frame
+    /// the server answers a refused one with: its code and reason.
+    pub async fn refused(base_url: &str, payload: Value) -> (u16, String) {
+        let url = format!("{}/graphql/ws", base_url.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().expect("request");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().expect("header"),
+        );
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("WebSocket connects");
+        let mut client = WsClient { socket };
+        client
+            .send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        let close = async {
+            loop {
+                match client.socket.next().await {
+                    Some(Ok(Message::Close(Some(frame)))) => return (u16::from(frame.code), frame.reason.to_string()),
+                    Some(Ok(Message::Text(text))) => panic!("not refused: {text}"),
+                    Some(Ok(_)) => continue,
+                    other => panic!("the socket ended without a close frame: {other:?}"),
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), close)
+            .await
+            .expect("a close frame within 20 s")
+    }
+
     pub async fn send(&mut self, message: Value) {
         self.socket
             .send(Message::text(message.to_string()))
