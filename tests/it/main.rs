@@ -25,6 +25,7 @@ mod mutations;
 mod nodes;
 mod observability;
 mod paging;
+mod privacy;
 mod schema;
 mod segments;
 mod series;

@@ -556,6 +556,7 @@ async fn as_role(app: &TestApp, role: Role, query: &str, variables: Value) -> Va
         app.db.clone(),
         ApiConfig::default(),
         accord::events::EventBus::in_process(),
+        accord::db::cursor_key::CursorKey::generate(),
     );
     let request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(variables))
