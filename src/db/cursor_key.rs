@@ -52,7 +52,12 @@ impl fmt::Debug for CursorKey {
 impl CursorKey {
     /// Reads a key written as 64 hexadecimal characters (`ACCORD_CURSOR_KEY`).
     pub fn from_hex(text: &str) -> Result<CursorKey, String> {
-        let invalid = || format!("a cursor key is {} hexadecimal characters ({KEY_BYTES} bytes)", KEY_BYTES * 2);
+        let invalid = || {
+            format!(
+                "a cursor key is {} hexadecimal characters ({KEY_BYTES} bytes)",
+                KEY_BYTES * 2
+            )
+        };
         let bytes = hex::decode(text.trim()).map_err(|_| invalid())?;
         let bytes: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| invalid())?;
         Ok(Self::from_bytes(bytes))
@@ -111,7 +116,10 @@ impl CursorKey {
 /// there first if no instance has yet. Concurrent first starts agree: each
 /// inserts its own candidate only if no row exists, then all read the row
 /// that won.
-pub async fn configured_or_stored(db: &impl ConnectionTrait, configured: Option<CursorKey>) -> Result<CursorKey, DbErr> {
+pub async fn configured_or_stored(
+    db: &impl ConnectionTrait,
+    configured: Option<CursorKey>,
+) -> Result<CursorKey, DbErr> {
     if let Some(key) = configured {
         return Ok(key);
     }
@@ -139,7 +147,10 @@ mod tests {
     fn a_sealed_cursor_opens_only_with_its_key_and_binding() {
         let key = CursorKey::generate();
         let sealed = key.seal(b"customer NAME ASC", b"Max Meyer");
-        assert_eq!(key.open(b"customer NAME ASC", &sealed).as_deref(), Some(&b"Max Meyer"[..]));
+        assert_eq!(
+            key.open(b"customer NAME ASC", &sealed).as_deref(),
+            Some(&b"Max Meyer"[..])
+        );
         assert!(!sealed.contains("Max"));
         assert_eq!(key.open(b"account NAME ASC", &sealed), None);
         assert_eq!(CursorKey::generate().open(b"customer NAME ASC", &sealed), None);
@@ -154,7 +165,11 @@ mod tests {
         for index in 0..sealed.len() {
             let mut altered = sealed.clone();
             altered[index] ^= 0x01;
-            assert_eq!(key.open(b"list", &URL_SAFE_NO_PAD.encode(&altered)), None, "byte {index}");
+            assert_eq!(
+                key.open(b"list", &URL_SAFE_NO_PAD.encode(&altered)),
+                None,
+                "byte {index}"
+            );
         }
         assert_eq!(key.open(b"list", ""), None);
         assert_eq!(key.open(b"list", "not base64!"), None);
