@@ -180,6 +180,8 @@ macro_rules! upsert_payload {
     ($payload:ident, $field:ident: $object:ident of $entity:ident) => {
         pub struct $payload(UpsertAnswer);
 
+        /// What an upsert wrote. Every writer gets `id`, `externalId` and
+        /// `status`; the object itself needs record access.
         #[Object]
         impl $payload {
             /// The global id of the object now holding the record.
