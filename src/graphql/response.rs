@@ -71,9 +71,13 @@ impl Completed {
 /// before execution as HTTP does.
 fn completed(mut response: Response, document: Option<&ExecutableDocument>, operation_name: Option<&str>) -> Response {
     if failed_before_execution(&response) {
+        let refusal = match document {
+            None => code::GRAPHQL_PARSE_FAILED,
+            Some(_) => code::GRAPHQL_VALIDATION_FAILED,
+        };
         response.errors = std::mem::take(&mut response.errors)
             .into_iter()
-            .map(|error| with_code(error, code::GRAPHQL_VALIDATION_FAILED))
+            .map(|error| with_code(error, refusal))
             .collect();
     } else if let Some(document) = document {
         complete(&mut response, document, operation_name);
