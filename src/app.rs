@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::Authenticator;
 use crate::config::ApiConfig;
+use crate::db::cursor_key;
 use crate::events::EventBus;
 use crate::graphql::build_schema;
 use crate::http::limits::AuthFailures;
@@ -49,7 +50,10 @@ impl Application {
         let persisted_queries = PersistedQueries::new(limits.apq_cache_size);
         let cors = crate::http::cors::layer(&api.cors_origins, api.cors_local);
         let auth_failures = AuthFailures::new(&limits);
-        let schema = build_schema(db.clone(), api, events.clone());
+        let cursor_key = cursor_key::configured_or_stored(&db, api.cursor_key.clone())
+            .await
+            .map_err(|error| std::io::Error::other(format!("reading the cursor key: {error}")))?;
+        let schema = build_schema(db.clone(), api, events.clone(), cursor_key);
         Ok(Self {
             listener,
             router: router(AppState {

@@ -88,7 +88,8 @@ pub async fn insights(
     to: &str,
     iterations: usize,
 ) -> anyhow::Result<()> {
-    let schema = build_schema(db.clone(), api, EventBus::in_process());
+    let cursor_key = crate::db::cursor_key::configured_or_stored(&db, api.cursor_key.clone()).await?;
+    let schema = build_schema(db.clone(), api, EventBus::in_process(), cursor_key);
     println!("{:<44} {:>10} {:>10}", "query", "median ms", "max ms");
     for (name, selection) in INSIGHT_QUERIES {
         let query = format!("{{ insights(filter: {{ from: \"{from}\", to: \"{to}\" }}) {{ {selection} }} }}");

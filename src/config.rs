@@ -12,6 +12,7 @@
 //! | `ACCORD_CURRENCY` | `USD` | the one reporting currency; ingest refuses others |
 //! | `ACCORD_MAX_PAGE_SIZE` | `500` | largest `first` a connection accepts |
 //! | `ACCORD_OWN_BRAND` | `Shark` | the brand whose purchase intent the funnel reports |
+//! | `ACCORD_CURSOR_KEY` | generated on first start, stored in the database | 64 hex characters: the key that seals cursors (all instances must share it) |
 //! | `ACCORD_MIN_AUDIENCE_SIZE` | `10` | the smallest segment whose members may be exported |
 //! | `ACCORD_MAX_LINE_BYTES` | `1048576` | longest record line of bulk ingest and `import` (1 MiB); a longer line is rejected |
 //! | `ACCORD_MAX_DEPTH` | `20` | deepest field nesting a query may have (15–32) |
@@ -37,6 +38,8 @@
 //! | `ACCORD_IMPORT_STRICT`, `ACCORD_IMPORT_BATCH_SIZE` | off, `1000` | `import --strict`, `import --batch-size` |
 
 use clap::{Args, ValueEnum};
+
+use crate::db::cursor_key::CursorKey;
 
 /// Where the data lives.
 #[derive(Debug, Clone, Args)]
@@ -75,6 +78,12 @@ pub struct ApiConfig {
     #[arg(long, env = "ACCORD_OWN_BRAND", default_value = "Shark", global = true)]
     pub own_brand: String,
 
+    /// The key cursors are sealed under (authenticated encryption), as 64 hexadecimal characters,
+    /// e.g. from `openssl rand -hex 32`. When unset, a key is generated on first start and kept
+    /// in the database, so every instance on it agrees. Changing it invalidates every cursor.
+    #[arg(long, env = "ACCORD_CURSOR_KEY", value_parser = CursorKey::from_hex, hide_env_values = true, global = true)]
+    pub cursor_key: Option<CursorKey>,
+
     /// The smallest segment whose members may be exported, so an export cannot single out a person.
     #[arg(long, env = "ACCORD_MIN_AUDIENCE_SIZE", default_value_t = 10, global = true)]
     pub min_audience_size: i64,
@@ -108,6 +117,7 @@ impl Default for ApiConfig {
             currency: "USD".to_owned(),
             max_page_size: 500,
             own_brand: "Shark".to_owned(),
+            cursor_key: None,
             min_audience_size: 10,
             max_line_bytes: crate::ingest::stream::DEFAULT_MAX_LINE_BYTES,
             cors_origins: Vec::new(),

@@ -22,7 +22,7 @@
 //! - [`ingest`]: the one validated write path (import files, demo data,
 //!   GraphQL upserts and batches).
 //! - [`demo`]: the deterministic demo data generator.
-//! - [`db`]: connecting, migrating, keyset pagination.
+//! - [`db`]: connecting, migrating, keyset pagination, the key cursors are sealed under.
 //! - [`auth`]: the viewer (role) every request carries.
 //! - [`telemetry`]: logs (text or JSON) and the optional OpenTelemetry export.
 //! - `entity` crate: the tables; `migration` crate: their schema.

@@ -26,6 +26,7 @@ pub mod product_test_vote;
 pub mod segment;
 pub mod segment_member;
 pub mod segment_size;
+pub mod server_secret;
 pub mod survey;
 pub mod survey_response;
 pub mod touchpoint;

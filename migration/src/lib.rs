@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_initial_schema;
 mod m20261127_000002_customer_email_key;
+mod m20261202_000003_server_secret;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_initial_schema::Migration),
             Box::new(m20261127_000002_customer_email_key::Migration),
+            Box::new(m20261202_000003_server_secret::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! Keyset pagination: pages ordered by one column plus the row id as a
 //! tie-break, continued from an opaque cursor that holds the last row's
-//! key. Never OFFSET, so page N costs the same as page 1.
+//! key, sealed under the server's cursor key for its list and order
+//! ([`crate::db::cursor_key`]). Never OFFSET, so page N costs the same as page 1.
 //!
 //! Two shapes: [`page`] for a root list, and [`pages_by_parent`] for the
 //! same page of many parents' children at once (one statement with
@@ -9,8 +10,6 @@
 
 use std::collections::HashMap;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{
     Alias, Asterisk, Expr, ExprTrait, Func, IntoIden, JoinType, Order, Query, SelectStatement, WindowStatement,
@@ -21,6 +20,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::cursor_key::CursorKey;
 use crate::error::Error;
 
 /// An entity that can be paged: it has an `i64` id column.
@@ -72,13 +72,25 @@ impl From<SortKey> for Value {
     }
 }
 
+/// What a cursor is valid for: the list it came from (the table it pages)
+/// and the order it was read in. It is authenticated with the cursor, so a
+/// cursor of another list or order does not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CursorScope {
+    pub list: &'static str,
+    pub sort: &'static str,
+    pub direction: Direction,
+}
+
+impl CursorScope {
+    fn binding(self) -> String {
+        format!("{}\u{0}{}\u{0}{:?}", self.list, self.sort, self.direction)
+    }
+}
+
 /// Where a page starts: just after the row with this key and id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Cursor {
-    #[serde(rename = "s")]
-    sort: String,
-    #[serde(rename = "d")]
-    direction: Direction,
     #[serde(rename = "k")]
     key: SortKey,
     #[serde(rename = "i")]
@@ -86,15 +98,9 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    /// The cursor of a row at `key` (tie-broken by `id`) of the list
-    /// ordered by `sort` in `direction`.
-    pub fn new(sort: &str, direction: Direction, key: SortKey, id: i64) -> Self {
-        Self {
-            sort: sort.to_owned(),
-            direction,
-            key,
-            id,
-        }
+    /// The cursor of a row at `key`, tie-broken by `id`.
+    pub fn new(key: SortKey, id: i64) -> Self {
+        Self { key, id }
     }
 
     pub fn key(&self) -> &SortKey {
@@ -105,24 +111,32 @@ impl Cursor {
         self.id
     }
 
-    /// Whether the cursor was made for the list ordered by `sort` in `direction`.
-    pub fn belongs_to(&self, sort: &str, direction: Direction) -> bool {
-        self.sort == sort && self.direction == direction
-    }
-
-    /// The opaque text handed to clients.
-    pub fn encode(&self) -> String {
+    /// The opaque text handed to clients: sealed under `cursor_key`, for
+    /// `scope` only (see [`crate::db::cursor_key`]).
+    pub fn seal(&self, cursor_key: &CursorKey, scope: CursorScope) -> String {
         // Serialising a struct of plain values cannot fail.
         let json = serde_json::to_vec(self).unwrap_or_default();
-        URL_SAFE_NO_PAD.encode(json)
+        cursor_key.seal(scope.binding().as_bytes(), &json)
     }
 
-    /// Reads a cursor a client sent back. `argument` names the argument in errors.
-    pub fn decode(text: &str, argument: &str) -> Result<Cursor, Error> {
-        let invalid = || Error::validation(argument, "is not a cursor returned by this list");
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
-        serde_json::from_slice(&bytes).map_err(|_| invalid())
+    /// Reads a cursor a client sent back for a list of `scope`. `argument`
+    /// names the argument in errors.
+    pub fn open(text: &str, argument: &str, cursor_key: &CursorKey, scope: CursorScope) -> Result<Cursor, Error> {
+        let json = cursor_key
+            .open(scope.binding().as_bytes(), text)
+            .ok_or_else(|| not_a_cursor(argument))?;
+        serde_json::from_slice(&json).map_err(|_| not_a_cursor(argument))
     }
+}
+
+/// The refusal of a cursor that does not open: one answer whatever the
+/// reason, so that a client learns nothing from trying.
+pub fn not_a_cursor(argument: &str) -> Error {
+    Error::validation(
+        argument,
+        "is not a cursor this list returned in this order (cursors are opaque: pass back pageInfo.endCursor \
+         or an edge's cursor unchanged, with the same orderBy)",
+    )
 }
 
 /// What page of a list to read.
@@ -132,35 +146,49 @@ pub struct PageRequest<S> {
     pub after: Option<Cursor>,
     pub sort: S,
     pub direction: Direction,
+    /// What the cursors of this page are bound to.
+    pub scope: CursorScope,
 }
 
 impl<S> PageRequest<S> {
     /// Builds a request, refusing a `first` above `max_page_size` and a
-    /// cursor that was made for another order.
+    /// cursor that was not made for this list in this order.
     pub fn new<E>(
         first: Option<i64>,
         after: Option<&str>,
-        sort: S,
-        direction: Direction,
+        (sort, direction): (S, Direction),
         max_page_size: u64,
+        cursor_key: &CursorKey,
     ) -> Result<Self, Error>
     where
         E: EntityTrait,
         S: SortField<E>,
     {
         let first = page_size(first, max_page_size)?;
-        let after = after.map(|text| Cursor::decode(text, "after")).transpose()?;
-        if let Some(cursor) = &after
-            && (cursor.sort != sort.name() || cursor.direction != direction)
-        {
-            return Err(Error::validation("after", "the cursor belongs to a different orderBy"));
-        }
+        let scope = CursorScope {
+            list: E::default().table_name(),
+            sort: sort.name(),
+            direction,
+        };
+        let after = after
+            .map(|text| Cursor::open(text, "after", cursor_key, scope))
+            .transpose()?;
         Ok(Self {
             first,
             after,
             sort,
             direction,
+            scope,
         })
+    }
+
+    /// The sealed cursor of `model`, a row of this page.
+    pub fn cursor_of<E>(&self, cursor_key: &CursorKey, model: &E::Model) -> String
+    where
+        E: Keyset,
+        S: SortField<E>,
+    {
+        Cursor::new(self.sort.key(model), E::row_id(model)).seal(cursor_key, self.scope)
     }
 }
 
@@ -181,18 +209,18 @@ pub fn page_size(first: Option<i64>, max_page_size: u64) -> Result<u64, Error> {
     Ok(first)
 }
 
-/// The cursor of a list ordered by a unique text key (computed lists such
-/// as RFM rows): the key itself, made opaque.
-pub fn encode_text_cursor(key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("key:{key}"))
+/// The cursor of a computed list ordered by a unique text key (RFM rows,
+/// by customer external id): the key, sealed for `list`.
+pub fn seal_text_cursor(cursor_key: &CursorKey, list: &str, key: &str) -> String {
+    cursor_key.seal(list.as_bytes(), key.as_bytes())
 }
 
-/// Reads a cursor of [`encode_text_cursor`].
-pub fn decode_text_cursor(text: &str, argument: &str) -> Result<String, Error> {
-    let invalid = || Error::validation(argument, "is not a cursor returned by this list");
-    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    text.strip_prefix("key:").map(str::to_owned).ok_or_else(invalid)
+/// Reads a cursor of [`seal_text_cursor`] sealed for `list`.
+pub fn open_text_cursor(cursor_key: &CursorKey, list: &str, text: &str, argument: &str) -> Result<String, Error> {
+    let key = cursor_key
+        .open(list.as_bytes(), text)
+        .ok_or_else(|| not_a_cursor(argument))?;
+    String::from_utf8(key).map_err(|_| not_a_cursor(argument))
 }
 
 /// One page of rows and whether more follow.
@@ -212,20 +240,6 @@ impl<M> Default for Page<M> {
 }
 
 impl<M> Page<M> {
-    /// The cursor of each row, to hand to clients.
-    pub fn cursor_of<E, S>(request: &PageRequest<S>, model: &E::Model) -> Cursor
-    where
-        E: Keyset<Model = M>,
-        S: SortField<E>,
-    {
-        Cursor {
-            sort: request.sort.name().to_owned(),
-            direction: request.direction,
-            key: request.sort.key(model),
-            id: E::row_id(model),
-        }
-    }
-
     /// A page of at most `first` of `rows`, which hold one more when more follow.
     pub fn from_rows(mut rows: Vec<M>, first: u64) -> Self {
         let limit = usize::try_from(first).unwrap_or(usize::MAX);

@@ -11,6 +11,7 @@ use sea_orm::{
 
 use crate::config::DatabaseConfig;
 
+pub mod cursor_key;
 pub mod keyset;
 pub mod sql;
 

@@ -11,6 +11,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, QueryTrait, Select};
 use super::error::IntoGraphql;
 use super::loaders::{ChildCount, ChildPage, Loaders};
 use crate::config::ApiConfig;
+use crate::db::cursor_key::CursorKey;
 use crate::db::keyset::{self, Direction, Keyset, Page, PageRequest, SortField};
 use crate::read::relations::PagedRelation;
 
@@ -68,22 +69,36 @@ where
     S: SortField<E>,
 {
     let max_page_size = ctx.data::<ApiConfig>()?.max_page_size;
-    PageRequest::new::<E>(first.map(i64::from), after.as_deref(), sort, direction, max_page_size).gql()
+    let cursor_key = ctx.data::<CursorKey>()?;
+    PageRequest::new::<E>(
+        first.map(i64::from),
+        after.as_deref(),
+        (sort, direction),
+        max_page_size,
+        cursor_key,
+    )
+    .gql()
 }
 
-fn connection_of<E, S, N>(page: Page<E::Model>, request: &PageRequest<S>, count: TotalCount) -> ConnectionOf<N>
+fn connection_of<E, S, N>(
+    ctx: &Context<'_>,
+    page: Page<E::Model>,
+    request: &PageRequest<S>,
+    count: TotalCount,
+) -> async_graphql::Result<ConnectionOf<N>>
 where
     E: Keyset,
     S: SortField<E>,
     N: OutputType + From<E::Model>,
 {
+    let cursor_key = ctx.data::<CursorKey>()?;
     let mut connection = Connection::with_additional_fields(request.after.is_some(), page.has_next_page, count);
     connection.edges = page
         .rows
         .into_iter()
-        .map(|row| Edge::new(Page::cursor_of::<E, S>(request, &row).encode(), N::from(row)))
+        .map(|row| Edge::new(request.cursor_of::<E>(cursor_key, &row), N::from(row)))
         .collect();
-    connection
+    Ok(connection)
 }
 
 /// One page of a root list.
@@ -102,7 +117,7 @@ where
         source: CountSource::Statement(Box::new(select.clone().into_query())),
     };
     let page = keyset::page(db, select, &request).await.gql()?;
-    Ok(connection_of::<E, S, N>(page, &request, count))
+    connection_of::<E, S, N>(ctx, page, &request, count)
 }
 
 /// One page of a parent's children along relation `R`, batched with the
@@ -140,7 +155,7 @@ where
             })
         })),
     };
-    Ok(connection_of::<R::Child, R::Sort, N>(page, &request, count))
+    connection_of::<R::Child, R::Sort, N>(ctx, page, &request, count)
 }
 
 /// A root list: the filtered SELECT (or the filter's error), paged.

@@ -21,20 +21,27 @@ use async_graphql::{SDLExportOptions, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::config::ApiConfig;
+use crate::db::cursor_key::CursorKey;
 use crate::events::EventBus;
 
 pub type AccordSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
 /// The schema, holding what every request shares: the database pool and
-/// the API configuration, the event bus. Per-request data (viewer, loaders) is added to
-/// each request by the HTTP layer.
-pub fn build_schema(db: DatabaseConnection, config: ApiConfig, events: EventBus) -> AccordSchema {
+/// the API configuration, the event bus, the key cursors are sealed under.
+/// Per-request data (viewer, loaders) is added to each request by the HTTP layer.
+pub fn build_schema(
+    db: DatabaseConnection,
+    config: ApiConfig,
+    events: EventBus,
+    cursor_key: CursorKey,
+) -> AccordSchema {
     let insight_gate = extensions::insight_gate::InsightGate::new(crate::db::pool_max_connections(&db), &config.limits);
     limits::apply(builder(), &config)
         .extension(insight_gate)
         .data(db)
         .data(config)
         .data(events)
+        .data(cursor_key)
         .extension(access::AccessControl)
         .finish()
 }

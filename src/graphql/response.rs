@@ -13,12 +13,95 @@
 //!   is nullable; when it is non-null, the null goes to the nearest
 //!   nullable ancestor (a field or a list item), or makes `data` null. The
 //!   key is appended to its object, so it may come after its siblings.
+//!   async-graphql also answers `null` for an object all of whose selected
+//!   fields failed (a customer read as `{ email }` by a role without PII
+//!   access); such an object did resolve, so it is put back as an object
+//!   first, and only the failed fields in it become null.
+//!
+//! HTTP completes what it executes; WebSocket runs the schema through
+//! [`Completed`], which completes every response (query, mutation or each
+//! subscription event) the same way.
+
+use std::sync::Arc;
 
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet};
-use async_graphql::{ErrorExtensionValues, Name, PathSegment, Pos, Response, ServerError, Value};
+use async_graphql::{
+    Data, ErrorExtensionValues, Executor, Name, PathSegment, Pos, Request, Response, ServerError, Value,
+};
+use futures::StreamExt;
+use futures::stream::BoxStream;
 
+use super::AccordSchema;
 use super::error::code;
 use super::shape::shape;
+
+/// Whether `response` is a refusal before execution (the document did not
+/// parse, validate or pass the limits): no data, and errors at no path.
+pub fn failed_before_execution(response: &Response) -> bool {
+    response.data == Value::Null && !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// `error` with `extensions.code` set to `error_code`, unless it has one.
+pub fn with_code(mut error: ServerError, error_code: &str) -> ServerError {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", error_code);
+    }
+    error
+}
+
+/// The schema as the WebSocket transport runs it: every response completed
+/// as over HTTP (codes on every error, failed fields null, the rest of
+/// `data` kept). The document is parsed once, here, and handed to the schema.
+#[derive(Clone)]
+pub struct Completed(pub AccordSchema);
+
+impl Completed {
+    fn prepared(request: Request) -> (Request, Option<Arc<ExecutableDocument>>) {
+        let mut request = request;
+        let document = async_graphql::parser::parse_query(&request.query).ok().map(Arc::new);
+        if let Some(document) = &document {
+            request.set_parsed_query(document.as_ref().clone());
+        }
+        (request, document)
+    }
+}
+
+/// Completes a response of `document` (when it parsed), or marks a refusal
+/// before execution as HTTP does.
+fn completed(mut response: Response, document: Option<&ExecutableDocument>, operation_name: Option<&str>) -> Response {
+    if failed_before_execution(&response) {
+        let refusal = match document {
+            None => code::GRAPHQL_PARSE_FAILED,
+            Some(_) => code::GRAPHQL_VALIDATION_FAILED,
+        };
+        response.errors = std::mem::take(&mut response.errors)
+            .into_iter()
+            .map(|error| with_code(error, refusal))
+            .collect();
+    } else if let Some(document) = document {
+        complete(&mut response, document, operation_name);
+    }
+    response
+}
+
+impl Executor for Completed {
+    async fn execute(&self, request: Request) -> Response {
+        let operation_name = request.operation_name.clone();
+        let (request, document) = Self::prepared(request);
+        let response = self.0.execute(request).await;
+        completed(response, document.as_deref(), operation_name.as_deref())
+    }
+
+    fn execute_stream(&self, request: Request, session_data: Option<Arc<Data>>) -> BoxStream<'static, Response> {
+        let operation_name = request.operation_name.clone();
+        let (request, document) = Self::prepared(request);
+        self.0
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .map(move |response| completed(response, document.as_deref(), operation_name.as_deref()))
+            .boxed()
+    }
+}
 
 /// Completes `response`, the result of running `operation_name` of `document`.
 pub fn complete(response: &mut Response, document: &ExecutableDocument, operation_name: Option<&str>) {
@@ -28,10 +111,11 @@ pub fn complete(response: &mut Response, document: &ExecutableDocument, operatio
     let Some(operation) = operation(document, operation_name) else {
         return;
     };
-    // When every root field failed, async-graphql answers `data: null`;
-    // start from an empty object so that nullable root fields get their null.
-    if response.data == Value::Null && response.errors.iter().any(|error| !error.path.is_empty()) {
-        response.data = Value::Object(Default::default());
+    // An error at a path means every object above it resolved: any of them
+    // that is null had all its fields fail (down to `data` itself, when
+    // every root field failed). Put them back before placing the nulls.
+    for error in &response.errors {
+        restore_resolved_objects(&mut response.data, &error.path);
     }
     let root = shape().root(operation.ty);
     for error in &response.errors {
@@ -186,6 +270,33 @@ fn fields_named<'a>(
     }
 }
 
+/// Turns each `null` on `path` above its last segment that stands where an
+/// object's field is looked up into an empty object: async-graphql answers
+/// `null` for an object whose selected fields all failed, though the object
+/// itself resolved (its fields ran, or there would be no error below it).
+fn restore_resolved_objects(data: &mut Value, path: &[PathSegment]) {
+    let mut node = data;
+    for (position, segment) in path.iter().enumerate() {
+        if *node == Value::Null && matches!(segment, PathSegment::Field(_)) {
+            *node = Value::Object(Default::default());
+        }
+        if position + 1 == path.len() {
+            return;
+        }
+        let child = match (node, segment) {
+            (Value::Object(fields), PathSegment::Field(key)) => fields.get_mut(key.as_str()),
+            (Value::List(items), PathSegment::Index(index)) => items.get_mut(*index),
+            _ => None,
+        };
+        match child {
+            Some(child) => node = child,
+            // Left out: the field itself failed; placing its null is
+            // [`null_failed_position`]'s job.
+            None => return,
+        }
+    }
+}
+
 /// Puts the null of the failed position on `path` where the specification
 /// wants it: the first position that is missing (or null where it must
 /// not be), or its nearest nullable ancestor.
@@ -302,6 +413,32 @@ mod tests {
             serde_json::json!(["accounts"]),
         );
         assert_eq!(data, serde_json::Value::Null);
+    }
+
+    #[test]
+    fn an_object_whose_fields_all_failed_is_an_object_with_null_fields() {
+        // async-graphql answers the customer of `{ email }` as null when
+        // email is refused; nodes is [Customer!]!, so that null used to
+        // reach `data`, losing `a`.
+        let data = completed(
+            "{ a: customers(first: 1) { totalCount } b: customers(first: 1) { nodes { email } } }",
+            serde_json::json!({ "a": { "totalCount": 2 }, "b": { "nodes": [null] } }),
+            serde_json::json!(["b", "nodes", 0, "email"]),
+        );
+        assert_eq!(
+            data,
+            serde_json::json!({ "a": { "totalCount": 2 }, "b": { "nodes": [{ "email": null }] } })
+        );
+        // The same in a nested list.
+        let data = completed(
+            "{ account(externalId: \"A1\") { customers { nodes { email } } } }",
+            serde_json::json!({ "account": { "customers": { "nodes": [null] } } }),
+            serde_json::json!(["account", "customers", "nodes", 0, "email"]),
+        );
+        assert_eq!(
+            data,
+            serde_json::json!({ "account": { "customers": { "nodes": [{ "email": null }] } } })
+        );
     }
 
     #[test]

@@ -38,6 +38,7 @@ use tracing::Instrument as _;
 use super::negotiation::{GRAPHQL_RESPONSE_JSON, JSON, ResponseType, content_type_essence, negotiate, wants_html};
 use super::{AppState, assets, caching};
 use crate::auth::Viewer;
+use crate::graphql::response::{Completed, with_code};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -152,7 +153,7 @@ pub async fn websocket(
                 let refused = refused.clone();
                 move |message| std::future::ready(Ok::<_, axum::Error>(forbidden_close(message, &refused)))
             });
-            GraphQLWebSocket::new_with_pair(sink, stream, state.schema.clone(), protocol)
+            GraphQLWebSocket::new_with_pair(sink, stream, Completed(state.schema.clone()), protocol)
                 .with_data(data)
                 .on_connection_init(move |payload| async move {
                     let viewer = match viewer {
@@ -288,10 +289,7 @@ async fn execute(
             );
         }
     };
-    let failed_before_execution = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
-    if failed_before_execution {
+    if crate::graphql::response::failed_before_execution(&response) {
         let errors = response
             .errors
             .into_iter()
@@ -314,15 +312,6 @@ fn selects_mutation(document: &async_graphql::parser::types::ExecutableDocument,
 
 fn is_json(headers: &HeaderMap) -> bool {
     content_type_essence(headers).is_some_and(|media| media == JSON || media == GRAPHQL_RESPONSE_JSON)
-}
-
-/// Adds `extensions.code` unless the error already has one.
-fn with_code(mut error: ServerError, error_code: &str) -> ServerError {
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    if extensions.get("code").is_none() {
-        extensions.set("code", error_code);
-    }
-    error
 }
 
 /// A request that was not executed: no `data`, only `errors`.

@@ -19,7 +19,8 @@ use sea_orm::ConnectionTrait;
 
 use super::TimeRange;
 use super::links::{Owned, Owner, links};
-use crate::db::keyset::{Cursor, Direction, Page, SortKey};
+use crate::db::cursor_key::CursorKey;
+use crate::db::keyset::{Cursor, CursorScope, Direction, Page, SortKey, not_a_cursor};
 use crate::db::sql::Sql;
 use crate::error::Error;
 
@@ -70,9 +71,9 @@ pub struct Event {
 }
 
 impl Event {
-    /// The cursor of this event in a journey read in `direction`.
-    pub fn cursor(&self, direction: Direction) -> Cursor {
-        Cursor::new(SORT_NAME, direction, SortKey::Time(self.occurred_at), self.event_id)
+    /// The sealed cursor of this event in a journey read in `direction`.
+    pub fn cursor(&self, cursor_key: &CursorKey, direction: Direction) -> String {
+        Cursor::new(SortKey::Time(self.occurred_at), self.event_id).seal(cursor_key, scope(direction))
     }
 }
 
@@ -93,6 +94,7 @@ impl JourneyRequest {
     pub fn new(
         first: u64,
         after: Option<&str>,
+        cursor_key: &CursorKey,
         direction: Direction,
         occurred: TimeRange,
         mut kinds: Vec<EventKind>,
@@ -102,15 +104,11 @@ impl JourneyRequest {
         let after = match after {
             None => None,
             Some(text) => {
-                let cursor = Cursor::decode(text, "after")?;
+                let cursor = Cursor::open(text, "after", cursor_key, scope(direction))?;
                 match cursor.key() {
-                    SortKey::Time(at) if cursor.belongs_to(SORT_NAME, direction) => Some((*at, cursor.id())),
-                    _ => {
-                        return Err(Error::validation(
-                            "after",
-                            "the cursor belongs to a different list or order",
-                        ));
-                    }
+                    SortKey::Time(at) => Some((*at, cursor.id())),
+                    // Only this list seals cursors for its scope, always with a time.
+                    _ => return Err(not_a_cursor("after")),
                 }
             }
         };
@@ -130,7 +128,14 @@ impl JourneyRequest {
     }
 }
 
-const SORT_NAME: &str = "JOURNEY";
+/// What the journey's cursors are bound to: this list, in `direction`.
+fn scope(direction: Direction) -> CursorScope {
+    CursorScope {
+        list: "journey",
+        sort: "OCCURRED_AT",
+        direction,
+    }
+}
 
 /// How many branch codes an event id leaves room for.
 pub const KINDS: i64 = 8;

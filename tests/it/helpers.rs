@@ -213,14 +213,17 @@ impl TestApp {
     /// A second server instance on the same database, with its own pool
     /// and event listener, as another machine behind a load balancer.
     pub async fn peer(&self) -> Peer {
+        self.peer_with(ApiConfig::default()).await
+    }
+
+    /// Like [`TestApp::peer`], configured with `api`.
+    pub async fn peer_with(&self, api: ApiConfig) -> Peer {
         let config = DatabaseConfig {
             url: self.database_url.clone(),
             max_connections: 5,
         };
         let db = accord::db::connect(&config).await.expect("connect");
-        let app = Application::build("127.0.0.1:0", db, ApiConfig::default())
-            .await
-            .expect("bind");
+        let app = Application::build("127.0.0.1:0", db, api).await.expect("bind");
         let (base_url, shutdown) = serve(app);
         Peer {
             base_url,

@@ -26,6 +26,7 @@ mod mutations;
 mod nodes;
 mod observability;
 mod paging;
+mod privacy;
 mod readme;
 mod schema;
 mod segments;

@@ -211,9 +211,27 @@ fn upserts() -> Vec<(&'static str, &'static str, Value, &'static str)> {
     ]
 }
 
+/// Runs upsert `field` and returns the written object (`selection` of it),
+/// checking that the payload's `id` and `externalId` are the object's.
 async fn upsert(app: &TestApp, field: &str, input_type: &str, input: &Value, selection: &str) -> Value {
-    let query = format!("mutation($input: {input_type}!) {{ {field}(input: $input) {{ {selection} }} }}");
-    app.data(&query, json!({ "input": input })).await[field].clone()
+    // upsertSurveyResponse answers the object in `surveyResponse`.
+    let object = field.strip_prefix("upsert").map(lower_first).unwrap_or_default();
+    let query = format!(
+        "mutation($input: {input_type}!) {{ {field}(input: $input) {{ id externalId status {object} {{ id {selection} }} }} }}"
+    );
+    let payload = app.data(&query, json!({ "input": input })).await[field].clone();
+    assert_eq!(payload["externalId"], input["externalId"], "{field}: {payload}");
+    assert_eq!(payload["status"], "WRITTEN", "{field}: {payload}");
+    assert_eq!(payload["id"], payload[&object]["id"], "{field}: {payload}");
+    payload[&object].clone()
+}
+
+fn lower_first(name: &str) -> String {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|first| first.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The object behind a global id, read back through `node`.
@@ -556,6 +574,7 @@ async fn as_role(app: &TestApp, role: Role, query: &str, variables: Value) -> Va
         app.db.clone(),
         ApiConfig::default(),
         accord::events::EventBus::in_process(),
+        accord::db::cursor_key::CursorKey::generate(),
     );
     let request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(variables))

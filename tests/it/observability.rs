@@ -154,7 +154,12 @@ async fn entities_resolve_accounts_and_customers_by_global_id(app: TestApp) {
 async fn as_role(app: &TestApp, role: Role, query: &str) -> Value {
     let mut api = ApiConfig::default();
     api.limits.introspection = true;
-    let schema = build_schema(app.db.clone(), api, accord::events::EventBus::in_process());
+    let schema = build_schema(
+        app.db.clone(),
+        api,
+        accord::events::EventBus::in_process(),
+        accord::db::cursor_key::CursorKey::generate(),
+    );
     let request = async_graphql::Request::new(query)
         .data(Viewer { role, api_key_id: None })
         .data(DbLoader::for_request(app.db.clone()));

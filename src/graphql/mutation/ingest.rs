@@ -1,6 +1,7 @@
 //! Writes from GraphQL: an upsert by `externalId` per ingestible entity,
-//! and `ingest(batch:)` for up to 10,000 records of mixed kinds in one
-//! transaction. Every one of them goes through
+//! answering with what it wrote (the object itself only to roles that may
+//! read records), and `ingest(batch:)` for up to 10,000 records of mixed
+//! kinds in one transaction. Every one of them goes through
 //! [`crate::ingest::write_mixed`], the validated ingest path that file
 //! import uses; nothing here checks a record.
 
@@ -14,7 +15,6 @@ use sea_orm::DatabaseConnection;
 use super::ingest_inputs::*;
 use crate::auth::Viewer;
 use crate::config::ApiConfig;
-use crate::db::keyset::Keyset;
 use crate::error::Error;
 use crate::events::EventBus;
 use crate::graphql::error::IntoGraphql;
@@ -39,40 +39,67 @@ pub struct IngestMutation;
 #[Object]
 impl IngestMutation {
     /// Creates or updates the account with this `externalId`.
-    async fn upsert_account(&self, ctx: &Context<'_>, input: AccountInput) -> async_graphql::Result<Account> {
-        upsert::<_, account::Entity, _>(ctx, &input).await
+    async fn upsert_account(
+        &self,
+        ctx: &Context<'_>,
+        input: AccountInput,
+    ) -> async_graphql::Result<UpsertAccountPayload> {
+        upsert(ctx, &input).await.map(UpsertAccountPayload)
     }
 
     /// Creates or updates a customer: the one with this `externalId`, or the
-    /// one identity resolution matches.
-    async fn upsert_customer(&self, ctx: &Context<'_>, input: CustomerInput) -> async_graphql::Result<Customer> {
-        upsert::<_, customer::Entity, _>(ctx, &input).await
+    /// one identity resolution matches (then `status` is MATCHED).
+    async fn upsert_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerInput,
+    ) -> async_graphql::Result<UpsertCustomerPayload> {
+        let mut answer = upsert(ctx, &input).await?;
+        // Whether the record went to a customer known by another external id:
+        // read here, never shown (the customer's fields need record access).
+        let written = load_by_id::<customer::Entity, Customer>(ctx, answer.row_id).await?;
+        if written.is_some_and(|customer| customer.0.external_id != answer.external_id) {
+            answer.status = UpsertStatus::Matched;
+        }
+        Ok(UpsertCustomerPayload(answer))
     }
 
-    async fn upsert_product(&self, ctx: &Context<'_>, input: ProductInput) -> async_graphql::Result<Product> {
-        upsert::<_, product::Entity, _>(ctx, &input).await
+    async fn upsert_product(
+        &self,
+        ctx: &Context<'_>,
+        input: ProductInput,
+    ) -> async_graphql::Result<UpsertProductPayload> {
+        upsert(ctx, &input).await.map(UpsertProductPayload)
     }
 
-    async fn upsert_campaign(&self, ctx: &Context<'_>, input: CampaignInput) -> async_graphql::Result<Campaign> {
-        upsert::<_, campaign::Entity, _>(ctx, &input).await
+    async fn upsert_campaign(
+        &self,
+        ctx: &Context<'_>,
+        input: CampaignInput,
+    ) -> async_graphql::Result<UpsertCampaignPayload> {
+        upsert(ctx, &input).await.map(UpsertCampaignPayload)
     }
 
-    async fn upsert_survey(&self, ctx: &Context<'_>, input: SurveyInput) -> async_graphql::Result<Survey> {
-        upsert::<_, survey::Entity, _>(ctx, &input).await
+    async fn upsert_survey(&self, ctx: &Context<'_>, input: SurveyInput) -> async_graphql::Result<UpsertSurveyPayload> {
+        upsert(ctx, &input).await.map(UpsertSurveyPayload)
     }
 
     /// Creates or updates an order; its lines replace the ones it had.
-    async fn upsert_order(&self, ctx: &Context<'_>, input: OrderInput) -> async_graphql::Result<Order> {
-        upsert::<_, orders::Entity, _>(ctx, &input).await
+    async fn upsert_order(&self, ctx: &Context<'_>, input: OrderInput) -> async_graphql::Result<UpsertOrderPayload> {
+        upsert(ctx, &input).await.map(UpsertOrderPayload)
     }
 
-    async fn upsert_touchpoint(&self, ctx: &Context<'_>, input: TouchpointInput) -> async_graphql::Result<Touchpoint> {
-        upsert::<_, touchpoint::Entity, _>(ctx, &input).await
+    async fn upsert_touchpoint(
+        &self,
+        ctx: &Context<'_>,
+        input: TouchpointInput,
+    ) -> async_graphql::Result<UpsertTouchpointPayload> {
+        upsert(ctx, &input).await.map(UpsertTouchpointPayload)
     }
 
     /// Creates a lead or moves it on: re-send it with its new stage.
-    async fn upsert_lead(&self, ctx: &Context<'_>, input: LeadInput) -> async_graphql::Result<Lead> {
-        upsert::<_, lead::Entity, _>(ctx, &input).await
+    async fn upsert_lead(&self, ctx: &Context<'_>, input: LeadInput) -> async_graphql::Result<UpsertLeadPayload> {
+        upsert(ctx, &input).await.map(UpsertLeadPayload)
     }
 
     /// Creates or updates a response; its brand answers and ratings replace
@@ -81,32 +108,32 @@ impl IngestMutation {
         &self,
         ctx: &Context<'_>,
         input: SurveyResponseInput,
-    ) -> async_graphql::Result<SurveyResponse> {
-        upsert::<_, survey_response::Entity, _>(ctx, &input).await
+    ) -> async_graphql::Result<UpsertSurveyResponsePayload> {
+        upsert(ctx, &input).await.map(UpsertSurveyResponsePayload)
     }
 
     async fn upsert_product_test(
         &self,
         ctx: &Context<'_>,
         input: ProductTestInput,
-    ) -> async_graphql::Result<ProductTest> {
-        upsert::<_, product_test::Entity, _>(ctx, &input).await
+    ) -> async_graphql::Result<UpsertProductTestPayload> {
+        upsert(ctx, &input).await.map(UpsertProductTestPayload)
     }
 
     async fn upsert_product_test_vote(
         &self,
         ctx: &Context<'_>,
         input: ProductTestVoteInput,
-    ) -> async_graphql::Result<ProductTestVote> {
-        upsert::<_, product_test_vote::Entity, _>(ctx, &input).await
+    ) -> async_graphql::Result<UpsertProductTestVotePayload> {
+        upsert(ctx, &input).await.map(UpsertProductTestVotePayload)
     }
 
     async fn upsert_brand_mention(
         &self,
         ctx: &Context<'_>,
         input: BrandMentionInput,
-    ) -> async_graphql::Result<BrandMention> {
-        upsert::<_, brand_mention::Entity, _>(ctx, &input).await
+    ) -> async_graphql::Result<UpsertBrandMentionPayload> {
+        upsert(ctx, &input).await.map(UpsertBrandMentionPayload)
     }
 
     /// Writes up to 10,000 records of any kinds in one transaction, in
@@ -125,6 +152,70 @@ impl IngestMutation {
         Ok(IngestBatchResult::from(write(ctx, records).await?))
     }
 }
+
+/// What an upsert wrote, which is all it answers with unless the caller
+/// may read records: a role that may write but not read (INGEST) learns
+/// nothing about a customer its record matched.
+pub struct UpsertAnswer {
+    id: ID,
+    row_id: i64,
+    external_id: String,
+    status: UpsertStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum UpsertStatus {
+    /// Inserted, or updated in place, under its own `externalId`.
+    Written,
+    /// A customer record that identity resolution wrote to an existing
+    /// customer known by another `externalId` (same email or identity, or
+    /// merged): `id` is that customer's.
+    Matched,
+}
+
+/// The answer type of one upsert mutation: the written record's `id`,
+/// `externalId` and `status` for every writer, and the object itself in
+/// field `$field`, which (like every edge to a record) needs record access.
+macro_rules! upsert_payload {
+    ($payload:ident, $field:ident: $object:ident of $entity:ident) => {
+        pub struct $payload(UpsertAnswer);
+
+        /// What an upsert wrote. Every writer gets `id`, `externalId` and
+        /// `status`; the object itself needs record access.
+        #[Object]
+        impl $payload {
+            /// The global id of the object now holding the record.
+            async fn id(&self) -> &ID {
+                &self.0.id
+            }
+            /// The `externalId` the record was sent with.
+            async fn external_id(&self) -> &str {
+                &self.0.external_id
+            }
+            async fn status(&self) -> UpsertStatus {
+                self.0.status
+            }
+            /// The written object as it now stands. Needs record access:
+            /// INGEST keys get null and FORBIDDEN.
+            async fn $field(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<$object>> {
+                load_by_id::<$entity::Entity, $object>(ctx, self.0.row_id).await
+            }
+        }
+    };
+}
+
+upsert_payload!(UpsertAccountPayload, account: Account of account);
+upsert_payload!(UpsertCustomerPayload, customer: Customer of customer);
+upsert_payload!(UpsertProductPayload, product: Product of product);
+upsert_payload!(UpsertCampaignPayload, campaign: Campaign of campaign);
+upsert_payload!(UpsertSurveyPayload, survey: Survey of survey);
+upsert_payload!(UpsertOrderPayload, order: Order of orders);
+upsert_payload!(UpsertTouchpointPayload, touchpoint: Touchpoint of touchpoint);
+upsert_payload!(UpsertLeadPayload, lead: Lead of lead);
+upsert_payload!(UpsertSurveyResponsePayload, survey_response: SurveyResponse of survey_response);
+upsert_payload!(UpsertProductTestPayload, product_test: ProductTest of product_test);
+upsert_payload!(UpsertProductTestVotePayload, product_test_vote: ProductTestVote of product_test_vote);
+upsert_payload!(UpsertBrandMentionPayload, brand_mention: BrandMention of brand_mention);
 
 /// The result of `ingest(batch:)`.
 #[derive(SimpleObject)]
@@ -226,27 +317,19 @@ async fn write(
     Ok(report)
 }
 
-/// One record through [`write`]: the written object, or the refusal as
+/// One record through [`write`]: what was written, or the refusal as
 /// BAD_USER_INPUT naming `input.<field>`.
-async fn upsert<I, E, N>(ctx: &Context<'_>, input: &I) -> async_graphql::Result<N>
-where
-    I: RecordInput,
-    E: Keyset,
-    E::Model: Sync,
-    N: From<E::Model>,
-{
+async fn upsert<I: RecordInput>(ctx: &Context<'_>, input: &I) -> async_graphql::Result<UpsertAnswer> {
     may_write(ctx, [I::KIND])?;
     let report = write(ctx, vec![input.to_record()]).await?;
     let Some(outcome) = report.outcomes.into_iter().next() else {
         return Err(Error::Internal("a write of one record reported no outcome".to_owned())).gql();
     };
-    let id = outcome.into_id("input").gql()?;
-    match load_by_id::<E, N>(ctx, id).await? {
-        Some(object) => Ok(object),
-        None => Err(Error::Internal(format!(
-            "{} {id} vanished after it was written",
-            I::KIND
-        )))
-        .gql(),
-    }
+    let row_id = outcome.into_id("input").gql()?;
+    Ok(UpsertAnswer {
+        id: ids::encode(I::KIND.type_name(), row_id),
+        row_id,
+        external_id: input.external_id().to_owned(),
+        status: UpsertStatus::Written,
+    })
 }

@@ -17,6 +17,9 @@ use crate::graphql::types::series::{Series, SeriesMetric};
 use crate::insights::scope::{Scope, Window};
 use crate::insights::{self as domain};
 
+/// What the cursors of `rfm { customers }` are sealed for.
+const RFM_LIST: &str = "rfm.customers";
+
 #[derive(Default)]
 pub struct InsightsQuery;
 
@@ -285,10 +288,11 @@ impl Rfm {
     ) -> async_graphql::Result<Connection<String, RfmRow>> {
         let db = ctx.data::<DatabaseConnection>()?;
         let max_page_size = ctx.data::<ApiConfig>()?.max_page_size;
+        let cursor_key = ctx.data::<crate::db::cursor_key::CursorKey>()?;
         let first = crate::db::keyset::page_size(first.map(i64::from), max_page_size).gql()?;
         let after_key = after
             .as_deref()
-            .map(|cursor| crate::db::keyset::decode_text_cursor(cursor, "after"))
+            .map(|cursor| crate::db::keyset::open_text_cursor(cursor_key, RFM_LIST, cursor, "after"))
             .transpose()
             .gql()?;
         let mut rows = domain::customers::rfm_rows(db, &self.scope, after_key.as_deref(), first)
@@ -301,7 +305,7 @@ impl Rfm {
             .into_iter()
             .map(|row| {
                 Edge::new(
-                    crate::db::keyset::encode_text_cursor(&row.customer_external_id),
+                    crate::db::keyset::seal_text_cursor(cursor_key, RFM_LIST, &row.customer_external_id),
                     row.into(),
                 )
             })

@@ -15,6 +15,7 @@ use super::order::Order;
 use super::survey::SurveyResponse;
 use super::touchpoint::Touchpoint;
 use crate::config::ApiConfig;
+use crate::db::cursor_key::CursorKey;
 use crate::db::keyset::{Direction, page_size};
 use crate::graphql::connection::SortDirection;
 use crate::graphql::error::IntoGraphql;
@@ -126,6 +127,7 @@ pub(crate) async fn journey(
     filter: Option<JourneyFilter>,
 ) -> async_graphql::Result<JourneyConnection> {
     let max_page_size = ctx.data::<ApiConfig>()?.max_page_size;
+    let cursor_key = ctx.data::<CursorKey>()?;
     let filter = filter.unwrap_or_default();
     let direction: Direction = direction.into();
     let request = page_size(first.map(i64::from), max_page_size)
@@ -133,6 +135,7 @@ pub(crate) async fn journey(
             JourneyRequest::new(
                 first,
                 after.as_deref(),
+                cursor_key,
                 direction,
                 filter.occurred.into(),
                 filter.kinds.unwrap_or_default().into_iter().map(Into::into).collect(),
@@ -153,7 +156,7 @@ pub(crate) async fn journey(
     connection.edges = page
         .rows
         .into_iter()
-        .map(|event| Edge::new(event.cursor(direction).encode(), JourneyEvent(event)))
+        .map(|event| Edge::new(event.cursor(cursor_key, direction), JourneyEvent(event)))
         .collect();
     Ok(connection)
 }
