@@ -31,3 +31,4 @@ mod series;
 mod server;
 mod statements;
 mod subscriptions;
+mod suppression;

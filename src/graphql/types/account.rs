@@ -161,6 +161,7 @@ impl Account {
             .await
             .gql()?
             .unwrap_or_default();
+        let rule = suppression(ctx)?;
         // Loaded together so that the batch loader reads them in one statement.
         let loads = memberships
             .iter()
@@ -169,7 +170,13 @@ impl Account {
         Ok(found
             .into_iter()
             .zip(memberships)
-            .filter_map(|(segment, (_, contacts))| segment.map(|segment| AccountSegment { segment, contacts }))
+            .filter_map(|(segment, (_, contacts))| {
+                segment.map(|segment| AccountSegment {
+                    segment,
+                    contacts: rule.shown(contacts, contacts),
+                    suppressed: rule.hides(contacts),
+                })
+            })
             .collect())
     }
 }

@@ -1051,6 +1051,9 @@ pub struct CycleBlock {
     /// Null when the block, or the customers of its won leads, are suppressed.
     pub won_revenue_minor: Option<i64>,
     pub share_of_won_revenue: Option<f64>,
+    /// True when the customers of the block's WON leads (or of the block) are below the minimum audience
+    /// size for this viewer: wonRevenueMinor and shareOfWonRevenue are then null.
+    pub won_revenue_suppressed: bool,
     /// True when the customers of the block's leads are below the minimum audience size for this viewer:
     /// every count, rate, median and value of the block is then null.
     pub suppressed: bool,
@@ -1096,6 +1099,7 @@ impl FromInsight<domain::revenue_cycle::CycleBlock> for CycleBlock {
             won_count: count(b.won_count),
             won_revenue_minor: (!won_hidden).then_some(b.won_revenue_minor),
             share_of_won_revenue: b.share_of_won_revenue.filter(|_| !won_hidden),
+            won_revenue_suppressed: won_hidden,
             suppressed: hidden,
         }
     }
@@ -1105,7 +1109,7 @@ impl FromInsight<domain::revenue_cycle::CycleBlock> for CycleBlock {
 pub struct RevenueCycle {
     pub by_source_team: Vec<CycleBlock>,
     pub all: CycleBlock,
-    /// Null when the customers of all won leads are suppressed.
+    /// Null when the customers of all won leads are suppressed (`all.wonRevenueSuppressed`).
     pub total_won_revenue_minor: Option<i64>,
     /// Null when marketing's won revenue is suppressed.
     pub marketing_share_of_won_revenue: Option<f64>,
@@ -1118,9 +1122,9 @@ impl FromInsight<domain::revenue_cycle::RevenueCycle> for RevenueCycle {
         let all_block = CycleBlock::from_insight(r.all, rule);
         let marketing_shown = by_source_team
             .first()
-            .is_some_and(|block| block.share_of_won_revenue.is_some());
+            .is_some_and(|block| !block.won_revenue_suppressed);
         Self {
-            total_won_revenue_minor: all_block.won_revenue_minor.map(|_| r.total_won_revenue_minor),
+            total_won_revenue_minor: (!all_block.won_revenue_suppressed).then_some(r.total_won_revenue_minor),
             marketing_share_of_won_revenue: r.marketing_share_of_won_revenue.filter(|_| marketing_shown),
             by_source_team,
             all: all_block,
