@@ -154,7 +154,15 @@ mod tests {
 
     #[test]
     fn cells_that_start_like_formulas_are_quoted() {
-        for cell in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "=HYPERLINK(\"http://x\",\"y\")"] {
+        for cell in [
+            "=1+1",
+            "+1",
+            "-1",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "=HYPERLINK(\"http://x\",\"y\")",
+        ] {
             assert_eq!(formula_safe(cell), format!("'{cell}"), "{cell:?}");
         }
         for cell in ["Max Meyer", "", "a=b", "1-2", "'quoted"] {
@@ -165,6 +173,9 @@ mod tests {
     #[test]
     fn a_formula_name_becomes_one_quoted_text_cell() {
         let line = csv_line(&["c1", "=HYPERLINK(\"http://x\",\"y\")"]);
-        assert_eq!(String::from_utf8_lossy(&line), "c1,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\n");
+        assert_eq!(
+            String::from_utf8_lossy(&line),
+            "c1,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\n"
+        );
     }
 }

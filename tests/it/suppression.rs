@@ -134,7 +134,8 @@ impl Walk {
                         && scalar(admin_value)
                     {
                         if !viewer_value.is_null() {
-                            self.problems.push(format!("{path}: {viewer_value} shown in a suppressed value"));
+                            self.problems
+                                .push(format!("{path}: {viewer_value} shown in a suppressed value"));
                         }
                     } else if name.ends_with("uppressed") || name == "method" {
                         // Compared through the flag above; a suppressed comparison says so in `method`.
@@ -152,7 +153,8 @@ impl Walk {
                 }
             }
             (a, v) if hidden || a == v => {}
-            (Value::Number(a), Value::Number(v)) if (a.as_f64().unwrap_or(0.0) - v.as_f64().unwrap_or(1.0)).abs() < 1e-9 => {}
+            (Value::Number(a), Value::Number(v))
+                if (a.as_f64().unwrap_or(0.0) - v.as_f64().unwrap_or(1.0)).abs() < 1e-9 => {}
             (a, v) => self.problems.push(format!("{path}: ADMIN sees {a}, the viewer {v}")),
         }
     }
@@ -188,6 +190,20 @@ impl Tally {
 /// see everything too) against ADMIN.
 async fn check_roles(app: &TestApp, what: &str, query: &str, variables: Value) -> (Value, Tally) {
     check_as(app, &[Role::Analyst, Role::Dashboard], what, query, variables).await
+}
+
+/// [`check_roles`] for each named filter; every insight must be suppressed
+/// under one of them and shown under one.
+async fn check_each(app: &TestApp, query: &str, scenarios: Vec<(&str, Value)>, insights: &[&str]) -> Vec<Value> {
+    let mut answers = Vec::new();
+    let mut tallies = Vec::new();
+    for (what, variables) in scenarios {
+        let (admin, tally) = check_roles(app, what, query, variables).await;
+        answers.push(admin);
+        tallies.push(tally);
+    }
+    Tally::require(&tallies.iter().collect::<Vec<_>>(), insights);
+    answers
 }
 
 /// [`check_roles`] for the given roles without PII access.
@@ -297,10 +313,12 @@ async fn one_member_segment(app: &TestApp) -> Value {
         )
         .await;
     let segment = created["createSegment"]["id"].clone();
-    app.data("mutation($id: ID!) { refreshSegment(id: $id) { size } }", json!({ "id": segment }))
-        .await;
+    app.data(
+        "mutation($id: ID!) { refreshSegment(id: $id) { size } }",
+        json!({ "id": segment }),
+    )
+    .await;
     segment
-
 }
 
 fn base64_id(type_name: &str, id: &str) -> String {
@@ -326,14 +344,25 @@ async fn customer_insights_are_suppressed_below_the_minimum(app: TestApp) {
     // One row is one customer; DASHBOARD may not list customers at all.
     let rows = "query($filter: InsightFilter) { insights(filter: $filter) { rfm {
         customers(first: 5) { nodes { customerExternalId recencyDays frequency monetaryMinor r f m suppressed } } } } }";
-    let (_, rows) = check_as(&app, &[Role::Analyst], "RFM rows", rows, json!({ "filter": window(FULL) })).await;
+    let (_, rows) = check_as(
+        &app,
+        &[Role::Analyst],
+        "RFM rows",
+        rows,
+        json!({ "filter": window(FULL) }),
+    )
+    .await;
     assert_eq!(rows.0.get("rfm"), Some(&(5, 0)), "every row is suppressed");
-    let (_, full) = check_roles(&app, "customer insights, whole window", &query, json!({ "filter": window(FULL) })).await;
-    let (admin, day) = check_roles(&app, "customer insights, one day", &query, json!({ "filter": window(DAY) })).await;
-    let (_, account) = check_roles(&app, "customer insights, one account", &query, one_account_one_week(&app).await).await;
     let segment = json!({ "filter": { "from": FULL.0, "to": FULL.1, "segment": one_member_segment(&app).await } });
-    let (_, solo) = check_roles(&app, "customer insights, one member", &query, segment).await;
-    Tally::require(&[&full, &day, &account, &solo], &["daily", "monthly", "repeatPurchase", "churn", "clv", "rfm"]);
+    let scenarios = vec![
+        ("customer insights, whole window", json!({ "filter": window(FULL) })),
+        ("customer insights, one day", json!({ "filter": window(DAY) })),
+        ("customer insights, one account", one_account_one_week(&app).await),
+        ("customer insights, one member", segment),
+    ];
+    let insights = ["daily", "monthly", "repeatPurchase", "churn", "clv", "rfm"];
+    let answers = check_each(&app, &query, scenarios, &insights).await;
+    let admin = &answers[1];
     assert!(
         admin["insights"]["repeatPurchase"]["customersWithOrders"]
             .as_i64()
@@ -370,9 +399,17 @@ async fn survey_insights_are_suppressed_below_the_minimum(app: TestApp) {
         .map(|index| json!({ "externalId": format!("V-SMALL-{index}"), "testExternalId": "X-SMALL", "approved": index > 0, "rating": 4 }))
         .collect();
     ingest(&app, "product_test_votes", &votes).await;
-    let (_, full) = check_roles(&app, "survey insights, whole window", &query, json!({ "filter": window(FULL) })).await;
-    let (_, week) = check_roles(&app, "survey insights, one week", &query, json!({ "filter": window(WEEK) })).await;
-    Tally::require(&[&full, &week], &["brandFunnel", "purchaseDrivers", "productTests"]);
+    let scenarios = vec![
+        ("survey insights, whole window", json!({ "filter": window(FULL) })),
+        ("survey insights, one week", json!({ "filter": window(WEEK) })),
+    ];
+    check_each(
+        &app,
+        &query,
+        scenarios,
+        &["brandFunnel", "purchaseDrivers", "productTests"],
+    )
+    .await;
 }
 
 async fn attribution_revenue_cycle_and_series_are_suppressed_below_the_minimum(app: TestApp) {
@@ -394,8 +431,19 @@ async fn attribution_revenue_cycle_and_series_are_suppressed_below_the_minimum(a
         }} }}"
     );
     let filter = json!({ "filter": { "from": "2026-02-01", "to": "2026-03-31" } });
-    let (admin, months) = check_roles(&app, "attribution, cycle and series", &query, filter.clone()).await;
-    assert_eq!(admin["insights"]["attribution"]["suppressed"], false);
+    let scenarios = vec![
+        ("attribution, cycle and series, two months", filter.clone()),
+        (
+            "attribution, cycle and series, one day",
+            json!({ "filter": window(DAY) }),
+        ),
+        (
+            "attribution, cycle and series, one account",
+            one_account_one_week(&app).await,
+        ),
+    ];
+    let answers = check_each(&app, &query, scenarios, &["attribution", "revenueCycle", "series"]).await;
+    assert_eq!(answers[0]["insights"]["attribution"]["suppressed"], false);
 
     // The cycle's totals follow the won revenue they are made of.
     let totals = "query($filter: InsightFilter) { insights(filter: $filter) { revenueCycle {
@@ -411,9 +459,6 @@ async fn attribution_revenue_cycle_and_series_are_suppressed_below_the_minimum(a
     assert_eq!(analyst["all"]["wonRevenueSuppressed"], false, "{analyst}");
     assert_eq!(analyst["totalWonRevenueMinor"], admin["totalWonRevenueMinor"]);
     assert!(admin["marketingShareOfWonRevenue"].is_number(), "{admin}");
-    let (_, day) = check_roles(&app, "attribution, cycle and series, one day", &query, json!({ "filter": window(DAY) })).await;
-    let (_, account) = check_roles(&app, "attribution, cycle and series, one account", &query, one_account_one_week(&app).await).await;
-    Tally::require(&[&months, &day, &account], &["attribution", "revenueCycle", "series"]);
 }
 
 /// The reproducer: a one-member segment's CLV is its member's spend.
@@ -437,7 +482,8 @@ async fn a_one_member_segment_does_not_reveal_its_member(app: TestApp) {
     }
 
     // Its size, for the roles that may read segments at all.
-    let size = "query($id: ID!) { segment(id: $id) { size sizeSuppressed sizeHistory { size joined left suppressed } } }";
+    let size =
+        "query($id: ID!) { segment(id: $id) { size sizeSuppressed sizeHistory { size joined left suppressed } } }";
     let admin = data_as(&app, Role::Admin, size, &json!({ "id": segment })).await;
     assert_eq!(admin["segment"]["size"], 1);
     assert_eq!(admin["segment"]["sizeSuppressed"], false);
@@ -455,7 +501,11 @@ async fn segment_exports_escape_formulas(app: TestApp) {
     let formula = "=HYPERLINK(\"http://x\",\"y\")";
     let lines: String = (0..MINIMUM)
         .map(|index| {
-            let name = if index == 0 { formula.to_owned() } else { format!("Member {index}") };
+            let name = if index == 0 {
+                formula.to_owned()
+            } else {
+                format!("Member {index}")
+            };
             let phone = if index == 1 { json!("+49 30 1234") } else { Value::Null };
             let record = json!({ "externalId": format!("F{index:02}"), "email": format!("f{index}@example.com"),
                 "name": name, "phone": phone, "region": "DE", "country": "DE", "acquisitionChannel": "direct",
@@ -472,8 +522,11 @@ async fn segment_exports_escape_formulas(app: TestApp) {
         )
         .await;
     let segment = &created["createSegment"];
-    app.data("mutation($id: ID!) { refreshSegment(id: $id) { size } }", json!({ "id": segment["id"] }))
-        .await;
+    app.data(
+        "mutation($id: ID!) { refreshSegment(id: $id) { size } }",
+        json!({ "id": segment["id"] }),
+    )
+    .await;
     let path = segment["membersCsvPath"].as_str().expect("path");
     let response = app
         .client

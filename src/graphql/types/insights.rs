@@ -253,12 +253,7 @@ impl Delta {
     /// The comparison of a value over `population` people with an earlier
     /// one over `previous_population`: withheld when either is, since the
     /// change would give the hidden value away.
-    pub fn from_insight(
-        d: domain::delta::Delta,
-        population: i64,
-        previous_population: i64,
-        rule: Suppression,
-    ) -> Self {
+    pub fn from_insight(d: domain::delta::Delta, population: i64, previous_population: i64, rule: Suppression) -> Self {
         if rule.hides(population) || rule.hides(previous_population) {
             return Self {
                 previous_period_start: Date(d.previous_period_start),
