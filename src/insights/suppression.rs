@@ -16,8 +16,6 @@
 //! leads, the `n` of a rate. A count inside a value (promoters, retained
 //! customers) is shown whenever its population is shown.
 
-use entity::enums::Role;
-
 use crate::auth::Viewer;
 
 /// Which populations a viewer may see values of.
@@ -48,11 +46,6 @@ impl Suppression {
         }
     }
 
-    /// The rule for a role, as [`Suppression::for_viewer`] decides it.
-    pub fn for_role(role: Role, minimum_audience_size: i64) -> Self {
-        Self::for_viewer(&Viewer { role, api_key_id: None }, minimum_audience_size)
-    }
-
     /// Whether a value computed over `population` people is withheld.
     pub fn hides(self, population: i64) -> bool {
         self.minimum.is_some_and(|minimum| population < minimum)
@@ -71,7 +64,15 @@ impl Suppression {
 
 #[cfg(test)]
 mod tests {
+    use entity::enums::Role;
+
     use super::*;
+
+    impl Suppression {
+        fn for_role(role: Role, minimum_audience_size: i64) -> Self {
+            Self::for_viewer(&Viewer { role, api_key_id: None }, minimum_audience_size)
+        }
+    }
 
     #[test]
     fn roles_without_pii_access_see_only_populations_at_the_minimum() {

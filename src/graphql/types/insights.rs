@@ -13,11 +13,6 @@ use crate::graphql::scalars::Date;
 pub use crate::insights::suppression::Suppression;
 use crate::insights::{self as domain, stats};
 
-/// The description of every `suppressed` field.
-pub const SUPPRESSED_DOC: &str = "True when this value describes fewer customers or respondents than the minimum \
-     audience size (ACCORD_MIN_AUDIENCE_SIZE) and the viewer may not read personal data: its numbers and counts are \
-     then null, and all that is shown is that the population is below the minimum.";
-
 /// The suppression rule of the request's viewer: the one place that reads
 /// the viewer and the configured minimum audience size for it.
 pub fn suppression(ctx: &Context<'_>) -> async_graphql::Result<Suppression> {
@@ -556,9 +551,10 @@ impl FromInsight<domain::nps::NpsResult> for Nps {
                 .map(|p| NpsPoint {
                     period_start: Date(p.period_start),
                     score: NpsScore::from_insight(p.score, rule),
-                    compared: p
-                        .compared
-                        .map(|delta| Delta::from_insight(delta.clone(), p.score.n, delta.previous_n, rule)),
+                    compared: p.compared.map(|delta| {
+                        let previous_n = delta.previous_n;
+                        Delta::from_insight(delta, p.score.n, previous_n, rule)
+                    }),
                 })
                 .collect(),
             by_region: groups(r.by_region),
