@@ -13,7 +13,7 @@
 //! | `ACCORD_MAX_PAGE_SIZE` | `500` | largest `first` a connection accepts |
 //! | `ACCORD_OWN_BRAND` | `Shark` | the brand whose purchase intent the funnel reports |
 //! | `ACCORD_CURSOR_KEY` | generated on first start, stored in the database | 64 hex characters: the key that seals cursors (all instances must share it) |
-//! | `ACCORD_MIN_AUDIENCE_SIZE` | `10` | the smallest segment whose members may be exported |
+//! | `ACCORD_MIN_AUDIENCE_SIZE` | `10` | the smallest segment whose members may be exported, and the smallest population whose insight values roles without PII access see |
 //! | `ACCORD_MAX_LINE_BYTES` | `1048576` | longest record line of bulk ingest and `import` (1 MiB); a longer line is rejected |
 //! | `ACCORD_MAX_DEPTH` | `20` | deepest field nesting a query may have (15–32) |
 //! | `ACCORD_MAX_COMPLEXITY` | `50000` | largest estimated cost of a query (a connection costs `first` × its selection) |
@@ -84,7 +84,9 @@ pub struct ApiConfig {
     #[arg(long, env = "ACCORD_CURSOR_KEY", value_parser = CursorKey::from_hex, hide_env_values = true, global = true)]
     pub cursor_key: Option<CursorKey>,
 
-    /// The smallest segment whose members may be exported, so an export cannot single out a person.
+    /// The smallest segment whose members may be exported, so an export cannot single out a person;
+    /// also the smallest number of customers or respondents an insight value shown to a role without
+    /// PII access may describe (smaller ones are null with `suppressed: true`).
     #[arg(long, env = "ACCORD_MIN_AUDIENCE_SIZE", default_value_t = 10, global = true)]
     pub min_audience_size: i64,
 

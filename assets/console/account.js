@@ -1,7 +1,7 @@
 // Account: find one account and see what sales needs before a call.
 // Contacts come back masked or not according to the key's role.
 import { answer, graphql } from './api.js';
-import { bar, card, definition, el, loading, money, number } from './ui.js';
+import { bar, card, definition, el, loading, money, number, sampleSize } from './ui.js';
 
 // A contact field the server withheld from this key's role (FORBIDDEN at
 // that path) is said to be hidden, not shown as empty.
@@ -69,7 +69,7 @@ async function open(id, detail) {
       el('p', {}, stats.daysSinceLastOrder === null ? 'No orders yet.' : `Last order ${stats.daysSinceLastOrder} days ago.`),
       el('table', {}, el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Window'), el('th', { scope: 'col' }, 'Orders'), el('th', { scope: 'col' }, 'Value'))),
         el('tbody', {}, windows.map(([name, w]) => el('tr', {}, el('th', { scope: 'row' }, name), el('td', {}, w.orders), el('td', {}, money(w.value.amountMinor)))))),
-      el('p', { class: 'muted' }, `NPS ${number(account.nps.nps)} (n = ${account.nps.n})`),
+      el('p', { class: 'muted' }, `NPS ${number(account.nps.nps)} (${sampleSize(account.nps.n)})`),
     ),
     card(
       'Journey by team',

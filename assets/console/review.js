@@ -2,7 +2,7 @@
 // definition. Uses the insights that exist today (NPS and brand funnel have
 // series; retention, attribution and the revenue cycle are per window).
 import { graphql } from './api.js';
-import { bar, card, COLOURS, definition, el, heat, interval, loading, money, number, percent, timeChart } from './ui.js';
+import { bar, card, COLOURS, definition, el, heat, interval, loading, money, number, percent, population, sampleSize, timeChart } from './ui.js';
 
 const DEF = 'definition { metric version formula parameters { name value } }';
 const RATE = 'rate ciLow ciHigh';
@@ -103,7 +103,7 @@ function nps(nps) {
     : el('p', { class: 'muted' }, 'No survey responses in this window.');
   return card(
     'Net Promoter Score',
-    el('p', {}, el('span', { class: 'figure' }, number(overall.nps)), ' ', el('span', { class: 'muted' }, `${interval(overall.ciLow, overall.ciHigh)} · n = ${overall.n}`)),
+    el('p', {}, el('span', { class: 'figure' }, number(overall.nps)), ' ', el('span', { class: 'muted' }, `${interval(overall.ciLow, overall.ciHigh)} · ${sampleSize(overall.n)}`)),
     legend([['NPS', COLOURS[0]], ['Previous period (dashed)', COLOURS[1]], ['95% interval', '#56b4e9']]),
     chart,
     definition(nps.definition),
@@ -132,7 +132,7 @@ function retention(retention) {
       'tr',
       {},
       el('th', { scope: 'row' }, cohort.cohortStart),
-      el('td', {}, cohort.size),
+      el('td', {}, population(cohort.size)),
       cohort.offsets.map((point) => {
         const shade = heat(point.retained.rate);
         return el('td', { class: `heat${shade.light ? ' light' : ''}`, style: `background:${shade.background}`, title: interval(point.retained.ciLow, point.retained.ciHigh, percent) }, percent(point.retained.rate));
@@ -154,7 +154,7 @@ function funnel(funnel) {
     el(
       'div',
       {},
-      el('h3', {}, `${brand.brand}${brand.brand === funnel.ownBrand ? ' (own brand)' : ''} · n = ${brand.n}`),
+      el('h3', {}, `${brand.brand}${brand.brand === funnel.ownBrand ? ' (own brand)' : ''} · ${sampleSize(brand.n)}`),
       stages.filter((stage) => brand[stage]).map((stage) => bar(names[stage], brand[stage].rate, { low: brand[stage].ciLow, high: brand[stage].ciHigh, colour: COLOURS[index % COLOURS.length] })),
     ),
   );

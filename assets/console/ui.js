@@ -38,6 +38,10 @@ export function definition(def) {
 
 export const number = (value, digits = 1) =>
   value === null || value === undefined ? '–' : Number(value).toLocaleString('en', { maximumFractionDigits: digits });
+// A population: null when the API suppressed it for a role without PII access.
+export const population = (n) => (n === null || n === undefined ? 'below the minimum audience size' : String(n));
+// "n = 42", or what a suppressed n means.
+export const sampleSize = (n) => (n === null || n === undefined ? `n ${population(n)}` : `n = ${n}`);
 export const percent = (rate) => (rate === null || rate === undefined ? '–' : `${(rate * 100).toFixed(1)}%`);
 export const money = (minor) => (minor === null || minor === undefined ? '–' : (minor / 100).toLocaleString('en', { maximumFractionDigits: 0 }));
 export const interval = (low, high, format = number) => (low === null || low === undefined ? '' : `95% CI ${format(low)} – ${format(high)}`);

@@ -91,6 +91,8 @@ pub struct Attribution {
     pub conversion: Conversion,
     pub lookback_days: i64,
     pub half_life_days: f64,
+    /// Distinct customers with a conversion: the population of the result.
+    pub customers: i64,
     pub conversions: i64,
     pub conversions_with_touches: i64,
     pub conversions_without_touch: i64,
@@ -246,7 +248,8 @@ pub async fn attribute(
 
     let mut totals = Sql::new(db.get_database_backend());
     totals.push(
-        "SELECT CAST(COUNT(*) AS BIGINT) AS conversions, CAST(COALESCE(SUM(value), 0) AS BIGINT) AS total FROM (",
+        "SELECT CAST(COUNT(*) AS BIGINT) AS conversions, CAST(COUNT(DISTINCT customer_id) AS BIGINT) AS customers, \
+         CAST(COALESCE(SUM(value), 0) AS BIGINT) AS total FROM (",
     );
     conversions(&mut totals);
     totals.push(") c");
@@ -255,6 +258,7 @@ pub async fn attribute(
         .await?
         .ok_or_else(|| Error::Internal("no totals row".to_owned()))?;
     let conversion_count: i64 = row.try_get("", "conversions")?;
+    let customers: i64 = row.try_get("", "customers")?;
     let total_value_minor: i64 = row.try_get("", "total")?;
 
     let mut touches_sql = Sql::new(db.get_database_backend());
@@ -357,6 +361,7 @@ pub async fn attribute(
         conversion: kind,
         lookback_days,
         half_life_days,
+        customers,
         conversions: conversion_count,
         conversions_with_touches: with_touches,
         conversions_without_touch,

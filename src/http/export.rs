@@ -1,6 +1,7 @@
 //! `GET /segments/{id}/members.csv`: a segment's members as CSV, streamed
 //! from the database row by row, and refused for audiences smaller than
 //! the configured minimum so that an export cannot single out a person.
+//! Cells that start like a spreadsheet formula are escaped ([`formula_safe`]).
 
 use axum::Extension;
 use axum::body::Body;
@@ -117,11 +118,64 @@ async fn export(state: AppState, viewer: Viewer, file: String) -> Result<Respons
         .into_response())
 }
 
-/// One CSV record, quoted where needed (RFC 4180, by the `csv` crate).
+/// One CSV record, quoted where needed (RFC 4180, by the `csv` crate),
+/// each cell [escaped](formula_safe) so that a spreadsheet shows it as text.
 fn csv_line(fields: &[&str]) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    if writer.write_record(fields).is_err() {
+    if writer
+        .write_record(fields.iter().map(|field| formula_safe(field).into_owned()))
+        .is_err()
+    {
         return Vec::new();
     }
     writer.into_inner().unwrap_or_default()
+}
+
+/// The characters that make a spreadsheet read a cell as a formula when it
+/// starts with one (OWASP, "CSV Injection").
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// `cell`, prefixed with a single quote when it starts like a formula, so
+/// that a name such as `=HYPERLINK(…)` opens as text rather than running
+/// (the OWASP rule). Phone numbers written `+49…` get the quote too: a
+/// spreadsheet shows them unchanged, and a program reading the file sees
+/// the quote.
+fn formula_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_start_like_formulas_are_quoted() {
+        for cell in [
+            "=1+1",
+            "+1",
+            "-1",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "=HYPERLINK(\"http://x\",\"y\")",
+        ] {
+            assert_eq!(formula_safe(cell), format!("'{cell}"), "{cell:?}");
+        }
+        for cell in ["Max Meyer", "", "a=b", "1-2", "'quoted"] {
+            assert_eq!(formula_safe(cell), cell, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn a_formula_name_becomes_one_quoted_text_cell() {
+        let line = csv_line(&["c1", "=HYPERLINK(\"http://x\",\"y\")"]);
+        assert_eq!(
+            String::from_utf8_lossy(&line),
+            "c1,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\n"
+        );
+    }
 }

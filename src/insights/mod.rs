@@ -18,6 +18,7 @@ pub mod revenue_cycle;
 pub mod scope;
 pub mod series;
 pub mod stats;
+pub mod suppression;
 
 /// What a number means: a stable metric id, its version, the formula in
 /// words, and the parameters actually applied.

@@ -45,11 +45,15 @@ pub struct CycleBlock {
     /// A source team, or ALL.
     pub source_team: String,
     pub leads: i64,
+    /// Distinct customers of the leads: the population of the block.
+    pub customers: i64,
     /// Leads that reached each of [`STAGES`].
     pub reached: Vec<(&'static str, i64)>,
     pub conversions: Vec<StageConversion>,
     pub median_days: Vec<MedianDays>,
     pub won_count: i64,
+    /// Distinct customers of the WON leads: the population of the won revenue.
+    pub won_customers: i64,
     pub won_revenue_minor: i64,
     pub share_of_won_revenue: Option<f64>,
 }
@@ -67,7 +71,7 @@ pub struct RevenueCycle {
 pub async fn revenue_cycle(db: &impl ConnectionTrait, scope: &Scope) -> Result<RevenueCycle, Error> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
-        "WITH l AS (SELECT source_team, stage, amount_minor, created_at, mql_at, sql_at, opportunity_at, closed_at, ",
+        "WITH l AS (SELECT customer_id, source_team, stage, amount_minor, created_at, mql_at, sql_at, opportunity_at, closed_at, ",
     );
     sql.push("CASE WHEN mql_at IS NOT NULL OR sql_at IS NOT NULL OR opportunity_at IS NOT NULL OR stage IN ('MQL', 'SQL', 'OPPORTUNITY', 'WON') THEN 1 ELSE 0 END AS r_mql, ");
     sql.push("CASE WHEN sql_at IS NOT NULL OR opportunity_at IS NOT NULL OR stage IN ('SQL', 'OPPORTUNITY', 'WON') THEN 1 ELSE 0 END AS r_sql, ");
@@ -109,6 +113,8 @@ pub async fn revenue_cycle(db: &impl ConnectionTrait, scope: &Scope) -> Result<R
     sql.push("COUNT(*) OVER (PARTITION BY team, transition) AS n FROM durations)");
     sql.push(
         " SELECT 'stages' AS grouping, team, NULL AS transition, CAST(COUNT(*) AS BIGINT) AS leads, \
+         CAST(COUNT(DISTINCT customer_id) AS BIGINT) AS customers, \
+         CAST(COUNT(DISTINCT CASE WHEN stage = 'WON' THEN customer_id END) AS BIGINT) AS won_customers, \
          CAST(SUM(r_mql) AS BIGINT) AS mql, CAST(SUM(r_sql) AS BIGINT) AS sql_reached, \
          CAST(SUM(r_opportunity) AS BIGINT) AS opportunity, \
          CAST(SUM(CASE WHEN stage = 'WON' THEN 1 ELSE 0 END) AS BIGINT) AS won, \
@@ -117,7 +123,7 @@ pub async fn revenue_cycle(db: &impl ConnectionTrait, scope: &Scope) -> Result<R
          CAST(NULL AS DOUBLE PRECISION) AS median_days FROM teams GROUP BY team",
     );
     sql.push(
-        " UNION ALL SELECT 'durations' AS grouping, team, transition, CAST(MAX(n) AS BIGINT) AS leads, 0, 0, 0, 0, 0, 0, \
+        " UNION ALL SELECT 'durations' AS grouping, team, transition, CAST(MAX(n) AS BIGINT) AS leads, 0, 0, 0, 0, 0, 0, 0, 0, \
          AVG(days) AS median_days FROM ranked WHERE position IN ((n + 1) / 2, (n + 2) / 2) GROUP BY team, transition",
     );
 
@@ -157,6 +163,7 @@ pub async fn revenue_cycle(db: &impl ConnectionTrait, scope: &Scope) -> Result<R
             CycleBlock {
                 source_team: team,
                 leads,
+                customers: row.try_get("", "customers")?,
                 reached,
                 conversions,
                 median_days: DURATIONS
@@ -168,6 +175,7 @@ pub async fn revenue_cycle(db: &impl ConnectionTrait, scope: &Scope) -> Result<R
                     })
                     .collect(),
                 won_count: counts[4],
+                won_customers: row.try_get("", "won_customers")?,
                 won_revenue_minor: row.try_get("", "won_revenue")?,
                 share_of_won_revenue: None,
             },
@@ -220,6 +228,7 @@ fn empty_block(team: &str) -> CycleBlock {
     CycleBlock {
         source_team: team.to_owned(),
         leads: 0,
+        customers: 0,
         reached: STAGES.iter().map(|stage| (*stage, 0)).collect(),
         conversions: (0..4)
             .map(|i| StageConversion {
@@ -237,6 +246,7 @@ fn empty_block(team: &str) -> CycleBlock {
             })
             .collect(),
         won_count: 0,
+        won_customers: 0,
         won_revenue_minor: 0,
         share_of_won_revenue: None,
     }

@@ -34,3 +34,4 @@ mod series;
 mod server;
 mod statements;
 mod subscriptions;
+mod suppression;

@@ -65,16 +65,21 @@ impl InsightFilter {
 
 #[Object]
 impl InsightsQuery {
-    /// Metrics for dashboards, all over the same filter.
-    async fn insights(&self, filter: Option<InsightFilter>) -> async_graphql::Result<Insights> {
+    /// Metrics for dashboards, all over the same filter. For viewers without
+    /// PII access, a value over fewer customers or respondents than the
+    /// minimum audience size is null with `suppressed: true`.
+    async fn insights(&self, ctx: &Context<'_>, filter: Option<InsightFilter>) -> async_graphql::Result<Insights> {
         Ok(Insights {
             scope: filter.unwrap_or_default().into_scope().gql()?,
+            rule: suppression(ctx)?,
         })
     }
 }
 
 pub struct Insights {
     scope: Scope,
+    /// What this request's viewer may see, decided once per request.
+    rule: Suppression,
 }
 
 #[Object]
@@ -97,13 +102,14 @@ impl Insights {
             mode.into(),
             max_offset,
         );
-        Ok(result.await.gql()?.into())
+        Ok(Retention::from_insight(result.await.gql()?, self.rule))
     }
 
     /// Customers with two or more orders among those with one.
     async fn repeat_purchase(&self, ctx: &Context<'_>) -> async_graphql::Result<RepeatPurchase> {
         let db = ctx.data::<DatabaseConnection>()?;
-        Ok(domain::customers::repeat_purchase(db, &self.scope).await.gql()?.into())
+        let result = domain::customers::repeat_purchase(db, &self.scope).await.gql()?;
+        Ok(RepeatPurchase::from_insight(result, self.rule))
     }
 
     /// Customers inactive for more than `thresholdDays` as of the window's last day.
@@ -113,16 +119,15 @@ impl Insights {
         #[graphql(default = 180)] threshold_days: i64,
     ) -> async_graphql::Result<Churn> {
         let db = ctx.data::<DatabaseConnection>()?;
-        Ok(domain::customers::churn(db, &self.scope, threshold_days)
-            .await
-            .gql()?
-            .into())
+        let result = domain::customers::churn(db, &self.scope, threshold_days).await.gql()?;
+        Ok(Churn::from_insight(result, self.rule))
     }
 
     /// Recency, frequency and monetary scores as of the window's last day.
     async fn rfm(&self) -> Rfm {
         Rfm {
             scope: self.scope.clone(),
+            rule: self.rule,
         }
     }
 
@@ -133,10 +138,10 @@ impl Insights {
         #[graphql(default_with = "Period::Month")] cohort_period: Period,
     ) -> async_graphql::Result<CustomerValue> {
         let db = ctx.data::<DatabaseConnection>()?;
-        Ok(domain::customers::customer_value(db, &self.scope, cohort_period.into())
+        let result = domain::customers::customer_value(db, &self.scope, cohort_period.into())
             .await
-            .gql()?
-            .into())
+            .gql()?;
+        Ok(CustomerValue::from_insight(result, self.rule))
     }
 
     /// Net Promoter Score, overall, over time and by group.
@@ -148,7 +153,7 @@ impl Insights {
     ) -> async_graphql::Result<Nps> {
         let db = ctx.data::<DatabaseConnection>()?;
         let result = domain::nps::net_promoter_score(db, &self.scope, period.into(), compare_to.map(Into::into));
-        Ok(result.await.gql()?.into())
+        Ok(Nps::from_insight(result.await.gql()?, self.rule))
     }
 
     /// Awareness → consideration → preference → intent, per brand.
@@ -161,16 +166,16 @@ impl Insights {
         let db = ctx.data::<DatabaseConnection>()?;
         let own_brand = &ctx.data::<ApiConfig>()?.own_brand;
         let result = domain::brand::brand_funnel(db, &self.scope, own_brand, period.into(), compare_to.map(Into::into));
-        Ok(result.await.gql()?.into())
+        Ok(BrandFunnel::from_insight(result.await.gql()?, self.rule))
     }
 
     /// Each brand's share of all brands' mentions, with net sentiment.
     async fn share_of_voice(&self, ctx: &Context<'_>, channel: Option<String>) -> async_graphql::Result<ShareOfVoice> {
         let db = ctx.data::<DatabaseConnection>()?;
-        Ok(domain::brand::share_of_voice(db, &self.scope, channel.as_deref())
+        let result = domain::brand::share_of_voice(db, &self.scope, channel.as_deref())
             .await
-            .gql()?
-            .into())
+            .gql()?;
+        Ok(ShareOfVoice::from_insight(result, self.rule))
     }
 
     /// Which attribute ratings drive the outcome (exact Shapley split of R²).
@@ -184,7 +189,7 @@ impl Insights {
         let db = ctx.data::<DatabaseConnection>()?;
         let attributes = attributes.unwrap_or_default();
         let result = domain::drivers::purchase_drivers(db, &self.scope, outcome.into(), &attributes);
-        Ok(result.await.gql()?.into())
+        Ok(PurchaseDrivers::from_insight(result.await.gql()?, self.rule))
     }
 
     /// Approval of product touchpoint tests, with A/B comparisons.
@@ -200,7 +205,7 @@ impl Insights {
             .transpose()
             .gql()?;
         let result = domain::product_tests::product_tests(db, &self.scope, product_id, approval_threshold);
-        Ok(result.await.gql()?.into())
+        Ok(ProductTests::from_insight(result.await.gql()?, self.rule))
     }
 
     /// Who earned the value of each conversion, per attribution model.
@@ -216,7 +221,7 @@ impl Insights {
         let kind: crate::attribution::Conversion = conversion.into();
         let lookback_days = lookback_days.unwrap_or_else(|| kind.default_lookback_days());
         let result = crate::attribution::attribute(db, &self.scope, kind, lookback_days, half_life_days);
-        Ok(result.await.gql()?.into())
+        Ok(Attribution::from_insight(result.await.gql()?, self.rule))
     }
 
     /// Business metrics over time: one series per metric, every period of
@@ -238,22 +243,21 @@ impl Insights {
             team: team.map(Into::into),
         };
         let result = domain::series::series(db, &self.scope, &request).await.gql()?;
-        Ok(result.into_iter().map(Into::into).collect())
+        Ok(all(result, self.rule))
     }
 
     /// The lead funnel marketing and sales share, per source team.
     async fn revenue_cycle(&self, ctx: &Context<'_>) -> async_graphql::Result<RevenueCycle> {
         let db = ctx.data::<DatabaseConnection>()?;
-        Ok(domain::revenue_cycle::revenue_cycle(db, &self.scope)
-            .await
-            .gql()?
-            .into())
+        let result = domain::revenue_cycle::revenue_cycle(db, &self.scope).await.gql()?;
+        Ok(RevenueCycle::from_insight(result, self.rule))
     }
 }
 
 /// RFM scores: a summary, and every scored customer as a connection.
 pub struct Rfm {
     scope: Scope,
+    rule: Suppression,
 }
 
 #[Object]
@@ -262,20 +266,26 @@ impl Rfm {
     async fn summary(&self, ctx: &Context<'_>) -> async_graphql::Result<RfmSummary> {
         let db = ctx.data::<DatabaseConnection>()?;
         let summary = domain::customers::rfm_summary(db, &self.scope).await.gql()?;
+        let (rule, population) = (self.rule, summary.customers);
         Ok(RfmSummary {
             as_of: Date(summary.as_of),
-            customers: summary.customers,
+            customers: rule.shown(population, population),
             score_counts: RfmScoreCounts {
-                r: score_counts(summary.r_counts),
-                f: score_counts(summary.f_counts),
-                m: score_counts(summary.m_counts),
+                r: score_counts(summary.r_counts, population, rule),
+                f: score_counts(summary.f_counts, population, rule),
+                m: score_counts(summary.m_counts, population, rule),
             },
             grid: summary
                 .grid
                 .into_iter()
-                .map(|(r, f, customers)| RfmCell { r, f, customers })
+                .map(|(r, f, customers)| RfmCell {
+                    r,
+                    f,
+                    customers: rule.shown(population, customers),
+                })
                 .collect(),
-            definition: summary.definition.into(),
+            suppressed: rule.hides(population),
+            definition: Definition::from_insight(summary.definition, rule),
         })
     }
 
@@ -306,7 +316,7 @@ impl Rfm {
             .map(|row| {
                 Edge::new(
                     crate::db::keyset::seal_text_cursor(cursor_key, RFM_LIST, &row.customer_external_id),
-                    row.into(),
+                    RfmRow::from_insight(row, self.rule),
                 )
             })
             .collect();
@@ -317,8 +327,11 @@ impl Rfm {
 #[derive(Debug, Clone, async_graphql::SimpleObject)]
 pub struct RfmSummary {
     pub as_of: Date,
-    pub customers: i64,
+    /// The scored customers: the population of the summary.
+    pub customers: Option<i64>,
     pub score_counts: RfmScoreCounts,
     pub grid: Vec<RfmCell>,
+    /// True when customers is below the minimum audience size for this viewer: every count is then null.
+    pub suppressed: bool,
     pub definition: Definition,
 }

@@ -6,7 +6,7 @@ use super::account_context::{
 };
 use super::customer::Customer;
 use super::enums::{AccountKind, AccountTier};
-use super::insights::{DriverBlock, DriverOutcome, NpsScore};
+use super::insights::{DriverBlock, DriverOutcome, FromInsight, NpsScore, suppression};
 use super::journey::{JourneyConnection, JourneyFilter, journey};
 use super::lead::Lead;
 use super::order::Order;
@@ -123,7 +123,7 @@ impl Account {
     }
     /// NPS of the account's contacts (every scored response up to `asOf`), with its interval.
     async fn nps(&self, ctx: &Context<'_>, as_of: Option<Date>) -> async_graphql::Result<NpsScore> {
-        Ok(nps_of(&stats_of(ctx, self.0.id, as_of).await?))
+        Ok(nps_of(&stats_of(ctx, self.0.id, as_of).await?, suppression(ctx)?))
     }
     /// Health 0–100 with each component and the formula.
     async fn health(&self, ctx: &Context<'_>, as_of: Option<Date>) -> async_graphql::Result<Health> {
@@ -151,7 +151,7 @@ impl Account {
         let drivers = crate::insights::drivers::purchase_drivers(db, &scope, outcome.into(), &[])
             .await
             .gql()?;
-        Ok(drivers.overall.into())
+        Ok(DriverBlock::from_insight(drivers.overall, suppression(ctx)?))
     }
     /// The segments the account's contacts belong to (as of each segment's last refresh).
     async fn segments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AccountSegment>> {
@@ -161,6 +161,7 @@ impl Account {
             .await
             .gql()?
             .unwrap_or_default();
+        let rule = suppression(ctx)?;
         // Loaded together so that the batch loader reads them in one statement.
         let loads = memberships
             .iter()
@@ -169,7 +170,13 @@ impl Account {
         Ok(found
             .into_iter()
             .zip(memberships)
-            .filter_map(|(segment, (_, contacts))| segment.map(|segment| AccountSegment { segment, contacts }))
+            .filter_map(|(segment, (_, contacts))| {
+                segment.map(|segment| AccountSegment {
+                    segment,
+                    contacts: rule.shown(contacts, contacts),
+                    suppressed: rule.hides(contacts),
+                })
+            })
             .collect())
     }
 }

@@ -6,7 +6,7 @@ use async_graphql::{Context, SimpleObject};
 use chrono::{NaiveDate, Utc};
 
 use super::enums::Team;
-use super::insights::NpsScore;
+use super::insights::{FromInsight, NpsScore, Suppression};
 use super::money;
 use super::touchpoint::Touchpoint;
 use crate::accounts::{self, health};
@@ -108,8 +108,8 @@ pub(crate) fn health_of(stats: &accounts::AccountStats) -> Health {
     }
 }
 
-pub(crate) fn nps_of(stats: &accounts::AccountStats) -> NpsScore {
-    stats.nps.into()
+pub(crate) fn nps_of(stats: &accounts::AccountStats, rule: Suppression) -> NpsScore {
+    NpsScore::from_insight(stats.nps, rule)
 }
 
 pub(crate) async fn touchpoints_by_team(

@@ -1,12 +1,35 @@
 //! Output types of `insights { … }`, each built from the domain result of
-//! [`crate::insights`]. Rates come as [`Rate`] (count, n, rate, interval);
-//! every result has a [`Definition`].
+//! [`crate::insights`] under the viewer's [`Suppression`] ([`FromInsight`]):
+//! a value over fewer people than the minimum audience size is null with
+//! `suppressed: true` for viewers without PII access. Rates come as
+//! [`Rate`] (count, n, rate, interval); every result has a [`Definition`].
 
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::{Context, Enum, SimpleObject};
 
 use super::enums::ProductTouchpoint;
+use crate::auth::Viewer;
+use crate::config::ApiConfig;
 use crate::graphql::scalars::Date;
+pub use crate::insights::suppression::Suppression;
 use crate::insights::{self as domain, stats};
+
+/// The suppression rule of the request's viewer: the one place that reads
+/// the viewer and the configured minimum audience size for it.
+pub fn suppression(ctx: &Context<'_>) -> async_graphql::Result<Suppression> {
+    let viewer = ctx.data::<Viewer>()?;
+    let minimum = ctx.data::<ApiConfig>()?.min_audience_size;
+    Ok(Suppression::for_viewer(viewer, minimum))
+}
+
+/// An API type built from a domain result, withholding what `rule` hides.
+pub trait FromInsight<D>: Sized {
+    fn from_insight(value: D, rule: Suppression) -> Self;
+}
+
+/// Converts every item of a list.
+pub fn all<D, T: FromInsight<D>>(values: Vec<D>, rule: Suppression) -> Vec<T> {
+    values.into_iter().map(|value| T::from_insight(value, rule)).collect()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "crate::db::sql::PeriodUnit")]
@@ -81,69 +104,93 @@ pub struct Parameter {
     pub value: String,
 }
 
-impl From<domain::Definition> for Definition {
-    fn from(definition: domain::Definition) -> Self {
+/// The parameter a definition carries when small populations are suppressed.
+pub const SUPPRESSION_PARAMETER: &str = "minimumAudienceSize";
+
+impl FromInsight<domain::Definition> for Definition {
+    /// Under suppression the definition says so: `minimumAudienceSize`
+    /// names the smallest population whose values are shown.
+    fn from_insight(definition: domain::Definition, rule: Suppression) -> Self {
+        let mut parameters: Vec<Parameter> = definition
+            .parameters
+            .into_iter()
+            .map(|parameter| Parameter {
+                name: parameter.name,
+                value: parameter.value,
+            })
+            .collect();
+        if let Some(minimum) = rule.minimum() {
+            parameters.push(Parameter {
+                name: SUPPRESSION_PARAMETER.to_owned(),
+                value: minimum.to_string(),
+            });
+        }
         Self {
             metric: definition.metric.to_owned(),
             version: i32::try_from(definition.version).unwrap_or(i32::MAX),
             formula: definition.formula.to_owned(),
-            parameters: definition
-                .parameters
-                .into_iter()
-                .map(|parameter| Parameter {
-                    name: parameter.name,
-                    value: parameter.value,
-                })
-                .collect(),
+            parameters,
         }
     }
 }
 
 /// A proportion `count / n` with its Wilson 95% interval; the rate and
-/// bounds are null when n = 0.
+/// bounds are null when n = 0. Its population is `n`; when that is
+/// suppressed, every field is null.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Rate {
-    pub count: i64,
-    pub n: i64,
+    pub count: Option<i64>,
+    pub n: Option<i64>,
     pub rate: Option<f64>,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
+    /// True when n is below the minimum audience size for this viewer: every field is then null.
+    pub suppressed: bool,
 }
 
-impl From<stats::Proportion> for Rate {
-    fn from(p: stats::Proportion) -> Self {
+impl FromInsight<stats::Proportion> for Rate {
+    fn from_insight(p: stats::Proportion, rule: Suppression) -> Self {
+        let shown = |value| rule.shown(p.n, value).flatten();
         Self {
-            count: p.count,
-            n: p.n,
-            rate: rounded(p.rate),
-            ci_low: rounded(p.ci_low),
-            ci_high: rounded(p.ci_high),
+            count: rule.shown(p.n, p.count),
+            n: rule.shown(p.n, p.n),
+            rate: shown(rounded(p.rate)),
+            ci_low: shown(rounded(p.ci_low)),
+            ci_high: shown(rounded(p.ci_high)),
+            suppressed: rule.hides(p.n),
         }
     }
 }
 
 /// A Net Promoter Score with its counts and 95% interval (null when n = 0).
+/// Its population is `n`, the respondents; when that is suppressed, every
+/// field is null.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct NpsScore {
-    pub n: i64,
-    pub promoters: i64,
-    pub passives: i64,
-    pub detractors: i64,
+    pub n: Option<i64>,
+    pub promoters: Option<i64>,
+    pub passives: Option<i64>,
+    pub detractors: Option<i64>,
     pub nps: Option<f64>,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
+    /// True when n is below the minimum audience size for this viewer: every field is then null.
+    pub suppressed: bool,
 }
 
-impl From<stats::NpsScore> for NpsScore {
-    fn from(s: stats::NpsScore) -> Self {
+impl FromInsight<stats::NpsScore> for NpsScore {
+    fn from_insight(s: stats::NpsScore, rule: Suppression) -> Self {
+        let count = |value| rule.shown(s.n, value);
+        let shown = |value| rule.shown(s.n, value).flatten();
         Self {
-            n: s.n,
-            promoters: s.promoters,
-            passives: s.passives,
-            detractors: s.detractors,
-            nps: rounded(s.nps),
-            ci_low: rounded(s.ci_low),
-            ci_high: rounded(s.ci_high),
+            n: count(s.n),
+            promoters: count(s.promoters),
+            passives: count(s.passives),
+            detractors: count(s.detractors),
+            nps: shown(rounded(s.nps)),
+            ci_low: shown(rounded(s.ci_low)),
+            ci_high: shown(rounded(s.ci_high)),
+            suppressed: rule.hides(s.n),
         }
     }
 }
@@ -174,7 +221,7 @@ pub struct Delta {
     pub previous_period_start: Date,
     pub previous: Option<f64>,
     /// The `n` of the earlier value.
-    pub previous_n: i64,
+    pub previous_n: Option<i64>,
     /// value − previous.
     pub change: Option<f64>,
     /// change / previous; null when previous is 0 or null.
@@ -189,19 +236,42 @@ pub struct Delta {
     pub method: String,
     /// The z statistic of the z-tests.
     pub z: Option<f64>,
+    /// True when either period's population is below the minimum audience size for this viewer: the earlier
+    /// value, its n, the change and the test are then null (method: NONE: suppressed).
+    pub suppressed: bool,
 }
 
-impl From<domain::delta::Delta> for Delta {
-    fn from(d: domain::delta::Delta) -> Self {
+/// The method of a comparison that is withheld.
+pub const NONE_SUPPRESSED: &str = "NONE: suppressed";
+
+impl Delta {
+    /// The comparison of a value over `population` people with an earlier
+    /// one over `previous_population`: withheld when either is, since the
+    /// change would give the hidden value away.
+    pub fn from_insight(d: domain::delta::Delta, population: i64, previous_population: i64, rule: Suppression) -> Self {
+        if rule.hides(population) || rule.hides(previous_population) {
+            return Self {
+                previous_period_start: Date(d.previous_period_start),
+                previous: None,
+                previous_n: None,
+                change: None,
+                relative_change: None,
+                p_value: None,
+                method: NONE_SUPPRESSED.to_owned(),
+                z: None,
+                suppressed: true,
+            };
+        }
         Self {
             previous_period_start: Date(d.previous_period_start),
             previous: rounded(d.previous),
-            previous_n: d.previous_n,
+            previous_n: Some(d.previous_n),
             change: rounded(d.change),
             relative_change: rounded(d.relative_change),
             p_value: d.test.p_value,
             method: d.test.method.to_owned(),
             z: rounded(d.test.z),
+            suppressed: false,
         }
     }
 }
@@ -215,8 +285,12 @@ pub struct Retention {
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Cohort {
     pub cohort_start: Date,
-    pub size: i64,
+    /// The cohort's customers: the population of every offset.
+    pub size: Option<i64>,
     pub offsets: Vec<RetentionPoint>,
+    /// True when size is below the minimum audience size for this viewer: size and every offset are then
+    /// null.
+    pub suppressed: bool,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -226,46 +300,53 @@ pub struct RetentionPoint {
     pub retained: Rate,
 }
 
-impl From<domain::retention::Retention> for Retention {
-    fn from(r: domain::retention::Retention) -> Self {
+impl FromInsight<domain::retention::Retention> for Retention {
+    fn from_insight(r: domain::retention::Retention, rule: Suppression) -> Self {
         Self {
             cohorts: r
                 .cohorts
                 .into_iter()
                 .map(|c| Cohort {
                     cohort_start: Date(c.start),
-                    size: c.size,
+                    size: rule.shown(c.size, c.size),
                     offsets: c
                         .offsets
                         .into_iter()
                         .map(|o| RetentionPoint {
                             offset: o.offset,
                             period_start: Date(o.period_start),
-                            retained: o.rate.into(),
+                            retained: Rate::from_insight(o.rate, rule),
                         })
                         .collect(),
+                    suppressed: rule.hides(c.size),
                 })
                 .collect(),
-            definition: r.definition.into(),
+            definition: Definition::from_insight(r.definition, rule),
         }
     }
 }
 
 #[derive(Debug, Clone, SimpleObject)]
 pub struct RepeatPurchase {
-    pub customers_with_orders: i64,
-    pub customers_with_repeat: i64,
+    /// The population of the rate.
+    pub customers_with_orders: Option<i64>,
+    pub customers_with_repeat: Option<i64>,
     pub rate: Rate,
+    /// True when customersWithOrders is below the minimum audience size for this viewer: the counts and the
+    /// rate are then null.
+    pub suppressed: bool,
     pub definition: Definition,
 }
 
-impl From<domain::customers::RepeatPurchase> for RepeatPurchase {
-    fn from(r: domain::customers::RepeatPurchase) -> Self {
+impl FromInsight<domain::customers::RepeatPurchase> for RepeatPurchase {
+    fn from_insight(r: domain::customers::RepeatPurchase, rule: Suppression) -> Self {
+        let population = r.customers_with_orders;
         Self {
-            customers_with_orders: r.customers_with_orders,
-            customers_with_repeat: r.customers_with_repeat,
-            rate: r.rate.into(),
-            definition: r.definition.into(),
+            customers_with_orders: rule.shown(population, r.customers_with_orders),
+            customers_with_repeat: rule.shown(population, r.customers_with_repeat),
+            rate: Rate::from_insight(r.rate, rule),
+            suppressed: rule.hides(population),
+            definition: Definition::from_insight(r.definition, rule),
         }
     }
 }
@@ -274,30 +355,36 @@ impl From<domain::customers::RepeatPurchase> for RepeatPurchase {
 pub struct Churn {
     pub as_of: Date,
     pub threshold_days: i64,
-    pub customers_with_orders: i64,
-    pub churned: i64,
+    /// The population of the rate.
+    pub customers_with_orders: Option<i64>,
+    pub churned: Option<i64>,
     pub rate: Rate,
+    /// True when customersWithOrders is below the minimum audience size for this viewer: the counts and the
+    /// rate are then null.
+    pub suppressed: bool,
     pub definition: Definition,
 }
 
-impl From<domain::customers::Churn> for Churn {
-    fn from(c: domain::customers::Churn) -> Self {
+impl FromInsight<domain::customers::Churn> for Churn {
+    fn from_insight(c: domain::customers::Churn, rule: Suppression) -> Self {
+        let population = c.customers_with_orders;
         Self {
             as_of: Date(c.as_of),
             threshold_days: c.threshold_days,
-            customers_with_orders: c.customers_with_orders,
-            churned: c.churned,
-            rate: c.rate.into(),
-            definition: c.definition.into(),
+            customers_with_orders: rule.shown(population, c.customers_with_orders),
+            churned: rule.shown(population, c.churned),
+            rate: Rate::from_insight(c.rate, rule),
+            suppressed: rule.hides(population),
+            definition: Definition::from_insight(c.definition, rule),
         }
     }
 }
 
-/// How many customers have each score.
+/// How many customers have each score (null when the summary is suppressed).
 #[derive(Debug, Clone, SimpleObject)]
 pub struct ScoreCount {
     pub score: i64,
-    pub customers: i64,
+    pub customers: Option<i64>,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -307,62 +394,81 @@ pub struct RfmScoreCounts {
     pub m: Vec<ScoreCount>,
 }
 
-/// Customers in one recency × frequency cell.
+/// Customers in one recency × frequency cell (null when the summary is suppressed).
 #[derive(Debug, Clone, SimpleObject)]
 pub struct RfmCell {
     pub r: i64,
     pub f: i64,
-    pub customers: i64,
+    pub customers: Option<i64>,
 }
 
-/// One customer's RFM values and scores (5 is best).
+/// One customer's RFM values and scores (5 is best). A row describes one
+/// customer, so below a minimum audience size above 1 its values are
+/// withheld from viewers without PII access.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct RfmRow {
     pub customer_external_id: String,
-    pub recency_days: i64,
-    pub frequency: i64,
-    pub monetary_minor: i64,
-    pub r: i64,
-    pub f: i64,
-    pub m: i64,
+    pub recency_days: Option<i64>,
+    pub frequency: Option<i64>,
+    pub monetary_minor: Option<i64>,
+    pub r: Option<i64>,
+    pub f: Option<i64>,
+    pub m: Option<i64>,
+    /// True when one customer is below the minimum audience size for this viewer: the values and scores are
+    /// then null.
+    pub suppressed: bool,
 }
 
-impl From<domain::customers::RfmRow> for RfmRow {
-    fn from(row: domain::customers::RfmRow) -> Self {
+/// The population of one RFM row: its customer.
+const ONE_CUSTOMER: i64 = 1;
+
+impl FromInsight<domain::customers::RfmRow> for RfmRow {
+    fn from_insight(row: domain::customers::RfmRow, rule: Suppression) -> Self {
+        let shown = |value| rule.shown(ONE_CUSTOMER, value);
         Self {
             customer_external_id: row.customer_external_id,
-            recency_days: row.recency_days,
-            frequency: row.frequency,
-            monetary_minor: row.monetary_minor,
-            r: row.r,
-            f: row.f,
-            m: row.m,
+            recency_days: shown(row.recency_days),
+            frequency: shown(row.frequency),
+            monetary_minor: shown(row.monetary_minor),
+            r: shown(row.r),
+            f: shown(row.f),
+            m: shown(row.m),
+            suppressed: rule.hides(ONE_CUSTOMER),
         }
     }
 }
 
-pub fn score_counts(counts: [i64; 5]) -> Vec<ScoreCount> {
+/// Score counts of a summary over `population` customers.
+pub fn score_counts(counts: [i64; 5], population: i64, rule: Suppression) -> Vec<ScoreCount> {
     (1..)
         .zip(counts)
-        .map(|(score, customers)| ScoreCount { score, customers })
+        .map(|(score, customers)| ScoreCount {
+            score,
+            customers: rule.shown(population, customers),
+        })
         .collect()
 }
 
 #[derive(Debug, Clone, SimpleObject)]
 pub struct ValueGroup {
     pub key: String,
-    pub customers: i64,
-    pub total_minor: i64,
+    /// The group's customers: the population of its values.
+    pub customers: Option<i64>,
+    pub total_minor: Option<i64>,
     pub average_minor: Option<f64>,
+    /// True when customers is below the minimum audience size for this viewer: customers, totalMinor and
+    /// averageMinor are then null.
+    pub suppressed: bool,
 }
 
-impl From<domain::customers::ValueGroup> for ValueGroup {
-    fn from(g: domain::customers::ValueGroup) -> Self {
+impl FromInsight<domain::customers::ValueGroup> for ValueGroup {
+    fn from_insight(g: domain::customers::ValueGroup, rule: Suppression) -> Self {
         Self {
             key: g.key,
-            customers: g.customers,
-            total_minor: g.total_minor,
-            average_minor: g.average_minor,
+            customers: rule.shown(g.customers, g.customers),
+            total_minor: rule.shown(g.customers, g.total_minor),
+            average_minor: rule.shown(g.customers, g.average_minor).flatten(),
+            suppressed: rule.hides(g.customers),
         }
     }
 }
@@ -382,20 +488,20 @@ pub struct CustomerValue {
     pub definition: Definition,
 }
 
-impl From<domain::customers::CustomerValue> for CustomerValue {
-    fn from(v: domain::customers::CustomerValue) -> Self {
+impl FromInsight<domain::customers::CustomerValue> for CustomerValue {
+    fn from_insight(v: domain::customers::CustomerValue, rule: Suppression) -> Self {
         Self {
-            overall: v.overall.into(),
+            overall: ValueGroup::from_insight(v.overall, rule),
             by_cohort: v
                 .by_cohort
                 .into_iter()
                 .map(|(start, value)| CohortValue {
                     cohort_start: Date(start),
-                    value: value.into(),
+                    value: ValueGroup::from_insight(value, rule),
                 })
                 .collect(),
-            by_region: v.by_region.into_iter().map(Into::into).collect(),
-            definition: v.definition.into(),
+            by_region: all(v.by_region, rule),
+            definition: Definition::from_insight(v.definition, rule),
         }
     }
 }
@@ -426,32 +532,35 @@ pub struct Nps {
     pub definition: Definition,
 }
 
-impl From<domain::nps::NpsResult> for Nps {
-    fn from(r: domain::nps::NpsResult) -> Self {
+impl FromInsight<domain::nps::NpsResult> for Nps {
+    fn from_insight(r: domain::nps::NpsResult, rule: Suppression) -> Self {
         let groups = |groups: Vec<domain::nps::NpsGroup>| {
             groups
                 .into_iter()
                 .map(|g| NpsGroup {
                     key: g.key,
-                    score: g.score.into(),
+                    score: NpsScore::from_insight(g.score, rule),
                 })
                 .collect()
         };
         Self {
-            overall: r.overall.into(),
+            overall: NpsScore::from_insight(r.overall, rule),
             series: r
                 .series
                 .into_iter()
                 .map(|p| NpsPoint {
                     period_start: Date(p.period_start),
-                    score: p.score.into(),
-                    compared: p.compared.map(Into::into),
+                    score: NpsScore::from_insight(p.score, rule),
+                    compared: p.compared.map(|delta| {
+                        let previous_n = delta.previous_n;
+                        Delta::from_insight(delta, p.score.n, previous_n, rule)
+                    }),
                 })
                 .collect(),
             by_region: groups(r.by_region),
             by_channel: groups(r.by_channel),
             by_account: groups(r.by_account),
-            definition: r.definition.into(),
+            definition: Definition::from_insight(r.definition, rule),
         }
     }
 }
@@ -459,7 +568,8 @@ impl From<domain::nps::NpsResult> for Nps {
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Funnel {
     pub brand: String,
-    pub n: i64,
+    /// The respondents who rated the brand: the population of the funnel.
+    pub n: Option<i64>,
     pub awareness: Rate,
     pub consideration: Rate,
     pub preference: Rate,
@@ -467,19 +577,28 @@ pub struct Funnel {
     pub purchase_intent_top2: Option<Rate>,
     pub consideration_from_awareness: Rate,
     pub preference_from_consideration: Rate,
+    /// True when n is below the minimum audience size for this viewer: n and every rate are then null.
+    pub suppressed: bool,
 }
 
-impl From<domain::brand::Funnel> for Funnel {
-    fn from(f: domain::brand::Funnel) -> Self {
+impl FromInsight<domain::brand::Funnel> for Funnel {
+    /// Stage conversions have their own, smaller populations (the aware,
+    /// the considering); each rate is suppressed by its own `n`, and all of
+    /// them with the funnel's.
+    fn from_insight(f: domain::brand::Funnel, rule: Suppression) -> Self {
+        let funnel_hidden = rule.hides(f.n);
+        let rate_rule = if funnel_hidden { Suppression::EVERYTHING } else { rule };
+        let rate = |p: stats::Proportion| Rate::from_insight(p, rate_rule);
         Self {
             brand: f.brand,
-            n: f.n,
-            awareness: f.awareness.into(),
-            consideration: f.consideration.into(),
-            preference: f.preference.into(),
-            purchase_intent_top2: f.purchase_intent_top2.map(Into::into),
-            consideration_from_awareness: f.consideration_from_awareness.into(),
-            preference_from_consideration: f.preference_from_consideration.into(),
+            n: rule.shown(f.n, f.n),
+            awareness: rate(f.awareness),
+            consideration: rate(f.consideration),
+            preference: rate(f.preference),
+            purchase_intent_top2: f.purchase_intent_top2.map(rate),
+            consideration_from_awareness: rate(f.consideration_from_awareness),
+            preference_from_consideration: rate(f.preference_from_consideration),
+            suppressed: funnel_hidden,
         }
     }
 }
@@ -507,26 +626,33 @@ pub struct BrandFunnel {
     pub definition: Definition,
 }
 
-impl From<domain::brand::BrandFunnel> for BrandFunnel {
-    fn from(b: domain::brand::BrandFunnel) -> Self {
+impl FromInsight<domain::brand::BrandFunnel> for BrandFunnel {
+    fn from_insight(b: domain::brand::BrandFunnel, rule: Suppression) -> Self {
         Self {
             own_brand: b.own_brand,
-            overall: b.overall.into_iter().map(Into::into).collect(),
+            overall: all(b.overall, rule),
             series: b
                 .series
                 .into_iter()
-                .map(|p| FunnelPoint {
-                    period_start: Date(p.period_start),
-                    funnel: p.funnel.into(),
-                    compared: p.compared.map(|c| FunnelChanges {
-                        awareness: c.awareness.into(),
-                        consideration: c.consideration.into(),
-                        preference: c.preference.into(),
-                        purchase_intent_top2: c.purchase_intent_top2.map(Into::into),
-                    }),
+                .map(|p| {
+                    let n = p.funnel.n;
+                    let delta = |d: domain::delta::Delta| {
+                        let previous_n = d.previous_n;
+                        Delta::from_insight(d, n, previous_n, rule)
+                    };
+                    FunnelPoint {
+                        period_start: Date(p.period_start),
+                        funnel: Funnel::from_insight(p.funnel, rule),
+                        compared: p.compared.map(|c| FunnelChanges {
+                            awareness: delta(c.awareness),
+                            consideration: delta(c.consideration),
+                            preference: delta(c.preference),
+                            purchase_intent_top2: c.purchase_intent_top2.map(delta),
+                        }),
+                    }
                 })
                 .collect(),
-            definition: b.definition.into(),
+            definition: Definition::from_insight(b.definition, rule),
         }
     }
 }
@@ -545,6 +671,8 @@ pub struct VoiceShare {
     pub net_sentiment: Option<f64>,
 }
 
+/// Mentions are counted per channel and period by the source, not per
+/// person: share of voice has no population to suppress.
 impl From<domain::brand::VoiceShare> for VoiceShare {
     fn from(v: domain::brand::VoiceShare) -> Self {
         Self {
@@ -571,58 +699,65 @@ pub struct ShareOfVoice {
     pub definition: Definition,
 }
 
-impl From<domain::brand::ShareOfVoice> for ShareOfVoice {
-    fn from(s: domain::brand::ShareOfVoice) -> Self {
+impl FromInsight<domain::brand::ShareOfVoice> for ShareOfVoice {
+    fn from_insight(s: domain::brand::ShareOfVoice, rule: Suppression) -> Self {
         let list = |list: Vec<domain::brand::VoiceShare>| list.into_iter().map(Into::into).collect();
         Self {
             by_channel_month: list(s.by_channel_month),
             by_month: list(s.by_month),
             by_channel: list(s.by_channel),
             overall: list(s.overall),
-            definition: s.definition.into(),
+            definition: Definition::from_insight(s.definition, rule),
         }
     }
 }
 
+/// One attribute's performance and importance; null when its block is suppressed.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct AttributeDriver {
     pub attribute: String,
-    pub mean: f64,
+    pub mean: Option<f64>,
     pub pearson_r: Option<f64>,
-    pub shapley_r2: f64,
+    pub shapley_r2: Option<f64>,
     /// Percent of R²; sums to 100 over the attributes.
-    pub importance: f64,
-    pub quadrant: Quadrant,
+    pub importance: Option<f64>,
+    pub quadrant: Option<Quadrant>,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
 pub struct DriverBlock {
-    pub n: i64,
+    /// Complete cases (respondents): the population of the block.
+    pub n: Option<i64>,
     pub r_squared: Option<f64>,
     pub median_importance: Option<f64>,
     pub median_mean: Option<f64>,
     pub attributes: Vec<AttributeDriver>,
+    /// True when n is below the minimum audience size for this viewer: n and every statistic of the block and
+    /// its attributes are then null.
+    pub suppressed: bool,
 }
 
-impl From<domain::drivers::DriverBlock> for DriverBlock {
-    fn from(b: domain::drivers::DriverBlock) -> Self {
+impl FromInsight<domain::drivers::DriverBlock> for DriverBlock {
+    fn from_insight(b: domain::drivers::DriverBlock, rule: Suppression) -> Self {
+        let shown = |value: Option<f64>| rule.shown(b.n, value).flatten();
         Self {
-            n: b.n,
-            r_squared: b.r_squared,
-            median_importance: b.median_importance,
-            median_mean: b.median_mean,
+            n: rule.shown(b.n, b.n),
+            r_squared: shown(b.r_squared),
+            median_importance: shown(b.median_importance),
+            median_mean: shown(b.median_mean),
             attributes: b
                 .attributes
                 .into_iter()
                 .map(|a| AttributeDriver {
                     attribute: a.attribute,
-                    mean: a.mean,
-                    pearson_r: a.pearson_r,
-                    shapley_r2: a.shapley_r2,
-                    importance: a.importance,
-                    quadrant: a.quadrant.into(),
+                    mean: shown(Some(a.mean)),
+                    pearson_r: shown(a.pearson_r),
+                    shapley_r2: shown(Some(a.shapley_r2)),
+                    importance: shown(Some(a.importance)),
+                    quadrant: rule.shown(b.n, a.quadrant.into()),
                 })
                 .collect(),
+            suppressed: rule.hides(b.n),
         }
     }
 }
@@ -642,21 +777,21 @@ pub struct PurchaseDrivers {
     pub definition: Definition,
 }
 
-impl From<domain::drivers::PurchaseDrivers> for PurchaseDrivers {
-    fn from(d: domain::drivers::PurchaseDrivers) -> Self {
+impl FromInsight<domain::drivers::PurchaseDrivers> for PurchaseDrivers {
+    fn from_insight(d: domain::drivers::PurchaseDrivers, rule: Suppression) -> Self {
         Self {
             outcome: d.outcome.into(),
             attributes: d.attributes,
-            overall: d.overall.into(),
+            overall: DriverBlock::from_insight(d.overall, rule),
             by_region: d
                 .by_region
                 .into_iter()
                 .map(|(region, block)| RegionDrivers {
                     region,
-                    drivers: block.into(),
+                    drivers: DriverBlock::from_insight(block, rule),
                 })
                 .collect(),
-            definition: d.definition.into(),
+            definition: Definition::from_insight(d.definition, rule),
         }
     }
 }
@@ -667,10 +802,15 @@ pub struct ProductTestResult {
     pub product_external_id: String,
     pub touchpoint: ProductTouchpoint,
     pub variant: String,
+    /// Its `n` (the votes, one per panelist) is the population of the test.
     pub approval: Rate,
-    pub customer_approved: bool,
-    pub rating_n: i64,
+    /// Null when the test is suppressed.
+    pub customer_approved: Option<bool>,
+    pub rating_n: Option<i64>,
     pub mean_rating: Option<f64>,
+    /// True when the votes are below the minimum audience size for this viewer: the approval, ratings and
+    /// verdict are then null.
+    pub suppressed: bool,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -685,6 +825,9 @@ pub struct VariantComparison {
     /// Positive when A is approved more.
     pub z: Option<f64>,
     pub p_value: Option<f64>,
+    /// True when either test's votes are below the minimum audience size for this viewer: both rates and the
+    /// test are then null.
+    pub suppressed: bool,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -695,40 +838,49 @@ pub struct ProductTests {
     pub definition: Definition,
 }
 
-impl From<domain::product_tests::ProductTests> for ProductTests {
-    fn from(p: domain::product_tests::ProductTests) -> Self {
+impl FromInsight<domain::product_tests::ProductTests> for ProductTests {
+    fn from_insight(p: domain::product_tests::ProductTests, rule: Suppression) -> Self {
         Self {
             approval_threshold: p.approval_threshold,
             tests: p
                 .tests
                 .into_iter()
-                .map(|t| ProductTestResult {
-                    test_external_id: t.test_external_id,
-                    product_external_id: t.product_external_id,
-                    touchpoint: t.touchpoint.into(),
-                    variant: t.variant,
-                    approval: t.approval.into(),
-                    customer_approved: t.customer_approved,
-                    rating_n: t.rating_n,
-                    mean_rating: t.mean_rating,
+                .map(|t| {
+                    let votes = t.approval.n;
+                    ProductTestResult {
+                        test_external_id: t.test_external_id,
+                        product_external_id: t.product_external_id,
+                        touchpoint: t.touchpoint.into(),
+                        variant: t.variant,
+                        approval: Rate::from_insight(t.approval, rule),
+                        customer_approved: rule.shown(votes, t.customer_approved),
+                        rating_n: rule.shown(votes, t.rating_n),
+                        mean_rating: rule.shown(votes, t.mean_rating).flatten(),
+                        suppressed: rule.hides(votes),
+                    }
                 })
                 .collect(),
             comparisons: p
                 .comparisons
                 .into_iter()
-                .map(|c| VariantComparison {
-                    product_external_id: c.product_external_id,
-                    touchpoint: c.touchpoint.into(),
-                    test_a: c.test_a,
-                    test_b: c.test_b,
-                    a: c.a.into(),
-                    b: c.b.into(),
-                    pooled_rate: c.test.pooled_rate,
-                    z: c.test.z,
-                    p_value: c.test.p_value,
+                .map(|c| {
+                    let hidden = rule.hides(c.a.n) || rule.hides(c.b.n);
+                    let both = if hidden { Suppression::EVERYTHING } else { rule };
+                    VariantComparison {
+                        product_external_id: c.product_external_id,
+                        touchpoint: c.touchpoint.into(),
+                        test_a: c.test_a,
+                        test_b: c.test_b,
+                        a: Rate::from_insight(c.a, both),
+                        b: Rate::from_insight(c.b, both),
+                        pooled_rate: c.test.pooled_rate.filter(|_| !hidden),
+                        z: c.test.z.filter(|_| !hidden),
+                        p_value: c.test.p_value.filter(|_| !hidden),
+                        suppressed: hidden,
+                    }
                 })
                 .collect(),
-            definition: p.definition.into(),
+            definition: Definition::from_insight(p.definition, rule),
         }
     }
 }
@@ -806,14 +958,15 @@ pub struct MissingMilestones {
     pub opportunity_created: i64,
 }
 
-/// Credit summed into one bucket (a team, a channel, or NONE).
+/// Credit summed into one bucket (a team, a channel, or NONE); null when
+/// the attribution is suppressed.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct CreditBucket {
     pub key: String,
     /// Fractional minor units; a dimension's buckets sum to the total value.
-    pub credit_minor: f64,
+    pub credit_minor: Option<f64>,
     /// Credited conversions (the sum of the weights).
-    pub conversions: f64,
+    pub conversions: Option<f64>,
     /// MARKOV only: 1 − P(conversion without this state) / P(conversion).
     pub removal_effect: Option<f64>,
 }
@@ -822,8 +975,9 @@ pub struct CreditBucket {
 pub struct CampaignCredit {
     /// Null for the NONE bucket (no touch, or touches without a campaign).
     pub campaign_external_id: Option<String>,
-    pub credit_minor: f64,
-    pub conversions: f64,
+    pub credit_minor: Option<f64>,
+    pub conversions: Option<f64>,
+    /// The campaign's spend (not a population: shown even when suppressed).
     pub spend_minor: Option<i64>,
     /// Attributed value / spend; null without spend.
     pub roi: Option<f64>,
@@ -842,30 +996,36 @@ pub struct Attribution {
     pub conversion: ConversionKind,
     pub lookback_days: i64,
     pub half_life_days: f64,
-    pub conversions: i64,
-    pub conversions_with_touches: i64,
-    pub conversions_without_touch: i64,
-    pub total_value_minor: i64,
-    pub no_touch_value_minor: i64,
-    pub touches_in_window: i64,
+    /// Distinct customers with a conversion: the population of the result.
+    pub customers: Option<i64>,
+    pub conversions: Option<i64>,
+    pub conversions_with_touches: Option<i64>,
+    pub conversions_without_touch: Option<i64>,
+    pub total_value_minor: Option<i64>,
+    pub no_touch_value_minor: Option<i64>,
+    pub touches_in_window: Option<i64>,
     /// Every model that applies to the conversion (W_SHAPED for WON leads only).
     pub models: Vec<ModelCredit>,
-    /// WON leads only.
+    /// WON leads only (and null when suppressed).
     pub missing_milestones: Option<MissingMilestones>,
-    /// The chains MARKOV's credit comes from.
-    pub markov: Markov,
+    /// The chains MARKOV's credit comes from (null when suppressed).
+    pub markov: Option<Markov>,
+    /// True when the converting customers are below the minimum audience size for this viewer: the counts,
+    /// values, credits and ROI are then null.
+    pub suppressed: bool,
     pub definition: Definition,
 }
 
-impl From<crate::attribution::Attribution> for Attribution {
-    fn from(a: crate::attribution::Attribution) -> Self {
+impl FromInsight<crate::attribution::Attribution> for Attribution {
+    fn from_insight(a: crate::attribution::Attribution, rule: Suppression) -> Self {
+        let population = a.customers;
         let buckets = |list: Vec<(String, crate::attribution::Credit)>| {
             list.into_iter()
                 .map(|(key, credit)| CreditBucket {
                     key,
-                    credit_minor: credit.credit_minor,
-                    conversions: credit.conversions,
-                    removal_effect: credit.removal_effect,
+                    credit_minor: rule.shown(population, credit.credit_minor),
+                    conversions: rule.shown(population, credit.conversions),
+                    removal_effect: credit.removal_effect.and_then(|effect| rule.shown(population, effect)),
                 })
                 .collect()
         };
@@ -873,20 +1033,24 @@ impl From<crate::attribution::Attribution> for Attribution {
             conversion: a.conversion.into(),
             lookback_days: a.lookback_days,
             half_life_days: a.half_life_days,
-            conversions: a.conversions,
-            conversions_with_touches: a.conversions_with_touches,
-            conversions_without_touch: a.conversions_without_touch,
-            total_value_minor: a.total_value_minor,
-            no_touch_value_minor: a.no_touch_value_minor,
-            touches_in_window: a.touches_in_window,
-            markov: Markov {
+            customers: rule.shown(population, a.customers),
+            conversions: rule.shown(population, a.conversions),
+            conversions_with_touches: rule.shown(population, a.conversions_with_touches),
+            conversions_without_touch: rule.shown(population, a.conversions_without_touch),
+            total_value_minor: rule.shown(population, a.total_value_minor),
+            no_touch_value_minor: rule.shown(population, a.no_touch_value_minor),
+            touches_in_window: rule.shown(population, a.touches_in_window),
+            markov: rule.shown(
+                population,
+                Markov {
                 by_channel: (&a.markov.by_channel).into(),
                 by_team: (&a.markov.by_team).into(),
                 touches_in_conversion_paths: a.markov.touches_in_conversion_paths,
                 null_paths: a.markov.null_paths,
                 touches_in_null_paths: a.markov.touches_in_null_paths,
-            },
-            missing_milestones: a.missing_milestones.map(|[first, lead_created, opportunity_created]| {
+                },
+            ),
+            missing_milestones: a.missing_milestones.filter(|_| !rule.hides(population)).map(|[first, lead_created, opportunity_created]| {
                 MissingMilestones {
                     first,
                     lead_created,
@@ -905,15 +1069,16 @@ impl From<crate::attribution::Attribution> for Attribution {
                         .into_iter()
                         .map(|c| CampaignCredit {
                             campaign_external_id: c.campaign_external_id,
-                            credit_minor: c.credit.credit_minor,
-                            conversions: c.credit.conversions,
+                            credit_minor: rule.shown(population, c.credit.credit_minor),
+                            conversions: rule.shown(population, c.credit.conversions),
                             spend_minor: c.spend_minor,
-                            roi: c.roi,
+                            roi: rule.shown(population, c.roi).flatten(),
                         })
                         .collect(),
                 })
                 .collect(),
-            definition: a.definition.into(),
+            suppressed: rule.hides(population),
+            definition: Definition::from_insight(a.definition, rule),
         }
     }
 }
@@ -921,7 +1086,8 @@ impl From<crate::attribution::Attribution> for Attribution {
 #[derive(Debug, Clone, SimpleObject)]
 pub struct StageCount {
     pub stage: String,
-    pub leads: i64,
+    /// Null when the block is suppressed.
+    pub leads: Option<i64>,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -935,34 +1101,50 @@ pub struct StageConversion {
 pub struct StageDuration {
     /// LEAD_TO_MQL, MQL_TO_SQL, SQL_TO_OPPORTUNITY or OPPORTUNITY_TO_CLOSED.
     pub transition: String,
-    pub n: i64,
+    /// Leads with both timestamps: the population of the median.
+    pub n: Option<i64>,
     pub median_days: Option<f64>,
+    /// True when n or the block is below the minimum audience size for this viewer: n and the median are then
+    /// null.
+    pub suppressed: bool,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
 pub struct CycleBlock {
     /// MARKETING, SALES, PARTNER, or ALL.
     pub source_team: String,
-    pub leads: i64,
+    pub leads: Option<i64>,
     pub reached: Vec<StageCount>,
     pub conversions: Vec<StageConversion>,
     pub median_days: Vec<StageDuration>,
-    pub won_count: i64,
-    pub won_revenue_minor: i64,
+    pub won_count: Option<i64>,
+    /// Null when the block, or the customers of its won leads, are suppressed.
+    pub won_revenue_minor: Option<i64>,
     pub share_of_won_revenue: Option<f64>,
+    /// True when the customers of the block's WON leads (or of the block) are below the minimum audience
+    /// size for this viewer: wonRevenueMinor and shareOfWonRevenue are then null.
+    pub won_revenue_suppressed: bool,
+    /// True when the customers of the block's leads are below the minimum audience size for this viewer:
+    /// every count, rate, median and value of the block is then null.
+    pub suppressed: bool,
 }
 
-impl From<domain::revenue_cycle::CycleBlock> for CycleBlock {
-    fn from(b: domain::revenue_cycle::CycleBlock) -> Self {
+impl FromInsight<domain::revenue_cycle::CycleBlock> for CycleBlock {
+    fn from_insight(b: domain::revenue_cycle::CycleBlock, rule: Suppression) -> Self {
+        let hidden = rule.hides(b.customers);
+        // A block's parts have their own populations, and are hidden with it.
+        let part_rule = if hidden { Suppression::EVERYTHING } else { rule };
+        let count = |value| part_rule.shown(b.customers, value);
+        let won_hidden = hidden || rule.hides(b.won_customers);
         Self {
             source_team: b.source_team,
-            leads: b.leads,
+            leads: count(b.leads),
             reached: b
                 .reached
                 .into_iter()
                 .map(|(stage, leads)| StageCount {
                     stage: stage.to_owned(),
-                    leads,
+                    leads: count(leads),
                 })
                 .collect(),
             conversions: b
@@ -971,7 +1153,7 @@ impl From<domain::revenue_cycle::CycleBlock> for CycleBlock {
                 .map(|c| StageConversion {
                     from: c.from.to_owned(),
                     to: c.to.to_owned(),
-                    rate: c.rate.into(),
+                    rate: Rate::from_insight(c.rate, part_rule),
                 })
                 .collect(),
             median_days: b
@@ -979,13 +1161,16 @@ impl From<domain::revenue_cycle::CycleBlock> for CycleBlock {
                 .into_iter()
                 .map(|m| StageDuration {
                     transition: m.transition.to_owned(),
-                    n: m.n,
-                    median_days: m.median_days,
+                    n: part_rule.shown(m.n, m.n),
+                    median_days: part_rule.shown(m.n, m.median_days).flatten(),
+                    suppressed: part_rule.hides(m.n),
                 })
                 .collect(),
-            won_count: b.won_count,
-            won_revenue_minor: b.won_revenue_minor,
-            share_of_won_revenue: b.share_of_won_revenue,
+            won_count: count(b.won_count),
+            won_revenue_minor: (!won_hidden).then_some(b.won_revenue_minor),
+            share_of_won_revenue: b.share_of_won_revenue.filter(|_| !won_hidden),
+            won_revenue_suppressed: won_hidden,
+            suppressed: hidden,
         }
     }
 }
@@ -994,19 +1179,26 @@ impl From<domain::revenue_cycle::CycleBlock> for CycleBlock {
 pub struct RevenueCycle {
     pub by_source_team: Vec<CycleBlock>,
     pub all: CycleBlock,
-    pub total_won_revenue_minor: i64,
+    /// Null when the customers of all won leads are suppressed (`all.wonRevenueSuppressed`).
+    pub total_won_revenue_minor: Option<i64>,
+    /// Null when marketing's won revenue is suppressed.
     pub marketing_share_of_won_revenue: Option<f64>,
     pub definition: Definition,
 }
 
-impl From<domain::revenue_cycle::RevenueCycle> for RevenueCycle {
-    fn from(r: domain::revenue_cycle::RevenueCycle) -> Self {
+impl FromInsight<domain::revenue_cycle::RevenueCycle> for RevenueCycle {
+    fn from_insight(r: domain::revenue_cycle::RevenueCycle, rule: Suppression) -> Self {
+        let by_source_team: Vec<CycleBlock> = all(r.by_source_team, rule);
+        let all_block = CycleBlock::from_insight(r.all, rule);
+        let marketing_shown = by_source_team
+            .first()
+            .is_some_and(|block| !block.won_revenue_suppressed);
         Self {
-            by_source_team: r.by_source_team.into_iter().map(Into::into).collect(),
-            all: r.all.into(),
-            total_won_revenue_minor: r.total_won_revenue_minor,
-            marketing_share_of_won_revenue: r.marketing_share_of_won_revenue,
-            definition: r.definition.into(),
+            total_won_revenue_minor: (!all_block.won_revenue_suppressed).then_some(r.total_won_revenue_minor),
+            marketing_share_of_won_revenue: r.marketing_share_of_won_revenue.filter(|_| marketing_shown),
+            by_source_team,
+            all: all_block,
+            definition: Definition::from_insight(r.definition, rule),
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::graphql::connection::{ConnectionOf, root_list};
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
+use crate::graphql::types::insights::suppression;
 use crate::segments::rule::{self, Rule};
 
 /// A rule over customers; exactly one field is given.
@@ -124,14 +125,25 @@ fn rule_json(rule: &Rule) -> serde_json::Value {
 pub struct Segment(pub segment::Model);
 super::wraps!(Segment(segment::Model));
 
+impl Segment {
+    async fn member_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        crate::segments::member_count(ctx.data::<DatabaseConnection>()?, self.0.id)
+            .await
+            .gql()
+    }
+}
+
 #[derive(Debug, Clone, SimpleObject)]
 pub struct SegmentSize {
     pub at: DateTime<Utc>,
-    pub size: i64,
+    pub size: Option<i64>,
     /// Customers who joined at this refresh.
-    pub joined: i64,
+    pub joined: Option<i64>,
     /// Customers who left at this refresh.
-    pub left: i64,
+    pub left: Option<i64>,
+    /// True when the size is below the minimum audience size for this viewer (one without PII access):
+    /// size, joined and left are then null.
+    pub suppressed: bool,
 }
 
 #[Object]
@@ -160,14 +172,20 @@ impl Segment {
     async fn refreshed_at(&self) -> Option<DateTime<Utc>> {
         self.0.refreshed_at
     }
-    /// Members as of the last refresh.
-    async fn size(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        crate::segments::member_count(ctx.data::<DatabaseConnection>()?, self.0.id)
-            .await
-            .gql()
+    /// Members as of the last refresh; null when below the minimum audience
+    /// size for a viewer without PII access (see `sizeSuppressed`).
+    async fn size(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
+        let size = self.member_count(ctx).await?;
+        Ok(suppression(ctx)?.shown(size, size))
+    }
+    /// True when `size` is below the minimum audience size for this viewer (one
+    /// without PII access): `size` is then null.
+    async fn size_suppressed(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(suppression(ctx)?.hides(self.member_count(ctx).await?))
     }
     /// Every refresh: size, joined and left.
     async fn size_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SegmentSize>> {
+        let rule = suppression(ctx)?;
         let history = crate::segments::size_history(ctx.data::<DatabaseConnection>()?, self.0.id)
             .await
             .gql()?;
@@ -175,9 +193,10 @@ impl Segment {
             .into_iter()
             .map(|s| SegmentSize {
                 at: s.at,
-                size: s.size,
-                joined: s.joined,
-                left: s.left,
+                size: rule.shown(s.size, s.size),
+                joined: rule.shown(s.size, s.joined),
+                left: rule.shown(s.size, s.left),
+                suppressed: rule.hides(s.size),
             })
             .collect())
     }
@@ -224,6 +243,9 @@ pub struct SegmentRefresh {
 #[derive(SimpleObject)]
 pub struct AccountSegment {
     pub segment: Segment,
-    /// How many of the account's contacts are members.
-    pub contacts: i64,
+    /// How many of the account's contacts are members; null when suppressed.
+    pub contacts: Option<i64>,
+    /// True when `contacts` is below the minimum audience size for this viewer (one without PII
+    /// access): it is then null.
+    pub suppressed: bool,
 }

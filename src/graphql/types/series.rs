@@ -4,7 +4,7 @@
 use async_graphql::{Enum, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::insights::{Definition, Delta, rounded};
+use super::insights::{Definition, Delta, FromInsight, Suppression, all, rounded};
 use crate::graphql::scalars::Date;
 use crate::insights::series as domain;
 
@@ -43,13 +43,14 @@ pub struct Series {
     pub definition: Definition,
 }
 
-/// A metric's value with its `n` and 95% interval.
+/// A metric's value with its `n` and 95% interval. Its population is the
+/// distinct customers behind its orders or leads, or its NPS respondents.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct SeriesValue {
     /// Null for a mean or score of no records.
     pub value: Option<f64>,
     /// The records behind the value (orders, leads, responses, customers).
-    pub n: i64,
+    pub n: Option<i64>,
     /// The 95% interval, where the value estimates a population.
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
@@ -57,18 +58,34 @@ pub struct SeriesValue {
     pub promoters: Option<i64>,
     pub passives: Option<i64>,
     pub detractors: Option<i64>,
+    /// True when the customers or respondents behind the value are below the minimum audience size for this
+    /// viewer: the value, n, interval and counts are then null.
+    pub suppressed: bool,
 }
 
-impl From<domain::Estimate> for SeriesValue {
-    fn from(e: domain::Estimate) -> Self {
+impl FromInsight<domain::Estimate> for SeriesValue {
+    fn from_insight(e: domain::Estimate, rule: Suppression) -> Self {
+        if rule.hides(e.population) {
+            return Self {
+                value: None,
+                n: None,
+                ci_low: None,
+                ci_high: None,
+                promoters: None,
+                passives: None,
+                detractors: None,
+                suppressed: true,
+            };
+        }
         Self {
             value: rounded(e.value),
-            n: e.n,
+            n: Some(e.n),
             ci_low: rounded(e.interval.map(|(low, _)| low)),
             ci_high: rounded(e.interval.map(|(_, high)| high)),
             promoters: e.nps.map(|s| s.promoters),
             passives: e.nps.map(|s| s.passives),
             detractors: e.nps.map(|s| s.detractors),
+            suppressed: false,
         }
     }
 }
@@ -86,19 +103,23 @@ pub struct SeriesPoint {
     /// True when the window cuts the period.
     pub partial: bool,
     pub value: Option<f64>,
-    pub n: i64,
+    pub n: Option<i64>,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
     pub promoters: Option<i64>,
     pub passives: Option<i64>,
     pub detractors: Option<i64>,
+    /// True when the customers or respondents behind the point are below the minimum audience size for this
+    /// viewer: the value, n, interval and counts are then null.
+    pub suppressed: bool,
     /// Against the earlier period, with `compareTo`.
     pub compare_to: Option<Delta>,
 }
 
-impl From<domain::Point> for SeriesPoint {
-    fn from(p: domain::Point) -> Self {
-        let value = SeriesValue::from(p.estimate);
+impl FromInsight<domain::Point> for SeriesPoint {
+    fn from_insight(p: domain::Point, rule: Suppression) -> Self {
+        let population = p.estimate.population;
+        let value = SeriesValue::from_insight(p.estimate, rule);
         Self {
             period_start: Date(p.span.start),
             period_end: Date(p.span.end),
@@ -113,18 +134,21 @@ impl From<domain::Point> for SeriesPoint {
             promoters: value.promoters,
             passives: value.passives,
             detractors: value.detractors,
-            compare_to: p.delta.map(Into::into),
+            suppressed: value.suppressed,
+            compare_to: p
+                .delta
+                .map(|delta| Delta::from_insight(delta, population, p.previous_population, rule)),
         }
     }
 }
 
-impl From<domain::Series> for Series {
-    fn from(s: domain::Series) -> Self {
+impl FromInsight<domain::Series> for Series {
+    fn from_insight(s: domain::Series, rule: Suppression) -> Self {
         Self {
             metric: s.metric.into(),
-            points: s.points.into_iter().map(Into::into).collect(),
-            total: s.total.into(),
-            definition: s.definition.into(),
+            points: all(s.points, rule),
+            total: SeriesValue::from_insight(s.total, rule),
+            definition: Definition::from_insight(s.definition, rule),
         }
     }
 }

@@ -48,6 +48,10 @@ enum Kind {
 pub struct Estimate {
     pub value: Option<f64>,
     pub n: i64,
+    /// The people behind the value: distinct customers of orders and leads,
+    /// respondents (responses) of NPS. What small-population suppression
+    /// ([`crate::insights::suppression`]) compares with its minimum.
+    pub population: i64,
     pub interval: Option<(f64, f64)>,
     /// The promoter/passive/detractor counts of an NPS.
     pub nps: Option<NpsScore>,
@@ -114,6 +118,21 @@ impl Metric {
 
     /// The metric's value in a period with these statistics.
     pub fn estimate(self, aggregate: &Aggregate) -> Estimate {
+        Estimate {
+            population: self.population(aggregate),
+            ..self.value(aggregate)
+        }
+    }
+
+    /// The people a period's value is computed over.
+    fn population(self, aggregate: &Aggregate) -> i64 {
+        match self.source() {
+            Source::NpsResponses => aggregate.n,
+            Source::Orders | Source::FirstOrders | Source::LeadsCreated | Source::LeadsWon => aggregate.customers,
+        }
+    }
+
+    fn value(self, aggregate: &Aggregate) -> Estimate {
         #[allow(clippy::cast_precision_loss)]
         let count = |value: i64| Estimate {
             value: Some(value as f64),
@@ -135,7 +154,7 @@ impl Metric {
                     value: moments.mean(),
                     n: aggregate.n,
                     interval: moments.mean_interval(),
-                    nps: None,
+                    ..Estimate::default()
                 }
             }
             Metric::Nps => {
@@ -145,6 +164,7 @@ impl Metric {
                     n: score.n,
                     interval: score.ci_low.zip(score.ci_high),
                     nps: Some(score),
+                    ..Estimate::default()
                 }
             }
         }

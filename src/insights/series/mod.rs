@@ -38,6 +38,8 @@ pub struct Point {
     pub span: Span,
     pub estimate: Estimate,
     pub delta: Option<Delta>,
+    /// The people behind the compared value (0 without `compareTo`).
+    pub previous_population: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -144,10 +146,12 @@ pub async fn series(db: &impl ConnectionTrait, scope: &Scope, request: &Request)
             .map(|span| {
                 let current = aggregates.current.get(&span.index).unwrap_or(&empty);
                 let estimate = metric.estimate(current);
+                let mut previous_population = 0;
                 let delta = lag.and_then(|lag| {
                     let earlier = calendar::whole(request.unit, span.index - lag)?;
                     let previous = aggregates.previous.get(&earlier.index).unwrap_or(&empty);
                     let before = metric.estimate(previous);
+                    previous_population = before.population;
                     // A period's exposure is the share of it inside the window: whole
                     // periods count as equal exposure, whatever their length.
                     #[allow(clippy::cast_precision_loss)]
@@ -159,6 +163,7 @@ pub async fn series(db: &impl ConnectionTrait, scope: &Scope, request: &Request)
                     span: *span,
                     estimate,
                     delta,
+                    previous_population,
                 }
             })
             .collect();
