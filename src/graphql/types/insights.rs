@@ -1043,20 +1043,20 @@ impl FromInsight<crate::attribution::Attribution> for Attribution {
             markov: rule.shown(
                 population,
                 Markov {
-                by_channel: (&a.markov.by_channel).into(),
-                by_team: (&a.markov.by_team).into(),
-                touches_in_conversion_paths: a.markov.touches_in_conversion_paths,
-                null_paths: a.markov.null_paths,
-                touches_in_null_paths: a.markov.touches_in_null_paths,
+                    by_channel: (&a.markov.by_channel).into(),
+                    by_team: (&a.markov.by_team).into(),
+                    touches_in_conversion_paths: a.markov.touches_in_conversion_paths,
+                    null_paths: a.markov.null_paths,
+                    touches_in_null_paths: a.markov.touches_in_null_paths,
                 },
             ),
-            missing_milestones: a.missing_milestones.filter(|_| !rule.hides(population)).map(|[first, lead_created, opportunity_created]| {
-                MissingMilestones {
+            missing_milestones: a.missing_milestones.filter(|_| !rule.hides(population)).map(
+                |[first, lead_created, opportunity_created]| MissingMilestones {
                     first,
                     lead_created,
                     opportunity_created,
-                }
-            }),
+                },
+            ),
             models: a
                 .models
                 .into_iter()
