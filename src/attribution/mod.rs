@@ -531,7 +531,7 @@ fn markov_credit(buckets: &Buckets, totals: &Totals, none: &Credit) -> ModelCred
 /// Every channel touchpoints use, in order.
 async fn touch_channels(db: &impl ConnectionTrait) -> Result<Vec<String>, Error> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT DISTINCT channel FROM touchpoint ORDER BY ");
+    sql.push("SELECT channel FROM touchpoint GROUP BY channel ORDER BY ");
     sql.byte_ordered("channel");
     let mut channels = Vec::new();
     for row in sql.all(db).await? {

@@ -94,8 +94,8 @@ async fn bulk_loads_report_rejected_lines_and_resending_changes_nothing(app: Tes
     let response = app
         .client
         .post(format!("{url}/ingest/touchpoints"))
-        .header("content-type", "text/csv")
-        .body("a,b\n")
+        .header("content-type", "application/xml")
+        .body("<a/>")
         .send()
         .await
         .expect("request sent");
