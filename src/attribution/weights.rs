@@ -47,7 +47,7 @@ pub struct Milestones {
 }
 
 impl Milestones {
-    /// How many of W_SHAPED's three roles no touch holds, per role
+    /// Which of W_SHAPED's three roles no touch holds
     /// (`[FIRST, LEAD_CREATED, OPPORTUNITY_CREATED]`), for `n` touches.
     pub fn missing(self, n: usize) -> [bool; 3] {
         [n == 0, self.lead_created.is_none(), self.opportunity_created.is_none()]

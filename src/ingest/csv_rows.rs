@@ -82,8 +82,7 @@ impl CsvRows {
     /// belongs to; the row is reported from its first line.
     pub fn refuse_line(&mut self, line_no: u64) -> u64 {
         let start = if self.pending.is_empty() { line_no } else { self.start };
-        self.pending.clear();
-        self.quoted = false;
+        self.drop_pending();
         start
     }
 
@@ -92,17 +91,21 @@ impl CsvRows {
         if self.pending.is_empty() {
             return None;
         }
-        self.pending.clear();
-        self.quoted = false;
+        self.drop_pending();
         Some((
             self.start,
             FieldError::new("record", "malformed CSV: a quoted cell is not closed"),
         ))
     }
 
-    fn refuse_pending(&mut self) -> FieldError {
+    /// Forgets the row read so far.
+    fn drop_pending(&mut self) {
         self.pending.clear();
         self.quoted = false;
+    }
+
+    fn refuse_pending(&mut self) -> FieldError {
+        self.drop_pending();
         FieldError::new(
             "record",
             format!(

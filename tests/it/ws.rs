@@ -17,19 +17,7 @@ impl WsClient {
     /// Connects to `base_url`'s `/graphql/ws` and completes `connection_init`
     /// with `payload`.
     pub async fn connect(base_url: &str, payload: Value) -> WsClient {
-        let url = format!("{}/graphql/ws", base_url.replacen("http", "ws", 1));
-        let mut request = url.into_client_request().expect("request");
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().expect("header"),
-        );
-        let (socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("WebSocket connects");
-        let mut client = WsClient { socket };
-        client
-            .send(json!({ "type": "connection_init", "payload": payload }))
-            .await;
+        let mut client = Self::init(base_url, payload).await;
         let ack = client.next().await;
         assert_eq!(ack["type"], "connection_ack", "{ack}");
         client
@@ -38,19 +26,7 @@ impl WsClient {
     /// Sends `connection_init` with `payload` and returns the close frame
     /// the server answers a refused one with: its code and reason.
     pub async fn refused(base_url: &str, payload: Value) -> (u16, String) {
-        let url = format!("{}/graphql/ws", base_url.replacen("http", "ws", 1));
-        let mut request = url.into_client_request().expect("request");
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().expect("header"),
-        );
-        let (socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("WebSocket connects");
-        let mut client = WsClient { socket };
-        client
-            .send(json!({ "type": "connection_init", "payload": payload }))
-            .await;
+        let mut client = Self::init(base_url, payload).await;
         let close = async {
             loop {
                 match client.socket.next().await {
@@ -64,6 +40,24 @@ impl WsClient {
         tokio::time::timeout(Duration::from_secs(20), close)
             .await
             .expect("a close frame within 20 s")
+    }
+
+    /// Opens a graphql-transport-ws connection and sends `connection_init`.
+    async fn init(base_url: &str, payload: Value) -> WsClient {
+        let url = format!("{}/graphql/ws", base_url.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().expect("request");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().expect("header"),
+        );
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("WebSocket connects");
+        let mut client = WsClient { socket };
+        client
+            .send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        client
     }
 
     pub async fn send(&mut self, message: Value) {
