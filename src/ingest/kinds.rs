@@ -18,6 +18,7 @@ use super::references::References;
 use super::writer::Rejection;
 use crate::error::Error;
 use crate::events::Event;
+use std::borrow::Cow;
 
 /// Calls `$callback!` with every ingestible kind, in dependency order (a
 /// record may only refer to kinds listed before its own), as
@@ -47,16 +48,22 @@ pub(crate) use entity_kinds;
 /// The row type a kind's records become.
 pub type Row<R> = <<R as Kind>::Entity as EntityTrait>::ActiveModel;
 
-/// Another record that a record refers to by external id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Another record that a record refers to by external id, and the field
+/// of the record that names it (so an unknown one is refused naming it).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference<'a> {
     pub kind: EntityKind,
+    pub field: Cow<'static, str>,
     pub key: &'a str,
 }
 
 impl<'a> Reference<'a> {
-    pub fn to(kind: EntityKind, key: &'a str) -> Self {
-        Self { kind, key }
+    pub fn to(kind: EntityKind, field: impl Into<Cow<'static, str>>, key: &'a str) -> Self {
+        Self {
+            kind,
+            field: field.into(),
+            key,
+        }
     }
 }
 

@@ -8,7 +8,8 @@ use futures::future::BoxFuture;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::kinds::EntityKind;
+use super::kinds::{EntityKind, Reference};
+use super::records::FieldError;
 
 /// Largest `IN (…)` list per statement; well under both backends' limits.
 const LOOKUP_CHUNK: usize = 1000;
@@ -70,11 +71,7 @@ impl References {
     /// Looks up every reference of `references` not yet known, one kind
     /// after another in dependency order (so the statements a batch makes
     /// do not depend on the order of its records).
-    pub async fn load_all(
-        &mut self,
-        db: &impl ConnectionTrait,
-        references: &[super::kinds::Reference<'_>],
-    ) -> Result<(), DbErr> {
+    pub async fn load_all(&mut self, db: &impl ConnectionTrait, references: &[Reference<'_>]) -> Result<(), DbErr> {
         for &kind in EntityKind::ALL {
             let keys: Vec<&str> = references
                 .iter()
@@ -98,20 +95,19 @@ impl References {
         self.known.get(&target).and_then(|known| known.get(key)).copied()
     }
 
-    /// The id `key` refers to, or an error naming `field` when there is none.
-    pub fn require(&self, target: EntityKind, field: &str, key: &str) -> Result<i64, super::records::FieldError> {
-        self.get(target, key).ok_or_else(|| {
-            super::records::FieldError::new(field, format!("refers to unknown {} {key:?}", target.table()))
+    /// The id `reference` resolves to, or an error naming its field when
+    /// there is no such record.
+    pub fn id(&self, reference: &Reference<'_>) -> Result<i64, FieldError> {
+        self.get(reference.kind, reference.key).ok_or_else(|| {
+            FieldError::new(
+                reference.field.as_ref(),
+                format!("refers to unknown {} {:?}", reference.kind.table(), reference.key),
+            )
         })
     }
 
-    /// Like [`References::require`] for an optional reference.
-    pub fn optional(
-        &self,
-        target: EntityKind,
-        field: &str,
-        key: Option<&str>,
-    ) -> Result<Option<i64>, super::records::FieldError> {
-        key.map(|key| self.require(target, field, key)).transpose()
+    /// Like [`References::id`] for an optional reference.
+    pub fn id_if(&self, reference: Option<&Reference<'_>>) -> Result<Option<i64>, FieldError> {
+        reference.map(|reference| self.id(reference)).transpose()
     }
 }

@@ -34,26 +34,25 @@ impl identity::Incoming for CustomerRecord {
     }
 }
 
+impl CustomerRecord {
+    fn account(&self) -> Option<Reference<'_>> {
+        (self.account_external_id.as_deref()).map(|key| Reference::to(EntityKind::Accounts, "accountExternalId", key))
+    }
+}
+
 #[async_trait]
 impl Kind for CustomerRecord {
     const KIND: EntityKind = EntityKind::Customers;
     type Entity = customer::Entity;
 
     fn references(&self) -> Vec<Reference<'_>> {
-        self.account_external_id
-            .iter()
-            .map(|account| Reference::to(EntityKind::Accounts, account))
-            .collect()
+        self.account().into_iter().collect()
     }
 
     fn row(&self, references: &References) -> Result<Row<Self>, FieldError> {
         Ok(customer::ActiveModel {
             external_id: Set(self.external_id.clone()),
-            account_id: Set(references.optional(
-                EntityKind::Accounts,
-                "accountExternalId",
-                self.account_external_id.as_deref(),
-            )?),
+            account_id: Set(references.id_if(self.account().as_ref())?),
             email: Set(self.email.clone()),
             email_key: Set(identity::email_key(&self.email)),
             name: Set(self.name.clone()),

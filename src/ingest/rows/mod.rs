@@ -67,19 +67,38 @@ impl Kind for SurveyRecord {
 }
 
 /// The customer and (optional) account a record concerns.
-fn parties<'a>(customer: &'a str, account: Option<&'a str>) -> Vec<Reference<'a>> {
-    let mut references = vec![Reference::to(EntityKind::Customers, customer)];
-    references.extend(account.map(|key| Reference::to(EntityKind::Accounts, key)));
-    references
+struct Parties<'a> {
+    customer: Reference<'a>,
+    account: Option<Reference<'a>>,
 }
 
-/// The ids of the customer and (optional) account a record concerns, or
-/// the field that names an unknown one.
-fn party_ids(references: &References, customer: &str, account: Option<&str>) -> Result<(i64, Option<i64>), FieldError> {
-    Ok((
-        references.require(EntityKind::Customers, "customerExternalId", customer)?,
-        references.optional(EntityKind::Accounts, "accountExternalId", account)?,
-    ))
+impl<'a> Parties<'a> {
+    fn of(customer: &'a str, account: Option<&'a str>) -> Self {
+        Self {
+            customer: Reference::to(EntityKind::Customers, "customerExternalId", customer),
+            account: account.map(|key| Reference::to(EntityKind::Accounts, "accountExternalId", key)),
+        }
+    }
+
+    fn references(self) -> Vec<Reference<'a>> {
+        std::iter::once(self.customer).chain(self.account).collect()
+    }
+
+    /// The ids of the customer and account, or the field naming an unknown one.
+    fn ids(&self, references: &References) -> Result<(i64, Option<i64>), FieldError> {
+        Ok((references.id(&self.customer)?, references.id_if(self.account.as_ref())?))
+    }
+}
+
+impl TouchpointRecord {
+    fn parties(&self) -> Parties<'_> {
+        Parties::of(&self.customer_external_id, self.account_external_id.as_deref())
+    }
+
+    fn campaign(&self) -> Option<Reference<'_>> {
+        (self.campaign_external_id.as_deref())
+            .map(|key| Reference::to(EntityKind::Campaigns, "campaignExternalId", key))
+    }
 }
 
 impl Kind for TouchpointRecord {
@@ -88,28 +107,18 @@ impl Kind for TouchpointRecord {
     const ANNOUNCED: bool = true;
 
     fn references(&self) -> Vec<Reference<'_>> {
-        let mut references = parties(&self.customer_external_id, self.account_external_id.as_deref());
-        if let Some(campaign) = &self.campaign_external_id {
-            references.push(Reference::to(EntityKind::Campaigns, campaign));
-        }
+        let mut references = self.parties().references();
+        references.extend(self.campaign());
         references
     }
 
     fn row(&self, references: &References) -> Result<Row<Self>, FieldError> {
-        let (customer_id, account_id) = party_ids(
-            references,
-            &self.customer_external_id,
-            self.account_external_id.as_deref(),
-        )?;
+        let (customer_id, account_id) = self.parties().ids(references)?;
         Ok(touchpoint::ActiveModel {
             external_id: Set(self.external_id.clone()),
             customer_id: Set(customer_id),
             account_id: Set(account_id),
-            campaign_id: Set(references.optional(
-                EntityKind::Campaigns,
-                "campaignExternalId",
-                self.campaign_external_id.as_deref(),
-            )?),
+            campaign_id: Set(references.id_if(self.campaign().as_ref())?),
             team: Set(self.team),
             channel: Set(self.channel.clone()),
             kind: Set(self.kind),
@@ -133,15 +142,12 @@ impl Kind for LeadRecord {
     type Entity = lead::Entity;
 
     fn references(&self) -> Vec<Reference<'_>> {
-        parties(&self.customer_external_id, self.account_external_id.as_deref())
+        Parties::of(&self.customer_external_id, self.account_external_id.as_deref()).references()
     }
 
     fn row(&self, references: &References) -> Result<Row<Self>, FieldError> {
-        let (customer_id, account_id) = party_ids(
-            references,
-            &self.customer_external_id,
-            self.account_external_id.as_deref(),
-        )?;
+        let (customer_id, account_id) =
+            Parties::of(&self.customer_external_id, self.account_external_id.as_deref()).ids(references)?;
         Ok(lead::ActiveModel {
             external_id: Set(self.external_id.clone()),
             customer_id: Set(customer_id),
@@ -159,22 +165,24 @@ impl Kind for LeadRecord {
     }
 }
 
+impl ProductTestRecord {
+    fn product(&self) -> Reference<'_> {
+        Reference::to(EntityKind::Products, "productExternalId", &self.product_external_id)
+    }
+}
+
 impl Kind for ProductTestRecord {
     const KIND: EntityKind = EntityKind::ProductTests;
     type Entity = product_test::Entity;
 
     fn references(&self) -> Vec<Reference<'_>> {
-        vec![Reference::to(EntityKind::Products, &self.product_external_id)]
+        vec![self.product()]
     }
 
     fn row(&self, references: &References) -> Result<Row<Self>, FieldError> {
         Ok(product_test::ActiveModel {
             external_id: Set(self.external_id.clone()),
-            product_id: Set(references.require(
-                EntityKind::Products,
-                "productExternalId",
-                &self.product_external_id,
-            )?),
+            product_id: Set(references.id(&self.product())?),
             touchpoint: Set(self.touchpoint),
             variant: Set(self.variant.clone()),
             panel: Set(self.panel.clone()),
@@ -184,18 +192,24 @@ impl Kind for ProductTestRecord {
     }
 }
 
+impl ProductTestVoteRecord {
+    fn test(&self) -> Reference<'_> {
+        Reference::to(EntityKind::ProductTests, "testExternalId", &self.test_external_id)
+    }
+}
+
 impl Kind for ProductTestVoteRecord {
     const KIND: EntityKind = EntityKind::ProductTestVotes;
     type Entity = product_test_vote::Entity;
 
     fn references(&self) -> Vec<Reference<'_>> {
-        vec![Reference::to(EntityKind::ProductTests, &self.test_external_id)]
+        vec![self.test()]
     }
 
     fn row(&self, references: &References) -> Result<Row<Self>, FieldError> {
         Ok(product_test_vote::ActiveModel {
             external_id: Set(self.external_id.clone()),
-            test_id: Set(references.require(EntityKind::ProductTests, "testExternalId", &self.test_external_id)?),
+            test_id: Set(references.id(&self.test())?),
             approved: Set(self.approved),
             rating: Set(self.rating),
             comment: Set(self.comment.clone()),

@@ -5,7 +5,7 @@ use entity::{order_line, orders};
 use sea_orm::ActiveValue::Set;
 use sea_orm::DatabaseTransaction;
 
-use super::{parties, party_ids};
+use super::Parties;
 use crate::error::Error;
 use crate::events::Event;
 use crate::ingest::kinds::{EntityKind, Kind, Reference, Row, WrittenRow};
@@ -14,16 +14,21 @@ use crate::ingest::references::References;
 use crate::ingest::upsert::{delete_children, insert_rows};
 
 impl OrderRecord {
+    fn parties(&self) -> Parties<'_> {
+        Parties::of(&self.customer_external_id, self.account_external_id.as_deref())
+    }
+
+    /// The product each line refers to, in line order.
+    fn line_products(&self) -> impl Iterator<Item = Reference<'_>> {
+        self.lines.iter().enumerate().map(|(index, line)| {
+            let field = format!("lines[{index}].productExternalId");
+            Reference::to(EntityKind::Products, field, &line.product_external_id)
+        })
+    }
+
     /// The product id of each line, or the line at fault.
-    fn line_products(&self, references: &References) -> Result<Vec<i64>, FieldError> {
-        self.lines
-            .iter()
-            .enumerate()
-            .map(|(index, line)| {
-                let field = format!("lines[{index}].productExternalId");
-                references.require(EntityKind::Products, &field, &line.product_external_id)
-            })
-            .collect()
+    fn line_product_ids(&self, references: &References) -> Result<Vec<i64>, FieldError> {
+        self.line_products().map(|product| references.id(&product)).collect()
     }
 }
 
@@ -35,22 +40,14 @@ impl Kind for OrderRecord {
     const ANNOUNCED: bool = true;
 
     fn references(&self) -> Vec<Reference<'_>> {
-        let mut references = parties(&self.customer_external_id, self.account_external_id.as_deref());
-        references.extend(
-            self.lines
-                .iter()
-                .map(|line| Reference::to(EntityKind::Products, &line.product_external_id)),
-        );
+        let mut references = self.parties().references();
+        references.extend(self.line_products());
         references
     }
 
     fn row(&self, references: &References) -> Result<Row<Self>, FieldError> {
-        self.line_products(references)?;
-        let (customer_id, account_id) = party_ids(
-            references,
-            &self.customer_external_id,
-            self.account_external_id.as_deref(),
-        )?;
+        self.line_product_ids(references)?;
+        let (customer_id, account_id) = self.parties().ids(references)?;
         Ok(orders::ActiveModel {
             external_id: Set(self.external_id.clone()),
             customer_id: Set(customer_id),
@@ -73,7 +70,7 @@ impl Kind for OrderRecord {
         for (order_id, order) in parents {
             // Checked when the row was built; a failure here is ours.
             let products = order
-                .line_products(references)
+                .line_product_ids(references)
                 .map_err(|error| Error::Internal(format!("order {}: {error}", order.external_id)))?;
             lines.extend(
                 order

@@ -12,6 +12,18 @@ use crate::ingest::records::{FieldError, SurveyResponseRecord};
 use crate::ingest::references::References;
 use crate::ingest::upsert::{delete_children, insert_rows};
 
+impl SurveyResponseRecord {
+    fn survey(&self) -> Reference<'_> {
+        Reference::to(EntityKind::Surveys, "surveyExternalId", &self.survey_external_id)
+    }
+
+    /// The respondent, when known (responses may be anonymous).
+    fn customer(&self) -> Option<Reference<'_>> {
+        (self.customer_external_id.as_deref())
+            .map(|key| Reference::to(EntityKind::Customers, "customerExternalId", key))
+    }
+}
+
 #[async_trait]
 impl Kind for SurveyResponseRecord {
     const KIND: EntityKind = EntityKind::SurveyResponses;
@@ -19,22 +31,14 @@ impl Kind for SurveyResponseRecord {
     const HAS_CHILDREN: bool = true;
 
     fn references(&self) -> Vec<Reference<'_>> {
-        let mut references = vec![Reference::to(EntityKind::Surveys, &self.survey_external_id)];
-        if let Some(customer) = &self.customer_external_id {
-            references.push(Reference::to(EntityKind::Customers, customer));
-        }
-        references
+        std::iter::once(self.survey()).chain(self.customer()).collect()
     }
 
     fn row(&self, references: &References) -> Result<Row<Self>, FieldError> {
         Ok(survey_response::ActiveModel {
             external_id: Set(self.external_id.clone()),
-            survey_id: Set(references.require(EntityKind::Surveys, "surveyExternalId", &self.survey_external_id)?),
-            customer_id: Set(references.optional(
-                EntityKind::Customers,
-                "customerExternalId",
-                self.customer_external_id.as_deref(),
-            )?),
+            survey_id: Set(references.id(&self.survey())?),
+            customer_id: Set(references.id_if(self.customer().as_ref())?),
             region: Set(self.region.clone()),
             responded_at: Set(self.responded_at),
             nps_score: Set(self.nps_score),
