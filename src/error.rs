@@ -51,9 +51,29 @@ impl From<DbErr> for Error {
                 tracing::info!(%detail, "a write broke a unique constraint");
                 Error::Conflict("another record already holds a value that must be unique".to_owned())
             }
+            _ if is_numeric_overflow(&error) => {
+                tracing::info!(%error, "a total does not fit 64 bits");
+                Error::total_overflow()
+            }
             _ => Error::Database(error),
         }
     }
+}
+
+/// Both backends refuse, rather than wrap, a 64-bit sum that overflows:
+/// PostgreSQL with SQLSTATE 22003 (`bigint out of range`), SQLite with
+/// "integer overflow". Only a scope holding thousands of orders at the
+/// largest amount ingest accepts can get there.
+fn is_numeric_overflow(error: &DbErr) -> bool {
+    let database = match error {
+        DbErr::Query(sea_orm::RuntimeErr::SqlxError(inner)) | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(inner)) => {
+            inner.as_database_error()
+        }
+        _ => None,
+    };
+    database.is_some_and(|database| {
+        database.code().as_deref() == Some("22003") || database.message().contains("integer overflow")
+    })
 }
 
 /// The codes a client can see in `extensions.code`, on every transport.
@@ -115,6 +135,16 @@ impl Error {
             field: field.into(),
             message: message.into(),
         }
+    }
+
+    /// A 64-bit total of money (or a count) that would overflow: refused,
+    /// never wrapped. Code LIMIT_EXCEEDED.
+    pub fn total_overflow() -> Self {
+        Error::LimitExceeded(
+            "a total of the data in scope is beyond 64 bits (over 9,223,372,036,854,775,807 minor units); \
+             narrow the filter"
+                .to_owned(),
+        )
     }
 
     pub fn not_found(entity: &'static str, id: impl std::fmt::Display) -> Self {

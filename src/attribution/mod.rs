@@ -310,7 +310,9 @@ pub async fn attribute(
                 opportunity_age_seconds: row.try_get("", "opportunity_age")?,
             };
             with_touches += 1;
-            touched_value += conversion.value;
+            touched_value = touched_value
+                .checked_add(conversion.value)
+                .ok_or_else(Error::total_overflow)?;
             current = Some(conversion);
         }
         let age_seconds: i64 = row.try_get("", "age_seconds")?;
@@ -330,7 +332,9 @@ pub async fn attribute(
     }
 
     let (null_paths, touches_in_null_paths) = add_null_paths(db, scope, &mut buckets).await?;
-    let no_touch_value_minor = total_value_minor - touched_value;
+    let no_touch_value_minor = total_value_minor
+        .checked_sub(touched_value)
+        .ok_or_else(Error::total_overflow)?;
     let conversions_without_touch = conversion_count - with_touches;
     let totals = Totals {
         touched_value,

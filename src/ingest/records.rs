@@ -78,7 +78,8 @@ pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
 /// Refuses what a database would refuse or could not sum, whatever the
 /// record's kind: a NUL character in any string (PostgreSQL's text and
 /// JSON types cannot hold one), an external id or text over its maximum
-/// length, an amount over [`MAX_AMOUNT_MINOR`]. The field is named by its
+/// length, an amount over [`MAX_AMOUNT_MINOR`], a day outside
+/// [`crate::db::dates`]' range. The field is named by its
 /// path (`lines[1].unitAmountMinor`, `traits.note`).
 pub fn check_values(record: &impl Serialize) -> Result<(), FieldError> {
     let value = serde_json::to_value(record).map_err(|error| FieldError::new("record", error.to_string()))?;
@@ -98,6 +99,9 @@ fn check_value(path: &str, value: &serde_json::Value) -> Result<(), FieldError> 
         Value::String(text) => {
             if text.contains('\0') {
                 return Err(FieldError::new(field(), "must not contain a NUL character"));
+            }
+            if let Some(reason) = crate::db::dates::text_out_of_range(text) {
+                return Err(FieldError::new(field(), reason));
             }
             let is_id = path.ends_with("externalId") || path.ends_with("ExternalId");
             let limit = if is_id { MAX_EXTERNAL_ID_CHARS } else { MAX_TEXT_CHARS };

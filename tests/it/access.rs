@@ -175,7 +175,7 @@ impl Sdl {
         let name = Self::named(ty);
         match name {
             "String" => "\"x\"".to_owned(),
-            "Int" => "1".to_owned(),
+            "Int" | "BigInt" => "1".to_owned(),
             "Float" => "1.0".to_owned(),
             "Boolean" => "true".to_owned(),
             "ID" => "\"QWNjb3VudDox\"".to_owned(),

@@ -12,6 +12,7 @@ mod ws;
 
 mod access;
 mod attribution;
+mod bounds;
 mod browser;
 mod bulk;
 mod errors;

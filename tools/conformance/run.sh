@@ -7,11 +7,14 @@
 #   tools/conformance/run.sh BINARY
 #
 # The server runs on a free 127.0.0.1 port with a fresh SQLite database in a
-# temporary directory (`serve --demo`), and is stopped however the run ends.
+# temporary directory (`serve --demo`), or on ACCORD_CONFORMANCE_DATABASE_URL,
+# and is stopped however the run ends.
 # Exit status: 0 all steps passed, 1 a step failed, 2 bad usage / setup.
 #
 # Environment (all optional):
 #   ACCORD_CONFORMANCE_STEPS   steps to run (default "audit fuzz compose")
+#   ACCORD_CONFORMANCE_DATABASE_URL  the database to serve (default: a fresh SQLite
+#                              file); a PostgreSQL URL must name an empty database
 #   ACCORD_CONFORMANCE_PORT    port to serve on (default: a free one)
 #   ACCORD_CONFORMANCE_READY_TIMEOUT  seconds to wait for /readyz (default 180)
 #   ACCORD_CONFORMANCE_OUT     directory for logs and reports (default: a temp dir, kept)
@@ -106,8 +109,8 @@ fi
 # --- server -----------------------------------------------------------------
 port="${ACCORD_CONFORMANCE_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')}"
 base="http://127.0.0.1:$port"
-db_url="sqlite://$work/accord.db?mode=rwc"
-say "server: $bin serve --demo on $base (log: $out/server.log)"
+db_url="${ACCORD_CONFORMANCE_DATABASE_URL:-sqlite://$work/accord.db?mode=rwc}"
+say "server: $bin serve --demo on $base, database ${db_url%%\?*} (log: $out/server.log)"
 read -r -a server_args <<< "${ACCORD_SERVER_ARGS:-}"
 (cd "$work" && exec "$bin" serve --demo --bind "127.0.0.1:$port" --database-url "$db_url" "${server_args[@]}") \
   > "$out/server.log" 2>&1 &

@@ -17,6 +17,7 @@
 //! unless the configuration turns them on.
 
 pub mod cost;
+pub mod strings;
 pub mod walk;
 
 use std::sync::Arc;
@@ -105,6 +106,7 @@ impl QueryLimits {
     /// Refuses a document over a limit, or one that asks for introspection
     /// where it is off.
     pub fn check(&self, document: &ExecutableDocument, variables: &Variables) -> Result<(), ServerError> {
+        strings::check(document, variables)?;
         let measure = self
             .measure(document, variables)
             .map_err(|refusal| self.refusal(refusal))?;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::graphql::scalars::Date;
+use crate::graphql::scalars::{BigInt, Date};
 use crate::graphql::types::enums::{
     AccountKind, AccountTier, LeadSourceTeam, LeadStage, OrderChannel, ProductTouchpoint, SurveyKind, Team,
     TouchpointKind,
@@ -107,7 +107,7 @@ pub struct OrderInput {
     /// Must be the reporting currency.
     pub currency: String,
     /// Must equal the sum of quantity × unitAmountMinor over the lines.
-    pub amount_minor: i64,
+    pub amount_minor: BigInt,
     pub lines: Vec<OrderLineInput>,
 }
 
@@ -116,7 +116,7 @@ pub struct OrderInput {
 pub struct OrderLineInput {
     pub product_external_id: String,
     pub quantity: i32,
-    pub unit_amount_minor: i64,
+    pub unit_amount_minor: BigInt,
 }
 
 #[derive(InputObject, Serialize)]
@@ -126,7 +126,7 @@ pub struct CampaignInput {
     pub name: String,
     pub team: Team,
     pub channel: String,
-    pub spend_minor: i64,
+    pub spend_minor: BigInt,
     /// First day, inclusive.
     pub starts_on: Date,
     /// Last day, inclusive.
@@ -164,7 +164,7 @@ pub struct LeadInput {
     pub opportunity_at: Option<DateTime<Utc>>,
     /// Set exactly when the stage is WON or LOST.
     pub closed_at: Option<DateTime<Utc>>,
-    pub amount_minor: Option<i64>,
+    pub amount_minor: Option<BigInt>,
 }
 
 #[derive(InputObject, Serialize)]

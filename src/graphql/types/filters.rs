@@ -1,7 +1,7 @@
 //! `filter` inputs of the root lists, each turned into the read model's
 //! filter (decoding global ids on the way).
 
-use async_graphql::{ID, InputObject};
+use async_graphql::{CustomValidator, ID, InputObject, InputValueError};
 use chrono::{DateTime, Utc};
 
 use super::enums::*;
@@ -13,8 +13,23 @@ use crate::read::{self, filters as domain};
 /// A time range: `from` ≤ t < `before`; leave an end out to leave it open.
 #[derive(Debug, Clone, Copy, Default, InputObject)]
 pub struct TimeRange {
+    #[graphql(validator(custom = "InAcceptedDays"))]
     pub from: Option<DateTime<Utc>>,
+    #[graphql(validator(custom = "InAcceptedDays"))]
     pub before: Option<DateTime<Utc>>,
+}
+
+/// An instant whose day is in the range both backends store alike
+/// ([`crate::db::dates`]); `Date` arguments check it when they are parsed.
+struct InAcceptedDays;
+
+impl CustomValidator<DateTime<Utc>> for InAcceptedDays {
+    fn check(&self, at: &DateTime<Utc>) -> Result<(), InputValueError<DateTime<Utc>>> {
+        match crate::db::dates::out_of_range(at.date_naive()) {
+            Some(reason) => Err(InputValueError::custom(reason)),
+            None => Ok(()),
+        }
+    }
 }
 
 impl From<Option<TimeRange>> for read::TimeRange {

@@ -9,7 +9,7 @@ use async_graphql::{Context, Enum, SimpleObject};
 use super::enums::ProductTouchpoint;
 use crate::auth::Viewer;
 use crate::config::ApiConfig;
-use crate::graphql::scalars::Date;
+use crate::graphql::scalars::{BigInt, Date};
 pub use crate::insights::suppression::Suppression;
 use crate::insights::{self as domain, stats};
 
@@ -410,7 +410,7 @@ pub struct RfmRow {
     pub customer_external_id: String,
     pub recency_days: Option<i64>,
     pub frequency: Option<i64>,
-    pub monetary_minor: Option<i64>,
+    pub monetary_minor: Option<BigInt>,
     pub r: Option<i64>,
     pub f: Option<i64>,
     pub m: Option<i64>,
@@ -429,7 +429,7 @@ impl FromInsight<domain::customers::RfmRow> for RfmRow {
             customer_external_id: row.customer_external_id,
             recency_days: shown(row.recency_days),
             frequency: shown(row.frequency),
-            monetary_minor: shown(row.monetary_minor),
+            monetary_minor: shown(row.monetary_minor).map(BigInt),
             r: shown(row.r),
             f: shown(row.f),
             m: shown(row.m),
@@ -454,7 +454,7 @@ pub struct ValueGroup {
     pub key: String,
     /// The group's customers: the population of its values.
     pub customers: Option<i64>,
-    pub total_minor: Option<i64>,
+    pub total_minor: Option<BigInt>,
     pub average_minor: Option<f64>,
     /// True when customers is below the minimum audience size for this viewer: customers, totalMinor and
     /// averageMinor are then null.
@@ -466,7 +466,7 @@ impl FromInsight<domain::customers::ValueGroup> for ValueGroup {
         Self {
             key: g.key,
             customers: rule.shown(g.customers, g.customers),
-            total_minor: rule.shown(g.customers, g.total_minor),
+            total_minor: rule.shown(g.customers, BigInt(g.total_minor)),
             average_minor: rule.shown(g.customers, g.average_minor).flatten(),
             suppressed: rule.hides(g.customers),
         }
@@ -978,7 +978,7 @@ pub struct CampaignCredit {
     pub credit_minor: Option<f64>,
     pub conversions: Option<f64>,
     /// The campaign's spend (not a population: shown even when suppressed).
-    pub spend_minor: Option<i64>,
+    pub spend_minor: Option<BigInt>,
     /// Attributed value / spend; null without spend.
     pub roi: Option<f64>,
 }
@@ -1001,8 +1001,8 @@ pub struct Attribution {
     pub conversions: Option<i64>,
     pub conversions_with_touches: Option<i64>,
     pub conversions_without_touch: Option<i64>,
-    pub total_value_minor: Option<i64>,
-    pub no_touch_value_minor: Option<i64>,
+    pub total_value_minor: Option<BigInt>,
+    pub no_touch_value_minor: Option<BigInt>,
     pub touches_in_window: Option<i64>,
     /// Every model that applies to the conversion (W_SHAPED for WON leads only).
     pub models: Vec<ModelCredit>,
@@ -1037,8 +1037,8 @@ impl FromInsight<crate::attribution::Attribution> for Attribution {
             conversions: rule.shown(population, a.conversions),
             conversions_with_touches: rule.shown(population, a.conversions_with_touches),
             conversions_without_touch: rule.shown(population, a.conversions_without_touch),
-            total_value_minor: rule.shown(population, a.total_value_minor),
-            no_touch_value_minor: rule.shown(population, a.no_touch_value_minor),
+            total_value_minor: rule.shown(population, BigInt(a.total_value_minor)),
+            no_touch_value_minor: rule.shown(population, BigInt(a.no_touch_value_minor)),
             touches_in_window: rule.shown(population, a.touches_in_window),
             markov: rule.shown(
                 population,
@@ -1071,7 +1071,7 @@ impl FromInsight<crate::attribution::Attribution> for Attribution {
                             campaign_external_id: c.campaign_external_id,
                             credit_minor: rule.shown(population, c.credit.credit_minor),
                             conversions: rule.shown(population, c.credit.conversions),
-                            spend_minor: c.spend_minor,
+                            spend_minor: c.spend_minor.map(BigInt),
                             roi: rule.shown(population, c.roi).flatten(),
                         })
                         .collect(),
@@ -1119,7 +1119,7 @@ pub struct CycleBlock {
     pub median_days: Vec<StageDuration>,
     pub won_count: Option<i64>,
     /// Null when the block, or the customers of its won leads, are suppressed.
-    pub won_revenue_minor: Option<i64>,
+    pub won_revenue_minor: Option<BigInt>,
     pub share_of_won_revenue: Option<f64>,
     /// True when the customers of the block's WON leads (or of the block) are below the minimum audience
     /// size for this viewer: wonRevenueMinor and shareOfWonRevenue are then null.
@@ -1167,7 +1167,7 @@ impl FromInsight<domain::revenue_cycle::CycleBlock> for CycleBlock {
                 })
                 .collect(),
             won_count: count(b.won_count),
-            won_revenue_minor: (!won_hidden).then_some(b.won_revenue_minor),
+            won_revenue_minor: (!won_hidden).then_some(BigInt(b.won_revenue_minor)),
             share_of_won_revenue: b.share_of_won_revenue.filter(|_| !won_hidden),
             won_revenue_suppressed: won_hidden,
             suppressed: hidden,
@@ -1180,7 +1180,7 @@ pub struct RevenueCycle {
     pub by_source_team: Vec<CycleBlock>,
     pub all: CycleBlock,
     /// Null when the customers of all won leads are suppressed (`all.wonRevenueSuppressed`).
-    pub total_won_revenue_minor: Option<i64>,
+    pub total_won_revenue_minor: Option<BigInt>,
     /// Null when marketing's won revenue is suppressed.
     pub marketing_share_of_won_revenue: Option<f64>,
     pub definition: Definition,
@@ -1194,7 +1194,7 @@ impl FromInsight<domain::revenue_cycle::RevenueCycle> for RevenueCycle {
             .first()
             .is_some_and(|block| !block.won_revenue_suppressed);
         Self {
-            total_won_revenue_minor: (!all_block.won_revenue_suppressed).then_some(r.total_won_revenue_minor),
+            total_won_revenue_minor: (!all_block.won_revenue_suppressed).then_some(BigInt(r.total_won_revenue_minor)),
             marketing_share_of_won_revenue: r.marketing_share_of_won_revenue.filter(|_| marketing_shown),
             by_source_team,
             all: all_block,
