@@ -38,8 +38,8 @@ use super::negotiation::{GRAPHQL_RESPONSE_JSON, JSON, ResponseType, content_type
 use super::{AppState, assets, caching};
 use crate::auth::Viewer;
 use crate::graphql::error::code;
-use crate::graphql::response::with_code;
 use crate::graphql::loaders::DbLoader;
+use crate::graphql::response::with_code;
 
 pub async fn post(
     State(state): State<AppState>,

@@ -134,7 +134,10 @@ impl Connection {
     async fn init(&self, viewer: Option<Viewer>, payload: serde_json::Value) -> async_graphql::Result<Data> {
         let viewer = match viewer {
             Some(viewer) => viewer,
-            None => self.authenticate(&payload).await.map_err(|refusal| self.refuse(refusal))?,
+            None => self
+                .authenticate(&payload)
+                .await
+                .map_err(|refusal| self.refuse(refusal))?,
         };
         let client = Client::of(Some(&viewer), self.address);
         let connections = &self.state.ws_connections;
@@ -214,7 +217,13 @@ impl Connection {
     }
 }
 
-async fn serve(socket: WebSocket, state: AppState, viewer: Option<Viewer>, address: Option<IpAddr>, protocol: Protocols) {
+async fn serve(
+    socket: WebSocket,
+    state: AppState,
+    viewer: Option<Viewer>,
+    address: Option<IpAddr>,
+    protocol: Protocols,
+) {
     let max_message_bytes = state.limits.max_body_bytes;
     let mut key_check = tokio::time::interval(state.limits.ws_key_check());
     key_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -337,7 +346,10 @@ impl Executor for Operations {
         if let (Some(rate_limit), Some((client, _))) = (&state.rate_limit, self.connection.client.get())
             && let Some(retry_after) = rate_limit.check(client)
         {
-            return refused(format!("too many requests: retry after {retry_after} s"), Some(retry_after));
+            return refused(
+                format!("too many requests: retry after {retry_after} s"),
+                Some(retry_after),
+            );
         }
         let max = state.limits.ws_max_operations;
         let Some(open) = OpenOperation::enter(&self.connection.open_operations, max) else {
@@ -347,9 +359,11 @@ impl Executor for Operations {
             );
         };
         let operation_name = request.operation_name.clone();
-        let is_subscription = request.parsed_query().ok().and_then(|document| {
-            super::graphql::operation_type(document, operation_name.as_deref())
-        }) == Some(OperationType::Subscription);
+        let is_subscription = request
+            .parsed_query()
+            .ok()
+            .and_then(|document| super::graphql::operation_type(document, operation_name.as_deref()))
+            == Some(OperationType::Subscription);
         let mut responses = self.schema.execute_stream(request, session_data);
         if is_subscription {
             // Open for as long as its events flow.

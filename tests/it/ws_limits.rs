@@ -62,13 +62,20 @@ const SILENT: &str = r#"subscription { touchpointRecorded(customerId: "Q3VzdG9tZ
 
 async fn key(app: &TestApp, role: Role) -> (i64, Value) {
     let created = keys::create(&app.db, role, "ws").await.expect("key");
-    (created.key.id, json!({ "Authorization": format!("Bearer {}", created.secret) }))
+    (
+        created.key.id,
+        json!({ "Authorization": format!("Bearer {}", created.secret) }),
+    )
 }
 
 /// The `next` message of operation `id` and its `complete`: the payload.
 async fn answer(ws: &mut WsClient, id: &str) -> Value {
     let next = ws.next().await;
-    assert_eq!((next["type"].as_str(), next["id"].as_str()), (Some("next"), Some(id)), "{next}");
+    assert_eq!(
+        (next["type"].as_str(), next["id"].as_str()),
+        (Some("next"), Some(id)),
+        "{next}"
+    );
     let complete = ws.next().await;
     assert_eq!(
         (complete["type"].as_str(), complete["id"].as_str()),
@@ -162,7 +169,10 @@ async fn operations_draw_on_the_rate_limit_of_their_key(app: TestApp) {
         .as_u64()
         .expect("retryAfter in seconds");
     assert!((1..=60).contains(&retry_after), "{retry_after}");
-    let secret = init["Authorization"].as_str().unwrap_or_default().trim_start_matches("Bearer ");
+    let secret = init["Authorization"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches("Bearer ");
     let (status, body) = app.post_as(secret, "{ __typename }", json!({})).await;
     assert_eq!(status, 429, "the key's bucket is shared with HTTP: {body}");
 }
@@ -237,8 +247,7 @@ async fn the_key_of_connection_init_counts_without_required_credentials(app: Tes
     ws.subscribe("1", query, json!({})).await;
     let refused = answer(&mut ws, "1").await;
     assert_eq!(code(&refused), "FORBIDDEN", "{refused}");
-    let (close, reason) =
-        WsClient::refused(&app.base_url, json!({ "Authorization": "Bearer acc_not-a-key" })).await;
+    let (close, reason) = WsClient::refused(&app.base_url, json!({ "Authorization": "Bearer acc_not-a-key" })).await;
     assert_eq!(close, 4403, "{reason}");
 }
 
@@ -253,7 +262,10 @@ async fn refused_credentials_close_with_4429_past_the_limit(app: TestApp) {
     assert!(reason.contains("retry after"), "{reason}");
     // Over HTTP too, from the same address, and even for a good key.
     let (_, good) = key(&app, Role::Admin).await;
-    let secret = good["Authorization"].as_str().unwrap_or_default().trim_start_matches("Bearer ");
+    let secret = good["Authorization"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches("Bearer ");
     let (status, body) = app.post_as(secret, "{ __typename }", json!({})).await;
     assert_eq!(status, 429, "{body}");
 }
