@@ -78,6 +78,13 @@ pub fn pool_max_connections(db: &DatabaseConnection) -> u32 {
     }
 }
 
+/// How many of a pool of `pool_size` connections `percent` percent is,
+/// at least one: the places a budget (insights, strict loads) may hold.
+pub fn pool_share(pool_size: u32, percent: u8) -> usize {
+    let share = u64::from(pool_size) * u64::from(percent) / 100;
+    usize::try_from(share).unwrap_or(usize::MAX).max(1)
+}
+
 /// Whether the database answers a trivial query (for `/readyz`).
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()

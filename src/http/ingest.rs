@@ -83,8 +83,7 @@ pub struct StrictLoads {
 impl StrictLoads {
     /// Places for `limits.strict_load_share` percent of a pool of `pool_size` (at least one).
     pub fn new(pool_size: u32, limits: &LimitsConfig) -> Self {
-        let share = u64::from(pool_size) * u64::from(limits.strict_load_share) / 100;
-        let size = usize::try_from(share).unwrap_or(usize::MAX).max(1);
+        let size = crate::db::pool_share(pool_size, limits.strict_load_share);
         Self {
             places: Arc::new(Semaphore::new(size)),
             size,

@@ -12,7 +12,9 @@ use accord::config::ApiConfig;
 use entity::enums::Role;
 use serde_json::{Value, json};
 
+use crate::budgets::with_few_auth_failures;
 use crate::helpers::{TestApp, on_both_backends};
+use crate::limits::{with_low_rate_limit, with_tiny_deadline};
 use crate::ws::WsClient;
 
 on_both_backends!(
@@ -25,19 +27,6 @@ on_both_backends!(
     refused_credentials_close_with_4429_past_the_limit with with_few_auth_failures
 );
 
-fn with_tiny_deadline() -> ApiConfig {
-    let mut config = ApiConfig::default();
-    config.limits.request_timeout_ms = 1;
-    config
-}
-
-fn with_low_rate_limit() -> ApiConfig {
-    let mut config = ApiConfig::default();
-    config.limits.rate_limit_per_minute = 1;
-    config.limits.rate_limit_burst = 3;
-    config
-}
-
 fn with_few_places() -> ApiConfig {
     let mut config = ApiConfig::default();
     config.limits.ws_max_operations = 2;
@@ -48,12 +37,6 @@ fn with_few_places() -> ApiConfig {
 fn with_quick_key_checks() -> ApiConfig {
     let mut config = ApiConfig::default();
     config.limits.ws_key_check_ms = 100;
-    config
-}
-
-fn with_few_auth_failures() -> ApiConfig {
-    let mut config = ApiConfig::default();
-    config.limits.auth_failures_per_minute = 2;
     config
 }
 
