@@ -40,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
     let db = accord::db::connect(&DatabaseConfig {
         url,
         max_connections: 10,
+        statement_timeout_ms: 0,
     })
     .await?;
     accord::db::migrate(&db).await?;

@@ -14,7 +14,8 @@ use crate::config::ApiConfig;
 use crate::db::cursor_key;
 use crate::events::EventBus;
 use crate::graphql::build_schema;
-use crate::http::limits::AuthFailures;
+use crate::http::ingest::StrictLoads;
+use crate::http::limits::{AuthFailures, OpenConnections, RateLimit};
 use crate::http::persisted::PersistedQueries;
 use crate::http::{AppState, router};
 
@@ -50,6 +51,9 @@ impl Application {
         let persisted_queries = PersistedQueries::new(limits.apq_cache_size);
         let cors = crate::http::cors::layer(&api.cors_origins, api.cors_local);
         let auth_failures = AuthFailures::new(&limits);
+        let rate_limit = RateLimit::new(&limits);
+        let ws_connections = OpenConnections::new(limits.ws_max_connections_per_key);
+        let strict_loads = StrictLoads::new(crate::db::pool_max_connections(&db), &limits);
         let cursor_key = cursor_key::configured_or_stored(&db, api.cursor_key.clone())
             .await
             .map_err(|error| std::io::Error::other(format!("reading the cursor key: {error}")))?;
@@ -68,6 +72,9 @@ impl Application {
                 persisted_queries,
                 cors,
                 auth_failures,
+                rate_limit,
+                ws_connections,
+                strict_loads,
             }),
             grace,
         })

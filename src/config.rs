@@ -8,6 +8,7 @@
 //! |---|---|---|
 //! | `ACCORD_DATABASE_URL` | `sqlite://accord.db?mode=rwc` | where the data lives (SQLite file or `postgres://…`) |
 //! | `ACCORD_DB_MAX_CONNECTIONS` | `10` | connection pool size |
+//! | `ACCORD_DB_STATEMENT_TIMEOUT_MS` | `30000` | PostgreSQL cancels any statement running longer (`statement_timeout`); `0` turns it off |
 //! | `ACCORD_BIND` | `127.0.0.1:8080` | address `serve` listens on |
 //! | `ACCORD_CURRENCY` | `USD` | the one reporting currency; ingest refuses others |
 //! | `ACCORD_MAX_PAGE_SIZE` | `500` | largest `first` a connection accepts |
@@ -23,6 +24,11 @@
 //! | `ACCORD_SHUTDOWN_GRACE_MS` | `10000` | after SIGTERM, how long requests in flight may finish before they are aborted |
 //! | `ACCORD_INSIGHT_CONCURRENCY` | `50` | share of the pool (percent) insight fields may hold at once |
 //! | `ACCORD_INSIGHT_WAIT_MS` | `2000` | how long an insight field waits for a place before LIMIT_EXCEEDED |
+//! | `ACCORD_STRICT_LOAD_SHARE` | `30` | share of the pool (percent) `?strict=true` bulk loads may hold at once; past it, 503 with `Retry-After` |
+//! | `ACCORD_INGEST_READ_TIMEOUT_MS` | `30000` | longest silence within a bulk ingest body before the upload is refused (408) |
+//! | `ACCORD_WS_MAX_OPERATIONS` | `100` | operations (subscriptions, queries) open at once on one WebSocket connection |
+//! | `ACCORD_WS_MAX_CONNECTIONS_PER_KEY` | `20` | WebSocket connections open at once per API key (per client address without one) |
+//! | `ACCORD_WS_KEY_CHECK_MS` | `10000` | how often an open WebSocket connection checks that its API key is still active |
 //! | `ACCORD_AUTH_FAILURES_PER_MINUTE` | `30` | refused credentials per client address per minute before 429 |
 //! | `ACCORD_RATE_LIMIT_PER_MINUTE` | `1200` | requests per minute per API key (per client address without one); `0` turns the limit off |
 //! | `ACCORD_RATE_LIMIT_BURST` | `300` | requests a client may send at once before the per-minute rate applies |
@@ -61,6 +67,17 @@ pub struct DatabaseConfig {
         global = true
     )]
     pub max_connections: u32,
+
+    /// PostgreSQL: the longest any one statement may run, in milliseconds, before the server
+    /// cancels it (`statement_timeout` on every pooled connection), so that a request stopped at
+    /// its deadline leaves no query running behind it. 0 turns it off (e.g. for a long migration).
+    #[arg(
+        long = "db-statement-timeout-ms",
+        env = "ACCORD_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub statement_timeout_ms: u64,
 }
 
 /// How the API behaves, whatever serves it.
@@ -183,6 +200,32 @@ pub struct LimitsConfig {
     )]
     pub insight_wait_ms: u64,
 
+    /// The share of the connection pool, in percent, that `?strict=true` bulk loads may hold at
+    /// once (at least one connection): a strict load keeps one transaction open for its whole body.
+    /// A strict load over it is answered 503 with `Retry-After`; other requests are not affected.
+    #[arg(long, env = "ACCORD_STRICT_LOAD_SHARE", default_value_t = 30, value_parser = clap::value_parser!(u8).range(1..=100), global = true)]
+    pub strict_load_share: u8,
+
+    /// The longest a bulk ingest body may stay silent (no bytes arriving), in milliseconds;
+    /// then the upload is refused with 408 and a strict one writes nothing.
+    #[arg(long = "ingest-read-timeout-ms", env = "ACCORD_INGEST_READ_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub ingest_read_timeout_ms: u64,
+
+    /// The most operations (subscriptions, and queries or mutations still running) one WebSocket
+    /// connection may have open at once; one more is answered with LIMIT_EXCEEDED.
+    #[arg(long = "ws-max-operations", env = "ACCORD_WS_MAX_OPERATIONS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub ws_max_operations: u32,
+
+    /// The most WebSocket connections open at once per API key (per client address for
+    /// connections without one); one more is closed with 4429.
+    #[arg(long = "ws-max-connections-per-key", env = "ACCORD_WS_MAX_CONNECTIONS_PER_KEY", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub ws_max_connections_per_key: u32,
+
+    /// How often an open WebSocket connection checks that its API key is still active, in
+    /// milliseconds: a revoked key's connection is closed with 4403 within this time.
+    #[arg(long = "ws-key-check-ms", env = "ACCORD_WS_KEY_CHECK_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub ws_key_check_ms: u64,
+
     /// Refused credentials (unknown, revoked or malformed keys) per client address per minute;
     /// past it, 429 with `Retry-After` (WebSocket: `connection_init` refused) without a database lookup.
     #[arg(long, env = "ACCORD_AUTH_FAILURES_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..), global = true)]
@@ -218,6 +261,11 @@ impl Default for LimitsConfig {
             shutdown_grace_ms: 10_000,
             insight_concurrency: 50,
             insight_wait_ms: 2_000,
+            strict_load_share: 30,
+            ingest_read_timeout_ms: 30_000,
+            ws_max_operations: 100,
+            ws_max_connections_per_key: 20,
+            ws_key_check_ms: 10_000,
             auth_failures_per_minute: 30,
             rate_limit_per_minute: 1_200,
             rate_limit_burst: 300,
@@ -234,6 +282,14 @@ impl LimitsConfig {
 
     pub fn shutdown_grace(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.shutdown_grace_ms)
+    }
+
+    pub fn ingest_read_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.ingest_read_timeout_ms)
+    }
+
+    pub fn ws_key_check(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.ws_key_check_ms)
     }
 }
 

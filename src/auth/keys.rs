@@ -100,6 +100,16 @@ pub async fn find_active(db: &impl ConnectionTrait, secret: &str) -> Result<Opti
         .await?)
 }
 
+/// Whether key `id` exists and is not revoked (open WebSocket connections
+/// ask this periodically).
+pub async fn is_active(db: &impl ConnectionTrait, id: i64) -> Result<bool, Error> {
+    let active = api_key::Entity::find_by_id(id)
+        .filter(api_key::Column::RevokedAt.is_null())
+        .count(db)
+        .await?;
+    Ok(active > 0)
+}
+
 /// Records that key `id` was used now.
 pub async fn note_used(db: &impl ConnectionTrait, id: i64) -> Result<(), Error> {
     api_key::Entity::update_many()

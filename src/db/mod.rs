@@ -17,15 +17,26 @@ pub mod keyset;
 pub mod sql;
 
 /// Opens a pool on `config.url`. SQLite files are created when missing and
-/// run in WAL mode so readers do not block the writer.
+/// run in WAL mode so readers do not block the writer; PostgreSQL sessions
+/// get the configured `statement_timeout`.
 pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(config.url.clone());
+    let statement_timeout_ms = config.statement_timeout_ms;
     options
         .max_connections(config.max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
+        .map_sqlx_postgres_opts(move |postgres| {
+            // A request aborted at its deadline drops its query future, but
+            // PostgreSQL would finish the statement anyway: the server cancels it.
+            if statement_timeout_ms > 0 {
+                postgres.options([("statement_timeout", statement_timeout_ms)])
+            } else {
+                postgres
+            }
+        })
         .map_sqlx_sqlite_opts(|sqlite| {
             sqlite
                 .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -66,6 +77,13 @@ pub fn pool_max_connections(db: &DatabaseConnection) -> u32 {
         }
         _ => 1,
     }
+}
+
+/// How many of a pool of `pool_size` connections `percent` percent is,
+/// at least one: the places a budget (insights, strict loads) may hold.
+pub fn pool_share(pool_size: u32, percent: u8) -> usize {
+    let share = u64::from(pool_size) * u64::from(percent) / 100;
+    usize::try_from(share).unwrap_or(usize::MAX).max(1)
 }
 
 /// Whether the database answers a trivial query (for `/readyz`).

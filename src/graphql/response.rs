@@ -59,10 +59,9 @@ pub struct Completed(pub AccordSchema);
 impl Completed {
     fn prepared(request: Request) -> (Request, Option<Arc<ExecutableDocument>>) {
         let mut request = request;
-        let document = async_graphql::parser::parse_query(&request.query).ok().map(Arc::new);
-        if let Some(document) = &document {
-            request.set_parsed_query(document.as_ref().clone());
-        }
+        // Parsed once: the request keeps the document (a transport that
+        // looked at the operation already parsed it).
+        let document = request.parsed_query().ok().cloned().map(Arc::new);
         (request, document)
     }
 }

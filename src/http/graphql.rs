@@ -1,5 +1,6 @@
 //! GraphQL over HTTP at `/graphql` (POST with JSON, GET for queries,
-//! GraphiQL for browsers, see [`super::assets`]) and graphql-ws at `/graphql/ws`.
+//! GraphiQL for browsers, see [`super::assets`]); graphql-ws at
+//! `/graphql/ws` is [`super::ws`].
 //!
 //! This handler, not async-graphql's stock service, decides statuses and
 //! media types, following the GraphQL-over-HTTP specification:
@@ -22,13 +23,11 @@
 //! Queries may be persisted (APQ, see [`super::persisted`]); executed
 //! responses are completed by [`crate::graphql::response::complete`].
 
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::parser::types::OperationType;
-use async_graphql::{Data, ServerError};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql::ServerError;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, RawQuery, State, WebSocketUpgrade};
+use axum::extract::{RawQuery, State};
 use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -38,18 +37,9 @@ use tracing::Instrument as _;
 use super::negotiation::{GRAPHQL_RESPONSE_JSON, JSON, ResponseType, content_type_essence, negotiate, wants_html};
 use super::{AppState, assets, caching};
 use crate::auth::Viewer;
-use crate::graphql::response::{Completed, with_code};
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use axum::extract::ws::{CloseFrame, Message};
-use futures::{SinkExt as _, StreamExt as _};
-
-use super::limits::AuthFailures;
-use crate::auth::{AuthError, Authenticator};
 use crate::graphql::error::code;
 use crate::graphql::loaders::DbLoader;
+use crate::graphql::response::with_code;
 
 pub async fn post(
     State(state): State<AppState>,
@@ -118,110 +108,6 @@ pub async fn get(
             request_error(response_type, StatusCode::BAD_REQUEST, code::BAD_REQUEST, &message)
         }
     }
-}
-
-/// graphql-ws (and the older graphql-transport-ws) for subscriptions.
-///
-/// Clients authenticate in the `connection_init` payload
-/// (`{"Authorization": "Bearer …"}`), as browsers cannot set headers on a
-/// WebSocket; an `Authorization` header on the upgrade request works too.
-pub async fn websocket(
-    State(state): State<AppState>,
-    viewer: Option<Extension<Viewer>>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let auth = state.auth.clone();
-    let failures = state.auth_failures.clone();
-    let address = peer.map(|Extension(ConnectInfo(address))| address.ip());
-    // The connection is served on a task of its own: keep the upgrade
-    // request's span (and so its request id) on what it logs.
-    let span = tracing::Span::current();
-    // A message is one request: the body limit of HTTP applies to it.
-    let max_message_bytes = state.limits.max_body_bytes;
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .max_message_size(max_message_bytes)
-        .max_frame_size(max_message_bytes)
-        .on_upgrade(move |socket| {
-            let mut data = Data::default();
-            data.insert(DbLoader::for_request(state.db.clone()));
-            let (sink, stream) = socket.split();
-            let refused = Arc::new(AtomicBool::new(false));
-            let sink = sink.with({
-                let refused = refused.clone();
-                move |message| std::future::ready(Ok::<_, axum::Error>(forbidden_close(message, &refused)))
-            });
-            GraphQLWebSocket::new_with_pair(sink, stream, Completed(state.schema.clone()), protocol)
-                .with_data(data)
-                .on_connection_init(move |payload| async move {
-                    let viewer = match viewer {
-                        Some(Extension(viewer)) => viewer,
-                        None => authenticate_init(&auth, &failures, address, &payload)
-                            .await
-                            .inspect_err(|_| refused.store(true, Ordering::Relaxed))?,
-                    };
-                    let mut data = Data::default();
-                    data.insert(viewer);
-                    Ok(data)
-                })
-                .serve()
-                .instrument(span)
-        })
-        .into_response()
-}
-
-/// graphql-transport-ws closes a connection whose `connection_init` was
-/// refused with 4403 Forbidden; async-graphql sends 1002 (protocol error)
-/// for every refusal, so the close frame of a refused init is rewritten.
-fn forbidden_close(message: Message, refused: &AtomicBool) -> Message {
-    match message {
-        Message::Close(Some(frame)) if frame.code == 1002 && refused.load(Ordering::Relaxed) => {
-            Message::Close(Some(CloseFrame {
-                code: 4403,
-                reason: frame.reason,
-            }))
-        }
-        other => other,
-    }
-}
-
-/// The viewer of a `connection_init` payload; refused credentials count
-/// against the address as over HTTP.
-async fn authenticate_init(
-    auth: &Authenticator,
-    failures: &AuthFailures,
-    address: Option<IpAddr>,
-    payload: &serde_json::Value,
-) -> async_graphql::Result<Viewer> {
-    let credential = init_authorization(payload);
-    if credential.is_some()
-        && let Some(retry_after) = failures.blocked(address)
-    {
-        return Err(too_many_failures(retry_after));
-    }
-    match auth.authenticate(credential).await {
-        Ok(viewer) => Ok(viewer),
-        Err(AuthError::Invalid) => match failures.refused(address) {
-            Some(retry_after) => Err(too_many_failures(retry_after)),
-            None => Err(async_graphql::Error::new(AuthError::Invalid.to_string())),
-        },
-        Err(error) => Err(async_graphql::Error::new(error.to_string())),
-    }
-}
-
-fn too_many_failures(retry_after: u64) -> async_graphql::Error {
-    async_graphql::Error::new(format!(
-        "too many refused credentials from this address: retry after {retry_after} s"
-    ))
-}
-
-/// The credential of a `connection_init` payload, under either spelling.
-fn init_authorization(payload: &serde_json::Value) -> Option<&str> {
-    ["Authorization", "authorization"]
-        .iter()
-        .find_map(|key| payload.get(key).and_then(|value| value.as_str()))
 }
 
 async fn execute(
@@ -302,12 +188,17 @@ async fn execute(
 }
 
 /// Whether the operation the request runs is a mutation.
-fn selects_mutation(document: &async_graphql::parser::types::ExecutableDocument, operation_name: Option<&str>) -> bool {
+fn selects_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    operation_type(document, operation_name) == Some(OperationType::Mutation)
+}
+
+/// The type of the operation a request runs (`None` when there is no such operation).
+pub(super) fn operation_type(document: &ExecutableDocument, operation_name: Option<&str>) -> Option<OperationType> {
     document
         .operations
         .iter()
         .find(|(name, _)| operation_name.is_none() || name.map(|n| n.as_str()) == operation_name)
-        .is_some_and(|(_, operation)| operation.node.ty == OperationType::Mutation)
+        .map(|(_, operation)| operation.node.ty)
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -4,19 +4,32 @@
 //! whatever the body's size) and written through the same reader and
 //! writer as `accord import`: a transaction per batch, bad records skipped
 //! and reported by line, or nothing at all with `?strict=true`.
+//!
+//! An upload cannot hold the server: a body that stays silent for
+//! `ACCORD_INGEST_READ_TIMEOUT_MS` is refused with 408, and strict loads,
+//! which keep one transaction (one pooled connection) open for their whole
+//! body, may hold only a share of the pool at once ([`StrictLoads`],
+//! `ACCORD_STRICT_LOAD_SHARE`); one more is answered 503 with `Retry-After`
+//! while every other request goes on.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use futures::TryStreamExt;
+use futures::{Stream, StreamExt as _, TryStreamExt};
 use serde::{Deserialize, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::io::StreamReader;
 
 use super::negotiation::content_type_essence;
 use super::{AppState, json_error};
 use crate::auth::{AuthError, Viewer};
+use crate::config::LimitsConfig;
 use crate::error::{Error, code};
 use crate::ingest::stream::{Format, LineOptions, ingest_lines};
 use crate::ingest::{Atomicity, EntityKind, Ingestor, Rejection};
@@ -58,6 +71,64 @@ struct RejectedLine {
     external_id: Option<String>,
     field: String,
     message: String,
+}
+
+/// The places strict loads may hold at once: a share of the pool.
+#[derive(Clone)]
+pub struct StrictLoads {
+    places: Arc<Semaphore>,
+    size: usize,
+}
+
+impl StrictLoads {
+    /// Places for `limits.strict_load_share` percent of a pool of `pool_size` (at least one).
+    pub fn new(pool_size: u32, limits: &LimitsConfig) -> Self {
+        let size = crate::db::pool_share(pool_size, limits.strict_load_share);
+        Self {
+            places: Arc::new(Semaphore::new(size)),
+            size,
+        }
+    }
+
+    /// A place for one strict load, held until dropped; refused at once when
+    /// all are taken, so that the load's client retries rather than queues.
+    fn enter(&self) -> Result<OwnedSemaphorePermit, Error> {
+        self.places.clone().try_acquire_owned().map_err(|_| {
+            Error::Unavailable(format!(
+                "{} strict bulk loads are running, the most this server takes at once: retry shortly, \
+                 or load without strict=true",
+                self.size
+            ))
+        })
+    }
+}
+
+/// The body's data, failing with `TimedOut` when nothing arrives for
+/// `timeout` (and noting so in `timed_out`).
+fn with_read_timeout(
+    body: Body,
+    timeout: Duration,
+    timed_out: Arc<AtomicBool>,
+) -> impl Stream<Item = std::io::Result<axum::body::Bytes>> {
+    let data = body.into_data_stream().map_err(std::io::Error::other);
+    futures::stream::unfold(Some(data), move |data| {
+        let timed_out = timed_out.clone();
+        async move {
+            let mut data = data?;
+            match tokio::time::timeout(timeout, data.next()).await {
+                Ok(Some(chunk)) => Some((chunk, Some(data))),
+                Ok(None) => None,
+                Err(_) => {
+                    timed_out.store(true, Ordering::Relaxed);
+                    let silence = std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("nothing arrived for {} ms", timeout.as_millis()),
+                    );
+                    Some((Err(silence), None))
+                }
+            }
+        }
+    })
 }
 
 pub async fn bulk(
@@ -115,10 +186,10 @@ async fn load(
              or text/csv (a header row naming the fields, then one record per row)",
         ));
     };
-    let atomicity = if options.strict {
-        Atomicity::AllOrNothing
+    let (atomicity, _place) = if options.strict {
+        (Atomicity::AllOrNothing, Some(state.strict_loads.enter()?))
     } else {
-        Atomicity::PerBatch
+        (Atomicity::PerBatch, None)
     };
     let mut ingestor = Ingestor::begin(state.db.clone(), atomicity, &state.currency)
         .await?
@@ -128,7 +199,12 @@ async fn load(
         batch_size,
         max_line_bytes: state.max_line_bytes,
     };
-    let reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let reader = StreamReader::new(Box::pin(with_read_timeout(
+        body,
+        state.limits.ingest_read_timeout(),
+        timed_out.clone(),
+    )));
     let read = ingest_lines(&mut ingestor, kind, reader, lines, |_| {}).await;
     // Without `strict`, batches written before a failure stay written; a
     // strict load that could not read its body to the end writes nothing.
@@ -141,10 +217,15 @@ async fn load(
             } else {
                 "strict: nothing was written".to_owned()
             };
-            return Err(Error::Validation {
-                field,
-                message: format!("{message}; {outcome}"),
-            });
+            let message = format!("{message}; {outcome}");
+            if timed_out.load(Ordering::Relaxed) {
+                return Ok(json_error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    code::LIMIT_EXCEEDED,
+                    &format!("{field}: {message}"),
+                ));
+            }
+            return Err(Error::Validation { field, message });
         }
         Err(error) => return Err(error),
     };

@@ -47,9 +47,10 @@ pub fn limit_body<S: Clone + Send + Sync + 'static>(router: Router<S>, config: &
         ))
 }
 
-/// Limits the rate of requests per client, unless the configuration turns it off.
-pub fn limit_rate<S: Clone + Send + Sync + 'static>(router: Router<S>, config: &LimitsConfig) -> Router<S> {
-    match RateLimit::new(config) {
+/// Limits the rate of requests per client with `rate_limit` (none when the
+/// configuration turns it off). WebSocket operations draw on the same buckets.
+pub fn limit_rate<S: Clone + Send + Sync + 'static>(router: Router<S>, rate_limit: Option<RateLimit>) -> Router<S> {
+    match rate_limit {
         Some(rate_limit) => router.layer(middleware::from_fn_with_state(rate_limit, enforce)),
         None => router,
     }
@@ -75,7 +76,7 @@ async fn too_large_as_json(State(max_body_bytes): State<usize>, response: Respon
 
 /// Whom a request is counted against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Client {
+pub enum Client {
     ApiKey(i64),
     Address(IpAddr),
     /// Requests whose peer address is unknown share one bucket.
@@ -85,14 +86,16 @@ enum Client {
 /// How often the limiter forgets clients that are back to a full bucket.
 const CHECKS_BETWEEN_CLEANUPS: u64 = 4096;
 
+/// Requests per minute per client (governor's keyed limiter). Cheap to clone.
 #[derive(Clone)]
-struct RateLimit {
+pub struct RateLimit {
     limiter: Arc<DefaultKeyedRateLimiter<Client>>,
     checks: Arc<AtomicU64>,
 }
 
 impl RateLimit {
-    fn new(config: &LimitsConfig) -> Option<Self> {
+    /// The limit of the configuration; `None` when it turns rate limiting off.
+    pub fn new(config: &LimitsConfig) -> Option<Self> {
         let per_minute = NonZeroU32::new(config.rate_limit_per_minute)?;
         let burst = NonZeroU32::new(config.rate_limit_burst).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::per_minute(per_minute).allow_burst(burst);
@@ -103,7 +106,7 @@ impl RateLimit {
     }
 
     /// `None` when the request may go on, else how many seconds to wait.
-    fn check(&self, client: &Client) -> Option<u64> {
+    pub fn check(&self, client: &Client) -> Option<u64> {
         if self.checks.fetch_add(1, Ordering::Relaxed) % CHECKS_BETWEEN_CLEANUPS == CHECKS_BETWEEN_CLEANUPS - 1 {
             // The keyed store keeps every client it saw; drop those whose
             // bucket has refilled, so memory follows the active clients.
@@ -184,13 +187,74 @@ pub fn too_many(retry_after: u64, message: &str) -> Response {
 }
 
 fn client_of(request: &Request) -> Client {
-    let extensions = request.extensions();
-    if let Some(api_key_id) = extensions.get::<Viewer>().and_then(|viewer| viewer.api_key_id) {
-        return Client::ApiKey(api_key_id);
+    Client::of(request.extensions().get::<Viewer>(), peer_address(request))
+}
+
+impl Client {
+    /// The key of `viewer`, or else `address`.
+    pub fn of(viewer: Option<&Viewer>, address: Option<IpAddr>) -> Self {
+        if let Some(api_key_id) = viewer.and_then(|viewer| viewer.api_key_id) {
+            return Client::ApiKey(api_key_id);
+        }
+        match address {
+            Some(address) => Client::Address(address),
+            None => Client::Unidentified,
+        }
     }
-    match peer_address(request) {
-        Some(address) => Client::Address(address),
-        None => Client::Unidentified,
+}
+
+/// Connections open per client (WebSocket), with a maximum each.
+#[derive(Clone)]
+pub struct OpenConnections {
+    open: Arc<Mutex<HashMap<Client, u32>>>,
+    max: u32,
+}
+
+impl OpenConnections {
+    pub fn new(max: u32) -> Self {
+        Self {
+            open: Arc::default(),
+            max,
+        }
+    }
+
+    /// A place for one more connection of `client`, held until dropped;
+    /// `None` when the client has the most it may.
+    pub fn open(&self, client: Client) -> Option<OpenConnection> {
+        let mut open = self.open.lock().ok()?;
+        let count = open.entry(client.clone()).or_default();
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(OpenConnection {
+            open: self.open.clone(),
+            client,
+        })
+    }
+
+    /// The most connections one client may have open.
+    pub fn max(&self) -> u32 {
+        self.max
+    }
+}
+
+/// One open connection of a client; dropping it closes its place.
+pub struct OpenConnection {
+    open: Arc<Mutex<HashMap<Client, u32>>>,
+    client: Client,
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.open.lock()
+            && let Some(count) = open.get_mut(&self.client)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.client);
+            }
+        }
     }
 }
 
@@ -219,6 +283,12 @@ mod tests {
         let wait = rate_limit.check(&key).expect("over the burst");
         assert!((1..=30).contains(&wait), "{wait}");
         assert_eq!(rate_limit.check(&Client::ApiKey(8)), None);
+        let connections = OpenConnections::new(1);
+        let first = connections.open(key.clone()).expect("a place");
+        assert!(connections.open(key.clone()).is_none());
+        assert!(connections.open(Client::ApiKey(8)).is_some());
+        drop(first);
+        assert!(connections.open(key).is_some());
         let off = LimitsConfig {
             rate_limit_per_minute: 0,
             ..LimitsConfig::default()

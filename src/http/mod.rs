@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod negotiation;
 pub mod persisted;
 pub mod spans;
+pub mod ws;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -54,13 +55,19 @@ pub struct AppState {
     pub cors: tower_http::cors::CorsLayer,
     /// Refused credentials per client address, over HTTP and WebSocket.
     pub auth_failures: limits::AuthFailures,
+    /// Requests per client, over HTTP and WebSocket (none when turned off).
+    pub rate_limit: Option<limits::RateLimit>,
+    /// WebSocket connections open per client.
+    pub ws_connections: limits::OpenConnections,
+    /// The places `?strict=true` bulk loads may hold (a share of the pool).
+    pub strict_loads: ingest::StrictLoads,
 }
 
 pub fn router(state: AppState) -> Router {
     metrics::handle();
     let requests = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
-        .route("/graphql/ws", get(graphql::websocket))
+        .route("/graphql/ws", get(ws::websocket))
         .route("/segments/{id}/members.csv", get(export::segment_members_csv));
     let requests = limits::limit_body(requests, &state.limits);
     // Bulk bodies are streamed into batches, so their size is not limited.
@@ -83,7 +90,7 @@ pub fn router(state: AppState) -> Router {
         failures: state.auth_failures.clone(),
     };
     let authenticate = axum::middleware::from_fn_with_state(auth_layer, auth::authenticate);
-    limits::limit_rate(requests.merge(bulk), &state.limits)
+    limits::limit_rate(requests.merge(bulk), state.rate_limit.clone())
         .merge(probes)
         .merge(pages)
         .with_state(state)

@@ -181,6 +181,7 @@ impl TestApp {
         let config = DatabaseConfig {
             url: url.clone(),
             max_connections: 5,
+            statement_timeout_ms: 30_000,
         };
         let mut db = accord::db::connect(&config).await.expect("connect");
         accord::db::migrate(&db).await.expect("migrations apply");
@@ -221,6 +222,7 @@ impl TestApp {
         let config = DatabaseConfig {
             url: self.database_url.clone(),
             max_connections: 5,
+            statement_timeout_ms: 30_000,
         };
         let db = accord::db::connect(&config).await.expect("connect");
         let app = Application::build("127.0.0.1:0", db, api).await.expect("bind");

@@ -32,13 +32,13 @@ fn with_introspection() -> ApiConfig {
     config
 }
 
-fn with_tiny_deadline() -> ApiConfig {
+pub(crate) fn with_tiny_deadline() -> ApiConfig {
     let mut config = ApiConfig::default();
     config.limits.request_timeout_ms = 1;
     config
 }
 
-fn with_low_rate_limit() -> ApiConfig {
+pub(crate) fn with_low_rate_limit() -> ApiConfig {
     let mut config = ApiConfig::default();
     config.limits.rate_limit_per_minute = 1;
     config.limits.rate_limit_burst = 3;

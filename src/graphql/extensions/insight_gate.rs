@@ -27,8 +27,7 @@ pub struct InsightGate {
 impl InsightGate {
     /// A gate for a pool of `pool_size` connections.
     pub fn new(pool_size: u32, limits: &LimitsConfig) -> Self {
-        let share = u64::from(pool_size) * u64::from(limits.insight_concurrency) / 100;
-        let places = usize::try_from(share).unwrap_or(usize::MAX).max(1);
+        let places = crate::db::pool_share(pool_size, limits.insight_concurrency);
         Self {
             places: Arc::new(Semaphore::new(places)),
             wait: Duration::from_millis(limits.insight_wait_ms),
