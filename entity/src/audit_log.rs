@@ -10,6 +10,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub api_key_id: Option<i64>,
+    /// The JWT `sub` of a request without a key.
+    pub subject: Option<String>,
     pub action: String,
     pub target: String,
     pub at: DateTimeUtc,

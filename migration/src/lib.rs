@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_initial_schema;
 mod m20261127_000002_customer_email_key;
 mod m20261202_000003_server_secret;
+mod m20261202_000004_audit_subject;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_initial_schema::Migration),
             Box::new(m20261127_000002_customer_email_key::Migration),
             Box::new(m20261202_000003_server_secret::Migration),
+            Box::new(m20261202_000004_audit_subject::Migration),
         ]
     }
 }

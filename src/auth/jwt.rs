@@ -72,8 +72,9 @@ impl JwtVerifier {
         }))
     }
 
-    /// The role a valid token grants, or why the token is refused.
-    pub fn verify(&self, token: &str) -> Result<Role, String> {
+    /// The role a valid token grants and its subject (`sub`, for the
+    /// audit log), or why the token is refused.
+    pub fn verify(&self, token: &str) -> Result<(Role, Option<String>), String> {
         let key = match &self.keys {
             Keys::Shared(key) => key.clone(),
             Keys::Published(set) => {
@@ -90,7 +91,9 @@ impl JwtVerifier {
             .get(&self.role_claim)
             .and_then(|value| value.as_str())
             .ok_or_else(|| format!("the token has no {:?} claim", self.role_claim))?;
-        Role::parse(&role.to_ascii_uppercase()).ok_or_else(|| format!("{role:?} is not an Accord role"))
+        let role = Role::parse(&role.to_ascii_uppercase()).ok_or_else(|| format!("{role:?} is not an Accord role"))?;
+        let subject = claims.get("sub").and_then(|value| value.as_str()).map(str::to_owned);
+        Ok((role, subject))
     }
 }
 
@@ -128,7 +131,12 @@ mod tests {
     fn a_signed_token_grants_its_role_claim() {
         let exp = chrono::Utc::now().timestamp() + 600;
         let good = token(serde_json::json!({ "accord_role": "analyst", "exp": exp }), SECRET);
-        assert_eq!(verifier().verify(&good), Ok(Role::Analyst));
+        assert_eq!(verifier().verify(&good), Ok((Role::Analyst, None)));
+        let named = token(
+            serde_json::json!({ "accord_role": "sales", "sub": "rep-7", "exp": exp }),
+            SECRET,
+        );
+        assert_eq!(verifier().verify(&named), Ok((Role::Sales, Some("rep-7".to_owned()))));
     }
 
     #[test]

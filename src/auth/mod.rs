@@ -5,6 +5,7 @@
 //! - [`keys`]: API keys, stored hashed;
 //! - [`jwt`]: optional tokens from an identity provider.
 
+pub mod audit;
 pub mod jwt;
 pub mod keys;
 
@@ -100,7 +101,11 @@ impl Authenticator {
         }
         match &self.jwt {
             Some(verifier) => match verifier.verify(credential) {
-                Ok(role) => Ok(Viewer { role, api_key_id: None }),
+                Ok((role, subject)) => Ok(Viewer {
+                    role,
+                    api_key_id: None,
+                    subject,
+                }),
                 Err(reason) => {
                     tracing::info!(%reason, "refused a JWT");
                     Err(AuthError::Invalid)
@@ -125,6 +130,7 @@ impl Authenticator {
                 let viewer = Viewer {
                     role: key.role,
                     api_key_id: Some(key.id),
+                    subject: None,
                 };
                 if let Ok(mut verified) = self.verified.lock() {
                     verified.retain(|_, (_, at)| at.elapsed() < Duration::from_secs(CACHE_SECONDS));
@@ -186,6 +192,8 @@ pub struct Viewer {
     pub role: Role,
     /// The API key the request authenticated with, when there is one.
     pub api_key_id: Option<i64>,
+    /// The JWT's `sub` claim, when it authenticated with a token.
+    pub subject: Option<String>,
 }
 
 impl Viewer {
@@ -194,6 +202,7 @@ impl Viewer {
         Self {
             role: Role::Admin,
             api_key_id: None,
+            subject: None,
         }
     }
 
@@ -253,7 +262,11 @@ mod tests {
     use super::*;
 
     fn viewer(role: Role) -> Viewer {
-        Viewer { role, api_key_id: None }
+        Viewer {
+            role,
+            api_key_id: None,
+            subject: None,
+        }
     }
 
     #[test]

@@ -19,9 +19,7 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextResolve, ResolveInfo,
 };
 use async_graphql::{ErrorExtensions, Request, ServerError, ServerResult, Value, Variables};
-use chrono::Utc;
-use entity::audit_log;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 
 use crate::auth::Viewer;
 use crate::error::Error;
@@ -117,7 +115,7 @@ impl Extension for AccessControlExtension {
         if let (Some((action, target)), Ok(_)) = (audited, &resolved)
             && let Some(db) = ctx.data_opt::<DatabaseConnection>()
         {
-            record(db, viewer, action, target).await;
+            crate::auth::audit::record(db, viewer, &action, target).await;
         }
         resolved
     }
@@ -164,21 +162,6 @@ fn path_of(info: &ResolveInfo<'_>) -> Vec<async_graphql::PathSegment> {
             Err(_) => async_graphql::PathSegment::Field(segment),
         })
         .collect()
-}
-
-/// Writes the audit entry of a mutation that succeeded. A failure to audit
-/// is logged, not returned: the mutation has already committed.
-async fn record(db: &DatabaseConnection, viewer: &Viewer, action: String, target: String) {
-    let entry = audit_log::ActiveModel {
-        api_key_id: Set(viewer.api_key_id),
-        action: Set(action),
-        target: Set(target),
-        at: Set(Utc::now()),
-        ..Default::default()
-    };
-    if let Err(error) = entry.insert(db).await {
-        tracing::error!(%error, "cannot write the audit log");
-    }
 }
 
 #[cfg(test)]

@@ -51,6 +51,14 @@ async fn export(state: AppState, viewer: Viewer, file: String) -> Result<Respons
         )));
     }
 
+    crate::auth::audit::record(
+        &state.db,
+        &viewer,
+        "exportSegmentMembers",
+        format!("segment {id}: {size} rows"),
+    )
+    .await;
+
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(CHANNEL_ROWS);
     let db = state.db.clone();
     let rows = async move {

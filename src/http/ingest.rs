@@ -209,6 +209,17 @@ async fn load(
     // Without `strict`, batches written before a failure stay written; a
     // strict load that could not read its body to the end writes nothing.
     let report = ingestor.finish().await?;
+    let outcome = if report.committed {
+        "committed"
+    } else {
+        "nothing committed"
+    };
+    let target = format!(
+        "{entity}: {} written, {} rejected, {outcome}",
+        report.written(kind),
+        report.rejected.len()
+    );
+    crate::auth::audit::record(&state.db, &viewer, "bulkIngest", target).await;
     let lines = match read {
         Ok(lines) => lines,
         Err(Error::Validation { field, message }) => {

@@ -70,7 +70,14 @@ mod tests {
 
     impl Suppression {
         fn for_role(role: Role, minimum_audience_size: i64) -> Self {
-            Self::for_viewer(&Viewer { role, api_key_id: None }, minimum_audience_size)
+            Self::for_viewer(
+                &Viewer {
+                    role,
+                    api_key_id: None,
+                    subject: None,
+                },
+                minimum_audience_size,
+            )
         }
     }
 

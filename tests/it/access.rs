@@ -327,4 +327,26 @@ async fn mutations_are_audited(app: TestApp) {
             .len(),
         1
     );
+    // A bulk load is audited with its counts, never its records.
+    let ingest = keys::create(&app.db, Role::Ingest, "loader").await.expect("key");
+    let body = format!(
+        "{}{}",
+        crate::records::ndjson(&[crate::records::account("A1")]),
+        "{\"externalId\": \"A2\"}\n"
+    );
+    let response = app
+        .client
+        .post(format!("{}/ingest/accounts", app.base_url))
+        .bearer_auth(&ingest.secret)
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 200);
+    let entries = entity::audit_log::Entity::find().all(&app.db).await.expect("audit log");
+    let bulk: Vec<_> = entries.iter().filter(|entry| entry.action == "bulkIngest").collect();
+    assert_eq!(bulk.len(), 1, "{entries:?}");
+    assert_eq!(bulk[0].api_key_id, Some(ingest.key.id));
+    assert_eq!(bulk[0].target, "accounts: 1 written, 1 rejected, committed");
 }

@@ -578,7 +578,11 @@ async fn as_role(app: &TestApp, role: Role, query: &str, variables: Value) -> Va
     );
     let request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(variables))
-        .data(Viewer { role, api_key_id: None })
+        .data(Viewer {
+            role,
+            api_key_id: None,
+            subject: None,
+        })
         .data(DbLoader::for_request(app.db.clone()));
     let response = schema.execute(request).await;
     serde_json::to_value(&response).expect("response serialises")

@@ -161,7 +161,11 @@ async fn as_role(app: &TestApp, role: Role, query: &str) -> Value {
         accord::db::cursor_key::CursorKey::generate(),
     );
     let request = async_graphql::Request::new(query)
-        .data(Viewer { role, api_key_id: None })
+        .data(Viewer {
+            role,
+            api_key_id: None,
+            subject: None,
+        })
         .data(DbLoader::for_request(app.db.clone()));
     serde_json::to_value(schema.execute(request).await).expect("response serialises")
 }

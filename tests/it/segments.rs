@@ -4,7 +4,7 @@
 
 use std::io::BufRead;
 
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, golden_dir, on_both_backends};
@@ -162,6 +162,17 @@ async fn segments_define_preview_refresh_page_and_export(app: TestApp) {
     let text = response.text().await.expect("text");
     assert!(text.starts_with("external_id,email,name,phone,region,country,joined_at\n"));
     assert_eq!(i64::try_from(text.lines().count()).ok(), Some(expected_uk_paid + 1));
+    // The export of personal data is audited with its row count.
+    let audited = entity::audit_log::Entity::find()
+        .filter(entity::audit_log::Column::Action.eq("exportSegmentMembers"))
+        .all(&app.db)
+        .await
+        .expect("audit log");
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert!(
+        audited[0].target.ends_with(&format!(": {expected_uk_paid} rows")),
+        "{audited:?}"
+    );
 
     // Below the minimum audience size, the export is refused.
     let tiny = json!({ "trait": { "field": "traits.companySize", "operator": "EQ", "value": "nothing-like-this" } });
