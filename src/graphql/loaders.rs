@@ -482,3 +482,53 @@ impl Loader<JourneyOf> for DbLoader {
         Ok(loaded)
     }
 }
+
+/// One customer's predictive CLV as of a day (see
+/// [`crate::insights::predictive_clv`]): the models are fitted once per
+/// (day, horizon, rate) in a batch, over every customer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PredictionOf {
+    pub customer_id: i64,
+    pub as_of: chrono::NaiveDate,
+    horizon_months: i64,
+    /// The monthly discount rate's bits: f64 is not `Eq`.
+    rate_bits: u64,
+}
+
+impl PredictionOf {
+    pub fn new(customer_id: i64, as_of: chrono::NaiveDate, request: crate::insights::predictive_clv::Request) -> Self {
+        Self {
+            customer_id,
+            as_of,
+            horizon_months: request.horizon_months,
+            rate_bits: request.monthly_discount_rate.to_bits(),
+        }
+    }
+}
+
+impl Loader<PredictionOf> for DbLoader {
+    type Value = crate::insights::predictive_clv::Prediction;
+    type Error = Arc<Error>;
+
+    async fn load(&self, keys: &[PredictionOf]) -> Result<HashMap<PredictionOf, Self::Value>, Self::Error> {
+        use crate::insights::predictive_clv::{Request, predict_customers};
+        let mut by_fit: HashMap<(chrono::NaiveDate, i64, u64), Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_fit
+                .entry((key.as_of, key.horizon_months, key.rate_bits))
+                .or_default()
+                .push(key.customer_id);
+        }
+        let mut loaded = HashMap::with_capacity(keys.len());
+        for ((as_of, horizon_months, rate_bits), customers) in by_fit {
+            let request = Request::new(horizon_months, f64::from_bits(rate_bits), 90).map_err(Arc::new)?;
+            let predictions = predict_customers(&self.db, as_of, request, &customers)
+                .await
+                .map_err(Arc::new)?;
+            loaded.extend(predictions.into_iter().map(|(customer_id, prediction)| {
+                (PredictionOf::new(customer_id, as_of, request), prediction)
+            }));
+        }
+        Ok(loaded)
+    }
+}
