@@ -525,9 +525,11 @@ impl Loader<PredictionOf> for DbLoader {
             let predictions = predict_customers(&self.db, as_of, request, &customers)
                 .await
                 .map_err(Arc::new)?;
-            loaded.extend(predictions.into_iter().map(|(customer_id, prediction)| {
-                (PredictionOf::new(customer_id, as_of, request), prediction)
-            }));
+            loaded.extend(
+                predictions
+                    .into_iter()
+                    .map(|(customer_id, prediction)| (PredictionOf::new(customer_id, as_of, request), prediction)),
+            );
         }
         Ok(loaded)
     }

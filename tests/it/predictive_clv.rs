@@ -24,7 +24,8 @@ fn model_tolerance(_: &str, expected: f64) -> f64 {
     (1e-3 * expected.abs()).max(1e-9)
 }
 
-const GROUP: &str = "key customers totalClv averageClv totalExpectedPurchases averageExpectedPurchases averagePAlive suppressed";
+const GROUP: &str =
+    "key customers totalClv averageClv totalExpectedPurchases averageExpectedPurchases averagePAlive suppressed";
 
 fn query() -> String {
     format!(
@@ -52,8 +53,11 @@ async fn region_segment(app: &TestApp, region: &str) -> String {
         )
         .await;
     let id = created["createSegment"]["id"].as_str().unwrap_or_default().to_owned();
-    app.data("mutation($id: ID!) { refreshSegment(id: $id) { size } }", json!({ "id": id }))
-        .await;
+    app.data(
+        "mutation($id: ID!) { refreshSegment(id: $id) { size } }",
+        json!({ "id": id }),
+    )
+    .await;
     id
 }
 
@@ -75,7 +79,10 @@ async fn predictive_clv_reproduces_lifetimes(app: TestApp) {
     let segment = region_segment(&app, "UK").await;
     let expected = expected_v2()["predictiveClv"].clone();
     let data = app
-        .data(&query(), json!({ "filter": whole_window(), "horizon": 12, "rate": 0.01 }))
+        .data(
+            &query(),
+            json!({ "filter": whole_window(), "horizon": 12, "rate": 0.01 }),
+        )
         .await;
     let found = &data["insights"]["predictiveClv"];
     let mut differences = Vec::new();
@@ -83,7 +90,11 @@ async fn predictive_clv_reproduces_lifetimes(app: TestApp) {
         golden::compare(path, expected, actual, &mut differences, &model_tolerance);
     };
     compare("asOf", &expected["observationPeriodEnd"], &found["asOf"]);
-    compare("repeatCustomers", &expected["repeatCustomers"], &found["repeatCustomers"]);
+    compare(
+        "repeatCustomers",
+        &expected["repeatCustomers"],
+        &found["repeatCustomers"],
+    );
     compare("customers", &expected["customers"], &found["overall"]["customers"]);
     let bgnbd = &expected["bgnbd"];
     compare(
@@ -133,7 +144,10 @@ async fn predictive_clv_reproduces_lifetimes(app: TestApp) {
     assert_eq!(by_segment[0]["key"], raw_id(&segment));
     assert_eq!(by_segment[0]["customers"], uk["customers"]);
     let close = |a: &Value, b: &Value| (a.as_f64().unwrap_or(f64::NAN) - b.as_f64().unwrap_or(0.0)).abs() < 1e-6;
-    assert!(close(&by_segment[0]["totalClv"], &uk["totalClv"]), "{by_segment:?} vs {uk}");
+    assert!(
+        close(&by_segment[0]["totalClv"], &uk["totalClv"]),
+        "{by_segment:?} vs {uk}"
+    );
 
     // Accounts partition the customers who are contacts of one.
     let accounts = found["byAccount"].as_array().cloned().unwrap_or_default();
@@ -142,7 +156,10 @@ async fn predictive_clv_reproduces_lifetimes(app: TestApp) {
     assert!(contacts > 0 && contacts < expected["customers"].as_i64().unwrap_or(0));
 
     assert_eq!(found["definition"]["metric"], "predictive_clv");
-    let parameters = found["definition"]["parameters"].as_array().cloned().unwrap_or_default();
+    let parameters = found["definition"]["parameters"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for parameter in [
         json!({ "name": "asOf", "value": "2026-06-30" }),
         json!({ "name": "horizonMonths", "value": "12" }),
@@ -153,7 +170,10 @@ async fn predictive_clv_reproduces_lifetimes(app: TestApp) {
 
     // A longer horizon and no discount add value; the fit is the same.
     let longer = app
-        .data(&query(), json!({ "filter": whole_window(), "horizon": 24, "rate": 0.0 }))
+        .data(
+            &query(),
+            json!({ "filter": whole_window(), "horizon": 24, "rate": 0.0 }),
+        )
         .await;
     let longer = &longer["insights"]["predictiveClv"];
     assert_eq!(longer["bgnbd"], found["bgnbd"]);
@@ -206,7 +226,10 @@ async fn customer_predictions_reproduce_lifetimes(app: TestApp) {
 
     // A customer without orders is not in the model.
     let none = app
-        .data(r#"{ customer(externalId: "C2989") { predicted(asOf: "2026-06-30") { pAlive } } }"#, json!({}))
+        .data(
+            r#"{ customer(externalId: "C2989") { predicted(asOf: "2026-06-30") { pAlive } } }"#,
+            json!({}),
+        )
         .await;
     assert_eq!(none["customer"]["predicted"], Value::Null);
 }
@@ -235,15 +258,24 @@ async fn predictive_clv_refuses_bad_input(app: TestApp) {
     app.import_golden().await;
     for (selection, field) in customer_cases {
         let (status, body) = app
-            .post(&format!(r#"{{ customer(externalId: "C0001") {{ {selection} }} }}"#), json!({}))
+            .post(
+                &format!(r#"{{ customer(externalId: "C0001") {{ {selection} }} }}"#),
+                json!({}),
+            )
             .await;
         assert_eq!(status, 200, "{body}");
-        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{selection}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{selection}: {body}"
+        );
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{selection}: {body}");
     }
     // An empty database has no model: null fits, zero customers, no error.
     let empty = app
-        .data(&query(), json!({ "filter": { "from": "2020-01-01", "to": "2020-01-31" } }))
+        .data(
+            &query(),
+            json!({ "filter": { "from": "2020-01-01", "to": "2020-01-31" } }),
+        )
         .await;
     let empty = &empty["insights"]["predictiveClv"];
     assert_eq!(empty["bgnbd"], Value::Null);
@@ -281,7 +313,13 @@ async fn small_predictive_clv_groups_are_suppressed(app: TestApp) {
         if a["customers"].as_i64().unwrap_or(0) < 10 {
             hidden += 1;
             assert_eq!(v["suppressed"], true, "{v}");
-            for field in ["customers", "totalClv", "averageClv", "averagePAlive", "averageExpectedPurchases"] {
+            for field in [
+                "customers",
+                "totalClv",
+                "averageClv",
+                "averagePAlive",
+                "averageExpectedPurchases",
+            ] {
                 assert_eq!(v[field], Value::Null, "{field} of {v}");
             }
         } else {

@@ -258,8 +258,11 @@ impl Insights {
         #[graphql(desc = "The horizon of the groups' expected purchases, in days.", default = 90)] purchase_days: i64,
     ) -> async_graphql::Result<PredictiveClv> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let request = domain::predictive_clv::Request::new(horizon_months, monthly_discount_rate, purchase_days).gql()?;
-        let result = domain::predictive_clv::predictive_clv(db, &self.scope, request).await.gql()?;
+        let request =
+            domain::predictive_clv::Request::new(horizon_months, monthly_discount_rate, purchase_days).gql()?;
+        let result = domain::predictive_clv::predictive_clv(db, &self.scope, request)
+            .await
+            .gql()?;
         Ok(PredictiveClv::from_insight(result, self.rule))
     }
 

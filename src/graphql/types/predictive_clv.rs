@@ -169,11 +169,7 @@ impl CustomerPrediction {
         domain::validate_days(days, "days").gql()?;
         #[allow(clippy::cast_precision_loss)]
         let days = days as f64;
-        Ok(self.shown(
-            self.prediction
-                .model
-                .expected_purchases(&self.prediction.history, days),
-        ))
+        Ok(self.shown(self.prediction.model.expected_purchases(&self.prediction.history, days)))
     }
     /// Probability that the customer is still active at asOf (BG/NBD).
     async fn p_alive(&self) -> Option<f64> {

@@ -48,7 +48,10 @@ impl GammaGamma {
         // 1, so start it at the mean spend instead (same optimum).
         #[allow(clippy::cast_precision_loss)]
         let mean = spenders.rows.iter().map(|row| row.1).sum::<f64>() / spenders.rows.len() as f64;
-        let found = exp_all(&minimise(MeanNegativeLogLikelihood(spenders), vec![0.0, 0.0, mean.ln()])?);
+        let found = exp_all(&minimise(
+            MeanNegativeLogLikelihood(spenders),
+            vec![0.0, 0.0, mean.ln()],
+        )?);
         Ok(Some(Self {
             p: found[0],
             q: found[1],

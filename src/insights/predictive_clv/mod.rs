@@ -230,8 +230,11 @@ pub async fn predictive_clv(
     let Some(model) = model else {
         return Ok(result);
     };
-    let (mut by_segment, mut by_region, mut by_account) =
-        (BTreeMap::<i64, Group>::new(), BTreeMap::<String, Group>::new(), BTreeMap::<i64, Group>::new());
+    let (mut by_segment, mut by_region, mut by_account) = (
+        BTreeMap::<i64, Group>::new(),
+        BTreeMap::<String, Group>::new(),
+        BTreeMap::<i64, Group>::new(),
+    );
     #[allow(clippy::cast_precision_loss)]
     let purchase_days = request.purchase_days as f64;
     for history in histories {

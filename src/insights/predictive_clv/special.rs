@@ -53,7 +53,10 @@ mod tests {
         // ₂F₁(a, b; b; z) = (1 − z)^(−a).
         let found = ln_hyp2f1(30.5, 40.25, 40.25, 0.8).unwrap_or(f64::NAN);
         let expected = -30.5 * 0.2_f64.ln();
-        assert!((found - expected).abs() < 1e-10 * expected.abs(), "{found} vs {expected}");
+        assert!(
+            (found - expected).abs() < 1e-10 * expected.abs(),
+            "{found} vs {expected}"
+        );
         assert_eq!(ln_hyp2f1(1.0, 1.0, 2.0, 0.0), Some(0.0));
         assert_eq!(ln_hyp2f1(1.0, 1.0, 2.0, 1.0), None);
     }
