@@ -205,7 +205,7 @@ pub async fn predictive_clv(
 ) -> Result<PredictiveClv, Error> {
     let histories = history::histories(db, scope).await?;
     let segments = history::segments(db, scope).await?;
-    let model = Model::fit(scope.window.to, &histories)?;
+    let (model, histories) = fit_off_the_runtime(scope.window.to, histories).await?;
     let definition = scope
         .describe(Definition::new("predictive_clv", 1, FORMULA))
         .with("asOf", scope.window.to)
@@ -220,7 +220,7 @@ pub async fn predictive_clv(
         gamma_gamma_log_likelihood: model
             .and_then(|m| m.gamma_gamma)
             .map(|gg| gg.total_log_likelihood(&histories)),
-        repeat_customers: histories.iter().filter(|h| h.frequency > 0).count() as i64,
+        repeat_customers: i64::try_from(histories.iter().filter(|h| h.frequency > 0).count()).unwrap_or(i64::MAX),
         overall: Group::default(),
         by_segment: Vec::new(),
         by_region: Vec::new(),
@@ -266,23 +266,42 @@ pub async fn predictive_clv(
     Ok(result)
 }
 
-/// Fits the models over every customer as of `as_of` and predicts for the
-/// customers in `customer_ids` that have an order by then.
-pub async fn predict_customers(
-    db: &impl ConnectionTrait,
-    as_of: NaiveDate,
-    request: Request,
-    customer_ids: &[i64],
-) -> Result<HashMap<i64, Prediction>, Error> {
+/// The models fitted over every customer as of a day, with the customers'
+/// histories to predict from.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    pub model: Option<Model>,
+    pub histories: HashMap<i64, History>,
+}
+
+impl Fitted {
+    /// The customer's predictions; `None` without an order by the as-of day.
+    pub fn predict(&self, customer_id: i64, request: &Request) -> Option<Prediction> {
+        let model = self.model?;
+        let history = self.histories.get(&customer_id)?.clone();
+        Some(model.predict(history, request))
+    }
+}
+
+/// Fits the models over every customer's orders on or before `as_of`.
+pub async fn fit_all(db: &impl ConnectionTrait, as_of: NaiveDate) -> Result<Fitted, Error> {
     let scope = Scope::new(super::scope::Window::new(as_of, as_of)?);
     let histories = history::histories(db, &scope).await?;
-    let Some(model) = Model::fit(as_of, &histories)? else {
-        return Ok(HashMap::new());
-    };
-    let wanted: std::collections::HashSet<i64> = customer_ids.iter().copied().collect();
-    Ok(histories
-        .into_iter()
-        .filter(|h| wanted.contains(&h.customer_id))
-        .map(|h| (h.customer_id, model.predict(h, &request)))
-        .collect())
+    let (model, histories) = fit_off_the_runtime(as_of, histories).await?;
+    Ok(Fitted {
+        model,
+        histories: histories.into_iter().map(|h| (h.customer_id, h)).collect(),
+    })
+}
+
+/// Runs the fit on tokio's blocking pool: it is CPU-bound for up to
+/// seconds, and on a runtime worker it would stall every other request
+/// (and the connection pool) sharing that worker.
+async fn fit_off_the_runtime(
+    as_of: NaiveDate,
+    histories: Vec<History>,
+) -> Result<(Option<Model>, Vec<History>), Error> {
+    tokio::task::spawn_blocking(move || Model::fit(as_of, &histories).map(|model| (model, histories)))
+        .await
+        .map_err(|error| Error::Internal(format!("the model fit stopped: {error}")))?
 }
