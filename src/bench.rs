@@ -68,6 +68,11 @@ const INSIGHT_QUERIES: &[(&str, &str)] = &[
         "series(metrics: [REVENUE, AVERAGE_ORDER_VALUE], compareTo: PREVIOUS_YEAR) { points { value compareTo { change } } }",
     ),
     (
+        "predictiveClv (fit and predict every customer)",
+        "predictiveClv { bgnbd { r logLikelihood } gammaGamma { p } overall { totalClv averagePAlive } \
+         byRegion { averageClv } bySegment { customers } byAccount { averageExpectedPurchases } }",
+    ),
+    (
         "revenueCycle",
         "revenueCycle { all { leads wonRevenueMinor } bySourceTeam { medianDays { medianDays } } }",
     ),

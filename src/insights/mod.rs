@@ -12,6 +12,7 @@ pub mod delta;
 pub mod drivers;
 pub mod nps;
 pub mod period;
+pub mod predictive_clv;
 pub mod product_tests;
 pub mod retention;
 pub mod revenue_cycle;

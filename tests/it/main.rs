@@ -28,6 +28,7 @@ mod mutations;
 mod nodes;
 mod observability;
 mod paging;
+mod predictive_clv;
 mod privacy;
 mod readme;
 mod schema;

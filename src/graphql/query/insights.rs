@@ -13,6 +13,7 @@ use crate::graphql::ids;
 use crate::graphql::scalars::Date;
 use crate::graphql::types::enums::{LeadSourceTeam, OrderChannel};
 use crate::graphql::types::insights::*;
+use crate::graphql::types::predictive_clv::PredictiveClv;
 use crate::graphql::types::series::{Series, SeriesMetric};
 use crate::insights::scope::{Scope, Window};
 use crate::insights::{self as domain};
@@ -244,6 +245,25 @@ impl Insights {
         };
         let result = domain::series::series(db, &self.scope, &request).await.gql()?;
         Ok(all(result, self.rule))
+    }
+
+    /// Predictive CLV: BG/NBD and Gamma-Gamma fitted by maximum likelihood
+    /// over the customers' orders on or before the window's last day, with
+    /// each group's expected purchases, probability alive and discounted CLV.
+    async fn predictive_clv(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The CLV horizon in months of 30 days, 1..=120.", default = 12)] horizon_months: i64,
+        #[graphql(desc = "Discount per month, in [0, 1).", default = 0.01)] monthly_discount_rate: f64,
+        #[graphql(desc = "The horizon of the groups' expected purchases, in days.", default = 90)] purchase_days: i64,
+    ) -> async_graphql::Result<PredictiveClv> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let request =
+            domain::predictive_clv::Request::new(horizon_months, monthly_discount_rate, purchase_days).gql()?;
+        let result = domain::predictive_clv::predictive_clv(db, &self.scope, request)
+            .await
+            .gql()?;
+        Ok(PredictiveClv::from_insight(result, self.rule))
     }
 
     /// The lead funnel marketing and sales share, per source team.

@@ -7,6 +7,7 @@ use super::journey::{JourneyConnection, JourneyFilter, journey};
 use super::lead::Lead;
 use super::order::Order;
 use super::ordering::{LeadOrderBy, OrderOrderBy, SurveyResponseOrderBy, TouchpointOrderBy};
+use super::predictive_clv::{CustomerPrediction, predicted};
 use super::survey::SurveyResponse;
 use super::touchpoint::Touchpoint;
 use super::{load_children, load_optional};
@@ -15,6 +16,7 @@ use crate::error::Error;
 use crate::graphql::connection::{ConnectionOf, SortDirection, child_connection};
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
+use crate::graphql::scalars::Date;
 use crate::read::links::Owner;
 use crate::read::relations::{
     CustomerIdentities, CustomerLeads, CustomerOrders, CustomerSurveyResponses, CustomerTouchpoints,
@@ -88,6 +90,19 @@ impl Customer {
     /// The account this person is a contact of, if any.
     async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Account>> {
         load_optional::<entity::account::Entity, _>(ctx, self.0.account_id).await
+    }
+    /// Predictive CLV: the BG/NBD and Gamma-Gamma models fitted over every
+    /// customer's orders on or before `asOf` (default today), applied to
+    /// this customer; null when the customer has no order by then. See
+    /// `insights.predictiveClv` for the definitions.
+    async fn predicted(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+        #[graphql(default = 12)] horizon_months: i64,
+        #[graphql(default = 0.01)] monthly_discount_rate: f64,
+    ) -> async_graphql::Result<Option<CustomerPrediction>> {
+        predicted(ctx, self.0.id, as_of, horizon_months, monthly_discount_rate).await
     }
     /// The customer's orders (most recent first by default).
     async fn orders(

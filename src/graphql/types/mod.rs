@@ -15,6 +15,7 @@ pub mod lead;
 pub mod node;
 pub mod order;
 pub mod ordering;
+pub mod predictive_clv;
 pub mod product;
 pub mod segment;
 pub mod series;

@@ -1,0 +1,170 @@
+//! The BG/NBD model of purchase frequency and dropout (Fader, Hardie and
+//! Lee 2005), in day units, with lifetimes' formulas for its predictions.
+
+use std::collections::HashMap;
+
+use argmin::core::CostFunction;
+use statrs::function::gamma::ln_gamma;
+
+use super::history::History;
+use super::optimise::{exp_all, minimise};
+use super::special::ln_hyp2f1;
+use crate::error::Error;
+
+/// Fitted BG/NBD parameters: purchase rates are Gamma(r, α) (α in days),
+/// dropout probabilities Beta(a, b).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BgNbd {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+}
+
+/// Customers with the same (frequency, recency, T) have the same
+/// likelihood: the fit evaluates each distinct triple once, weighted.
+#[derive(Debug, Clone)]
+struct Triples {
+    /// (x, t_x, T, customers)
+    rows: Vec<(f64, f64, f64, f64)>,
+}
+
+impl Triples {
+    fn new(histories: &[History]) -> Self {
+        let mut counts: HashMap<(i64, i64, i64), u32> = HashMap::new();
+        for history in histories {
+            *counts
+                .entry((history.frequency, history.recency, history.t))
+                .or_default() += 1;
+        }
+        let mut rows: Vec<_> = counts.into_iter().collect();
+        rows.sort_unstable();
+        #[allow(clippy::cast_precision_loss)]
+        let rows = rows
+            .into_iter()
+            .map(|((x, t_x, t), n)| (x as f64, t_x as f64, t as f64, f64::from(n)))
+            .collect();
+        Self { rows }
+    }
+}
+
+impl BgNbd {
+    /// Maximum likelihood over the customers' histories (at least one).
+    pub fn fit(histories: &[History]) -> Result<Self, Error> {
+        let triples = Triples::new(histories);
+        #[allow(clippy::cast_precision_loss)]
+        let max_t = histories.iter().map(|h| h.t).max().unwrap_or(1).max(1) as f64;
+        // lifetimes starts at 1 for every parameter on times scaled to
+        // max T = 1, i.e. α = max T in days.
+        let start = vec![0.0, max_t.ln(), 0.0, 0.0];
+        let found = exp_all(&minimise(MeanNegativeLogLikelihood(triples), start)?);
+        Ok(Self {
+            r: found[0],
+            alpha: found[1],
+            a: found[2],
+            b: found[3],
+        })
+    }
+
+    /// One customer's log-likelihood (eq. 6 of the paper).
+    pub fn log_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        self.frequency_part(x) + self.tail(x, t_x, t)
+    }
+
+    /// The part of the log-likelihood that depends on the frequency only.
+    fn frequency_part(&self, x: f64) -> f64 {
+        let Self { r, alpha, a, b } = *self;
+        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+        let a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
+        a1 + a2
+    }
+
+    /// The part of the log-likelihood that depends on recency and T:
+    /// ln[(α+T)^−(r+x) + [x>0] a/(b+x−1) (α+t_x)^−(r+x)], as a log-sum-exp.
+    fn tail(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        let Self { r, alpha, a, b } = *self;
+        let a3 = -(r + x) * (alpha + t).ln();
+        if x <= 0.0 {
+            return a3;
+        }
+        let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + t_x).ln();
+        let max = a3.max(a4);
+        max + ((a3 - max).exp() + (a4 - max).exp()).ln()
+    }
+
+    /// The total log-likelihood over the histories.
+    pub fn total_log_likelihood(&self, histories: &[History]) -> f64 {
+        histories
+            .iter()
+            .map(|h| self.log_likelihood(h.x(), h.t_x(), h.t_days()))
+            .sum()
+    }
+
+    /// E[purchases in (T, T + t]] for a customer with history (x, t_x, T):
+    /// lifetimes' `conditional_expected_number_of_purchases_up_to_time`.
+    pub fn expected_purchases(&self, days: f64, x: f64, t_x: f64, t: f64) -> f64 {
+        if days <= 0.0 {
+            return 0.0;
+        }
+        let Self { r, alpha, a, b } = *self;
+        let (ha, hb, hc) = (r + x, b + x, a + b + x - 1.0);
+        let z = days / (alpha + t + days);
+        // Euler's transformation, lifetimes' fallback where the direct
+        // series overflows: ₂F₁(a,b;c;z) = (1−z)^(c−a−b) ₂F₁(c−a,c−b;c;z).
+        let ln_hyp = ln_hyp2f1(ha, hb, hc, z)
+            .or_else(|| ln_hyp2f1(hc - ha, hc - hb, hc, z).map(|value| value + (hc - ha - hb) * (1.0 - z).ln()))
+            .unwrap_or(f64::NAN);
+        let first = (a + b + x - 1.0) / (a - 1.0);
+        let second = 1.0 - (ln_hyp + (r + x) * ((alpha + t) / (alpha + days + t)).ln()).exp();
+        let denominator = if x > 0.0 {
+            1.0 + (a / (b + x - 1.0)) * ((alpha + t) / (alpha + t_x)).powf(r + x)
+        } else {
+            1.0
+        };
+        first * second / denominator
+    }
+
+    /// P(alive at T | x, t_x, T): lifetimes' `conditional_probability_alive`.
+    pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        if x <= 0.0 {
+            return 1.0;
+        }
+        let Self { r, alpha, a, b } = *self;
+        let log_div = (r + x) * ((alpha + t) / (alpha + t_x)).ln() + (a / (b + x - 1.0)).ln();
+        1.0 / (1.0 + log_div.exp())
+    }
+}
+
+#[derive(Clone)]
+struct MeanNegativeLogLikelihood(Triples);
+
+impl CostFunction for MeanNegativeLogLikelihood {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, log_params: &Self::Param) -> Result<f64, argmin::core::Error> {
+        let p = exp_all(log_params);
+        let model = BgNbd {
+            r: p[0],
+            alpha: p[1],
+            a: p[2],
+            b: p[3],
+        };
+        // Rows are sorted by frequency: its Γ terms are computed once per value.
+        let (mut total, mut weight, mut current) = (0.0, 0.0, (f64::NAN, 0.0));
+        for &(x, t_x, t, n) in &self.0.rows {
+            if x != current.0 {
+                current = (x, model.frequency_part(x));
+            }
+            total += n * (current.1 + model.tail(x, t_x, t));
+            weight += n;
+        }
+        Ok(finite_or_worst(-total / weight))
+    }
+}
+
+/// A cost the simplex can rank: a parameter vector whose likelihood is not
+/// finite is as bad as possible.
+pub fn finite_or_worst(cost: f64) -> f64 {
+    if cost.is_finite() { cost } else { f64::MAX }
+}
