@@ -43,7 +43,7 @@ export const population = (n) => (n === null || n === undefined ? 'below the min
 // "n = 42", or what a suppressed n means.
 export const sampleSize = (n) => (n === null || n === undefined ? `n ${population(n)}` : `n = ${n}`);
 export const percent = (rate) => (rate === null || rate === undefined ? '–' : `${(rate * 100).toFixed(1)}%`);
-export const money = (minor) => (minor === null || minor === undefined ? '–' : (minor / 100).toLocaleString('en', { maximumFractionDigits: 0 }));
+export const money = (minor) => (minor === null || minor === undefined ? '–' : (Number(minor) / 100).toLocaleString('en', { maximumFractionDigits: 0 }));
 export const interval = (low, high, format = number) => (low === null || low === undefined ? '' : `95% CI ${format(low)} – ${format(high)}`);
 
 const epoch = (date) => Date.parse(`${date}T00:00:00Z`) / 1000;

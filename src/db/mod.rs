@@ -18,6 +18,19 @@ pub mod sql;
 /// Opens a pool on `config.url`. SQLite files are created when missing and
 /// run in WAL mode so readers do not block the writer.
 pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(config, true)).await
+}
+
+/// A pool that cannot write, for `accord bench`, which must not change the
+/// database it measures: SQLite opened read-only (and never created),
+/// PostgreSQL sessions whose transactions are read-only
+/// (`default_transaction_read_only`), so a write is refused by the database
+/// itself.
+pub async fn connect_read_only(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(config, false)).await
+}
+
+fn options(config: &DatabaseConfig, writable: bool) -> ConnectOptions {
     let mut options = ConnectOptions::new(config.url.clone());
     options
         .max_connections(config.max_connections)
@@ -25,15 +38,25 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|sqlite| {
-            sqlite
-                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(true)
-                .create_if_missing(true)
+        .map_sqlx_sqlite_opts(move |sqlite| {
+            let sqlite = sqlite.busy_timeout(Duration::from_secs(30)).foreign_keys(true);
+            if writable {
+                sqlite
+                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .create_if_missing(true)
+            } else {
+                sqlite.read_only(true).create_if_missing(false)
+            }
+        })
+        .map_sqlx_postgres_opts(move |postgres| {
+            if writable {
+                postgres
+            } else {
+                postgres.options([("default_transaction_read_only", "on")])
+            }
         });
-    Database::connect(options).await
+    options
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock

@@ -14,6 +14,7 @@ mod access;
 mod attribution;
 mod browser;
 mod bulk;
+mod cli;
 mod errors;
 mod faults;
 mod identity;
