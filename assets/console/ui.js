@@ -82,7 +82,7 @@ export function timeChart(dates, lines, { band, label, height = 240 } = {}) {
   const draw = () => {
     holder.replaceChildren();
     const width = Math.max(260, holder.clientWidth || 600);
-    new uPlot({ width, height, series, bands, scales: { x: { time: true } }, legend: { live: false } }, data, holder);
+    new uPlot({ width, height, series, bands, scales: { x: { time: true } }, axes: [{}, { size: 64 }], legend: { live: false } }, data, holder);
   };
   // Drawn once the holder is in the page and has its width; redrawn on resize.
   requestAnimationFrame(draw);
