@@ -44,8 +44,8 @@ impl Application {
         let listener = TcpListener::bind(bind).await?;
         let min_audience_size = api.min_audience_size;
         let events = EventBus::for_database(&db, true).await.map_err(std::io::Error::other)?;
-        let currency = api.currency.clone();
-        let max_line_bytes = api.max_line_bytes;
+        let currency = api.ingest.currency.clone();
+        let max_line_bytes = api.ingest.max_line_bytes;
         let limits = api.limits.clone();
         let grace = limits.shutdown_grace();
         let persisted_queries = PersistedQueries::new(limits.apq_cache_size);

@@ -3,6 +3,11 @@
 //! It runs each query through the real schema, in-process, a few times,
 //! and prints the median and worst time and the process's peak memory, so
 //! that regressions show as numbers rather than as timed test assertions.
+//!
+//! It reads only: the connection is read-only (`db::connect_read_only`),
+//! the cursor key is the configured one or a fresh one (never stored), and
+//! the segment benchmark previews a rule instead of saving and refreshing
+//! a segment.
 
 use std::time::{Duration, Instant};
 
@@ -78,7 +83,7 @@ const INSIGHT_QUERIES: &[(&str, &str)] = &[
     ),
 ];
 
-/// A three-condition audience for the refresh benchmark.
+/// A three-condition audience for the segment benchmark.
 const SEGMENT_RULE: &str = r#"{ all: [
     { trait: { field: "region", operator: IN, value: ["UK", "US", "DE"] } },
     { metric: { metric: ORDER_COUNT, operator: GTE, value: 2 } },
@@ -93,7 +98,11 @@ pub async fn insights(
     to: &str,
     iterations: usize,
 ) -> anyhow::Result<()> {
-    let cursor_key = crate::db::cursor_key::configured_or_stored(&db, api.cursor_key.clone()).await?;
+    // Cursors are not kept between runs: a fresh key serves, and storing one would write.
+    let cursor_key = api
+        .cursor_key
+        .clone()
+        .unwrap_or_else(crate::db::cursor_key::CursorKey::generate);
     let schema = build_schema(db.clone(), api, EventBus::in_process(), cursor_key);
     println!("{:<44} {:>10} {:>10}", "query", "median ms", "max ms");
     for (name, selection) in INSIGHT_QUERIES {
@@ -115,7 +124,7 @@ pub async fn insights(
         let max = times.last().copied().unwrap_or(Duration::ZERO);
         println!("{name:<44} {:>10.1} {:>10.1}", millis(median), millis(max));
     }
-    segment_refresh(&schema, &db).await?;
+    segment_preview(&schema, &db, iterations).await?;
     if let Some(peak) = peak_memory_kib() {
         println!("peak resident memory of this process: {:.1} MiB", peak as f64 / 1024.0);
     }
@@ -133,58 +142,37 @@ fn peak_memory_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Creates (or reuses) the benchmark segment and times two refreshes: the
-/// first materialises every member, the second finds nothing changed.
-async fn segment_refresh(schema: &crate::graphql::AccordSchema, db: &DatabaseConnection) -> anyhow::Result<()> {
-    let run = |query: String| {
-        let request = async_graphql::Request::new(query)
+/// Times previews of a three-condition rule: the audience query a
+/// refresh runs, without saving anything.
+async fn segment_preview(
+    schema: &crate::graphql::AccordSchema,
+    db: &DatabaseConnection,
+    iterations: usize,
+) -> anyhow::Result<()> {
+    // A mutation only in name: a preview saves nothing.
+    let query = format!("mutation {{ previewSegment(rule: {SEGMENT_RULE}, sample: 20) {{ size sample {{ id }} }} }}");
+    let mut times = Vec::with_capacity(iterations);
+    let mut size = serde_json::Value::Null;
+    for _ in 0..iterations.max(1) {
+        let request = async_graphql::Request::new(query.clone())
             .data(Viewer::unauthenticated_admin())
             .data(DbLoader::for_request(db.clone()));
-        schema.execute(request)
-    };
-    let name = "bench: UK/US/DE repeat buyers over 200";
-    let existing = run("{ segments(first: 500) { nodes { id name } } }".to_owned()).await;
-    let found = existing.data.into_json()?["segments"]["nodes"]
-        .as_array()
-        .and_then(|nodes| {
-            nodes
-                .iter()
-                .find(|node| node["name"] == name)
-                .map(|node| node["id"].clone())
-        });
-    let id = match found {
-        Some(id) => id,
-        None => {
-            let created = run(format!(
-                "mutation {{ createSegment(input: {{ name: \"{name}\", team: MARKETING, rule: {SEGMENT_RULE} }}) {{ id }} }}"
-            ))
-            .await;
-            if let Some(error) = created.errors.first() {
-                anyhow::bail!("creating the benchmark segment failed: {}", error.message);
-            }
-            created.data.into_json()?["createSegment"]["id"].clone()
-        }
-    };
-    for attempt in ["first", "second"] {
         let started = Instant::now();
-        let refreshed = run(format!(
-            "mutation {{ refreshSegment(id: {id}) {{ size joined left }} }}"
-        ))
-        .await;
-        let elapsed = started.elapsed();
-        if let Some(error) = refreshed.errors.first() {
-            anyhow::bail!("refreshing the benchmark segment failed: {}", error.message);
+        let response = schema.execute(request).await;
+        times.push(started.elapsed());
+        if let Some(error) = response.errors.first() {
+            anyhow::bail!("the segment preview failed: {}", error.message);
         }
-        let result = refreshed.data.into_json()?;
-        let result = &result["refreshSegment"];
-        println!(
-            "{:<44} {:>10.1} ms  size {} joined {} left {}",
-            format!("segment refresh ({attempt})"),
-            millis(elapsed),
-            result["size"],
-            result["joined"],
-            result["left"]
-        );
+        size = response.data.into_json()?["previewSegment"]["size"].clone();
     }
+    times.sort();
+    let median = times[times.len() / 2];
+    let max = times.last().copied().unwrap_or(Duration::ZERO);
+    println!(
+        "{:<44} {:>10.1} {:>10.1}  size {size}",
+        "segment preview (UK/US/DE repeat buyers)",
+        millis(median),
+        millis(max)
+    );
     Ok(())
 }

@@ -12,7 +12,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use crate::app::{Application, shutdown_signal};
 use crate::auth::Authenticator;
 use crate::auth::jwt::{JwtConfig, JwtVerifier};
-use crate::config::{ApiConfig, DatabaseConfig, LogConfig};
+use crate::config::{ApiConfig, DatabaseConfig, IngestConfig, LogConfig};
 use crate::demo::{DemoSpec, Scale};
 use crate::events::EventBus;
 use crate::ingest::{Atomicity, EntityKind, ImportOptions, Ingestor};
@@ -27,14 +27,10 @@ use entity::enums::Role;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    #[command(flatten)]
-    pub database: DatabaseConfig,
-    #[command(flatten)]
-    pub api: ApiConfig,
-    #[command(flatten)]
-    pub log: LogConfig,
 }
 
+// Each subcommand takes the configuration it uses and no other, so that its
+// `--help` lists its own options only (`accord schema` none at all).
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the GraphQL API.
@@ -53,6 +49,12 @@ pub enum Command {
         insecure_no_auth: bool,
         #[command(flatten)]
         jwt: JwtConfig,
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        api: ApiConfig,
+        #[command(flatten)]
+        log: LogConfig,
     },
     /// Manage API keys.
     Keys {
@@ -60,7 +62,12 @@ pub enum Command {
         command: KeysCommand,
     },
     /// Apply pending database migrations.
-    Migrate,
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        log: LogConfig,
+    },
     /// Load generated demo data (deterministic for a seed).
     Seed {
         /// Required: makes clear that the data is invented.
@@ -72,6 +79,12 @@ pub enum Command {
         /// The random seed: the same seed gives the same data.
         #[arg(long, env = "ACCORD_SEED", default_value_t = 42)]
         seed: u64,
+        #[command(flatten)]
+        ingest: IngestConfig,
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        log: LogConfig,
     },
     /// Import NDJSON files: a directory of `<entity>.ndjson` files, or one file.
     Import {
@@ -82,10 +95,22 @@ pub enum Command {
         /// Records per transaction.
         #[arg(long, env = "ACCORD_IMPORT_BATCH_SIZE", default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=10_000))]
         batch_size: u16,
+        #[command(flatten)]
+        ingest: IngestConfig,
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        log: LogConfig,
     },
-    /// Print the GraphQL schema (SDL).
-    Schema,
-    /// Time every insight query against the configured database and print the figures.
+    /// Print the GraphQL schema (SDL): the federation v2 subgraph SDL (`schema.graphql`).
+    Schema {
+        /// Print the SDL for client tooling instead (`schema.client.graphql`): the same types
+        /// without the federation directives, which tools that are not federation routers reject.
+        #[arg(long)]
+        client: bool,
+    },
+    /// Time every insight query and a segment preview against the configured database
+    /// (opened read-only: nothing is written) and print the figures.
     Bench {
         /// First day of the window the queries use.
         #[arg(long, default_value = "2025-01-01")]
@@ -96,7 +121,28 @@ pub enum Command {
         /// Runs per query.
         #[arg(long, default_value_t = 5)]
         iterations: usize,
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        api: ApiConfig,
+        #[command(flatten)]
+        log: LogConfig,
     },
+}
+
+impl Command {
+    /// How this command logs (`schema` prints the SDL only: the defaults).
+    pub fn log(&self) -> Option<&LogConfig> {
+        match self {
+            Command::Serve { log, .. }
+            | Command::Migrate { log, .. }
+            | Command::Seed { log, .. }
+            | Command::Import { log, .. }
+            | Command::Bench { log, .. } => Some(log),
+            Command::Keys { command } => Some(command.log()),
+            Command::Schema { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,11 +155,42 @@ pub enum KeysCommand {
         /// Who or what holds the key, e.g. "crm-sync".
         #[arg(long)]
         name: String,
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        log: LogConfig,
     },
     /// List keys (never their secrets).
-    List,
+    List {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        log: LogConfig,
+    },
     /// Revoke a key by its id.
-    Revoke { id: i64 },
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        log: LogConfig,
+    },
+}
+
+impl KeysCommand {
+    fn log(&self) -> &LogConfig {
+        match self {
+            KeysCommand::Create { log, .. } | KeysCommand::List { log, .. } | KeysCommand::Revoke { log, .. } => log,
+        }
+    }
+
+    fn database(&self) -> &DatabaseConfig {
+        match self {
+            KeysCommand::Create { database, .. }
+            | KeysCommand::List { database, .. }
+            | KeysCommand::Revoke { database, .. } => database,
+        }
+    }
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -143,22 +220,33 @@ impl From<ScaleArg> for Scale {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Schema => {
-            print!("{}", crate::graphql::sdl());
+        Command::Schema { client } => {
+            let sdl = if client {
+                crate::graphql::client_sdl()
+            } else {
+                crate::graphql::sdl()
+            };
+            print!("{sdl}");
             Ok(())
         }
-        Command::Migrate => {
-            let db = connect(&cli.database).await?;
+        Command::Migrate { database, .. } => {
+            let db = connect(&database).await?;
             crate::db::migrate(&db).await.context("migrating")?;
             println!("migrations applied");
             Ok(())
         }
-        Command::Seed { scale, seed, .. } => {
-            let db = connect(&cli.database).await?;
+        Command::Seed {
+            scale,
+            seed,
+            ingest,
+            database,
+            ..
+        } => {
+            let db = connect(&database).await?;
             crate::db::migrate(&db).await.context("migrating")?;
             seed_demo(
                 &db,
-                &cli.api,
+                &ingest.currency,
                 DemoSpec {
                     scale: scale.into(),
                     seed,
@@ -170,14 +258,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             path,
             strict,
             batch_size,
+            ingest,
+            database,
+            ..
         } => {
-            let db = connect(&cli.database).await?;
+            let db = connect(&database).await?;
             crate::db::migrate(&db).await.context("migrating")?;
-            import(db, &path, strict, batch_size.into(), &cli.api).await
+            import(db, &path, strict, batch_size.into(), &ingest).await
         }
-        Command::Bench { from, to, iterations } => {
-            let db = connect(&cli.database).await?;
-            crate::bench::insights(db, cli.api, &from, &to, iterations).await
+        Command::Bench {
+            from,
+            to,
+            iterations,
+            database,
+            api,
+            ..
+        } => {
+            // Read-only: the benchmark must not change what it measures.
+            check_scheme(&database.url)?;
+            let db = match crate::db::connect_read_only(&database).await {
+                Ok(db) => db,
+                Err(error) => return Err(connect_error(&database.url, &error).await),
+            };
+            crate::bench::insights(db, api, &from, &to, iterations).await
         }
         Command::Serve {
             demo,
@@ -185,8 +288,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             bind,
             insecure_no_auth,
             jwt,
+            database,
+            mut api,
+            ..
         } => {
-            let mut api = cli.api;
             // Development mode is for exploring the API (and what the conformance audit runs against).
             api.limits.introspection |= demo;
             api.cors_local |= demo;
@@ -196,10 +301,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 insecure_no_auth,
                 jwt,
             };
-            serve(&cli.database, api, options, &bind).await
+            serve(&database, api, options, &bind).await
         }
         Command::Keys { command } => {
-            let db = connect(&cli.database).await?;
+            let db = connect(command.database()).await?;
             crate::db::migrate(&db).await.context("migrating")?;
             keys(&db, command).await
         }
@@ -207,9 +312,87 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn connect(config: &DatabaseConfig) -> anyhow::Result<DatabaseConnection> {
-    crate::db::connect(config)
-        .await
-        .with_context(|| format!("connecting to {}", redact(&config.url)))
+    check_scheme(&config.url)?;
+    match crate::db::connect(config).await {
+        Ok(db) => Ok(db),
+        Err(error) => Err(connect_error(&config.url, &error).await),
+    }
+}
+
+/// Refuses a URL of a database Accord does not speak before trying it.
+fn check_scheme(url: &str) -> anyhow::Result<()> {
+    match url.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase()) {
+        Some(scheme) if matches!(scheme.as_str(), "sqlite" | "postgres" | "postgresql") => Ok(()),
+        Some(scheme) => anyhow::bail!("unsupported scheme {scheme}; use sqlite:// or postgres://"),
+        None => anyhow::bail!(
+            "{} is not a database URL; use sqlite://FILE or postgres://USER@HOST/DB",
+            redact(url)
+        ),
+    }
+}
+
+/// What failed when connecting, in one line: the address refused, the
+/// database's own refusal (a wrong password, a missing database), or the
+/// driver's message; never the URL's password.
+async fn connect_error(url: &str, error: &sea_orm::DbErr) -> anyhow::Error {
+    use sea_orm::sqlx::Error as Sqlx;
+    let at = redact(url);
+    let sqlx = match error {
+        sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(sqlx)) => Some(sqlx.as_ref()),
+        _ => None,
+    };
+    match sqlx {
+        Some(Sqlx::Io(io)) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            anyhow::anyhow!(
+                "connection refused at {} (is the database server running?)",
+                address(url)
+            )
+        }
+        Some(Sqlx::Io(io)) => anyhow::anyhow!("cannot reach {}: {io}", address(url)),
+        Some(Sqlx::Tls(tls)) => anyhow::anyhow!("TLS with {} failed: {tls}", address(url)),
+        Some(Sqlx::Database(refusal)) => anyhow::anyhow!("{at}: {}", refusal.message()),
+        // The pool retries a refused connection until its timeout and
+        // then reports only the timeout: ask the address once more.
+        Some(Sqlx::PoolTimedOut) if refuses_connections(url).await => {
+            anyhow::anyhow!(
+                "connection refused at {} (is the database server running?)",
+                address(url)
+            )
+        }
+        Some(Sqlx::PoolTimedOut) => anyhow::anyhow!("no connection to {at} within 10 s"),
+        Some(Sqlx::Configuration(reason)) => anyhow::anyhow!("bad database URL {at}: {reason}"),
+        _ => anyhow::anyhow!("cannot connect to {at}: {error}"),
+    }
+}
+
+/// Whether the server address of `url` refuses a TCP connection.
+async fn refuses_connections(url: &str) -> bool {
+    if url.starts_with("sqlite:") {
+        return false;
+    }
+    let attempt = tokio::net::TcpStream::connect(address(url));
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(3), attempt).await,
+        Ok(Err(error)) if error.kind() == std::io::ErrorKind::ConnectionRefused
+    )
+}
+
+/// `host:port` of a server URL (PostgreSQL's default port when none is
+/// given), or the file of an SQLite URL.
+fn address(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return redact(url);
+    };
+    if scheme.eq_ignore_ascii_case("sqlite") {
+        return rest.split('?').next().unwrap_or(rest).to_owned();
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    if host.contains(':') && !host.ends_with(']') {
+        host.to_owned()
+    } else {
+        format!("{host}:5432")
+    }
 }
 
 /// The URL without its password, for messages.
@@ -258,7 +441,7 @@ async fn serve(database: &DatabaseConfig, api: ApiConfig, options: ServeOptions,
         println!("empty database: loading the small demo data set…");
         seed_demo(
             &db,
-            &api,
+            &api.ingest.currency,
             DemoSpec {
                 scale: Scale::Small,
                 seed: 42,
@@ -291,7 +474,7 @@ async fn serve(database: &DatabaseConfig, api: ApiConfig, options: ServeOptions,
 
 async fn keys(db: &DatabaseConnection, command: KeysCommand) -> anyhow::Result<()> {
     match command {
-        KeysCommand::Create { role, name } => {
+        KeysCommand::Create { role, name, .. } => {
             let created = crate::auth::keys::create(db, role, &name).await?;
             println!("{}", created.secret);
             eprintln!(
@@ -299,7 +482,7 @@ async fn keys(db: &DatabaseConnection, command: KeysCommand) -> anyhow::Result<(
                 created.key.id, created.key.name, created.key.role
             );
         }
-        KeysCommand::List => {
+        KeysCommand::List { .. } => {
             println!(
                 "{:>5}  {:<10} {:<24} {:<20} {:<20} revoked",
                 "id", "role", "name", "created", "last used"
@@ -319,7 +502,7 @@ async fn keys(db: &DatabaseConnection, command: KeysCommand) -> anyhow::Result<(
                 );
             }
         }
-        KeysCommand::Revoke { id } => {
+        KeysCommand::Revoke { id, .. } => {
             let key = crate::auth::keys::revoke(db, id).await?;
             println!(
                 "revoked key {} ({}); servers stop accepting it within {} s",
@@ -332,9 +515,9 @@ async fn keys(db: &DatabaseConnection, command: KeysCommand) -> anyhow::Result<(
     Ok(())
 }
 
-async fn seed_demo(db: &DatabaseConnection, api: &ApiConfig, spec: DemoSpec) -> anyhow::Result<()> {
+async fn seed_demo(db: &DatabaseConnection, currency: &str, spec: DemoSpec) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let mut ingestor = Ingestor::begin(db.clone(), Atomicity::PerBatch, &api.currency).await?;
+    let mut ingestor = Ingestor::begin(db.clone(), Atomicity::PerBatch, currency).await?;
     crate::demo::generate(spec, &mut ingestor, true).await?;
     let report = ingestor.finish().await?;
     if let Some(rejection) = report.rejected.first() {
@@ -358,7 +541,7 @@ async fn import(
     path: &std::path::Path,
     strict: bool,
     batch_size: usize,
-    api: &ApiConfig,
+    ingest: &IngestConfig,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     // On PostgreSQL, servers' subscribers hear of what the import writes.
@@ -366,9 +549,9 @@ async fn import(
     let options = ImportOptions {
         strict,
         batch_size,
-        max_line_bytes: api.max_line_bytes,
+        max_line_bytes: ingest.max_line_bytes,
         progress: true,
-        currency: api.currency.clone(),
+        currency: ingest.currency.clone(),
         events: Some(events),
     };
     let report = crate::ingest::import_path(db, path, &options).await?;

@@ -54,18 +54,12 @@ pub struct DatabaseConfig {
     #[arg(
         long = "database-url",
         env = "ACCORD_DATABASE_URL",
-        default_value = "sqlite://accord.db?mode=rwc",
-        global = true
+        default_value = "sqlite://accord.db?mode=rwc"
     )]
     pub url: String,
 
     /// Maximum number of pooled database connections.
-    #[arg(
-        long = "db-max-connections",
-        env = "ACCORD_DB_MAX_CONNECTIONS",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long = "db-max-connections", env = "ACCORD_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub max_connections: u32,
 
     /// PostgreSQL: the longest any one statement may run, in milliseconds, before the server
@@ -74,8 +68,7 @@ pub struct DatabaseConfig {
     #[arg(
         long = "db-statement-timeout-ms",
         env = "ACCORD_DB_STATEMENT_TIMEOUT_MS",
-        default_value_t = 30_000,
-        global = true
+        default_value_t = 30_000
     )]
     pub statement_timeout_ms: u64,
 }
@@ -83,42 +76,33 @@ pub struct DatabaseConfig {
 /// How the API behaves, whatever serves it.
 #[derive(Debug, Clone, Args)]
 pub struct ApiConfig {
-    /// The reporting currency: all money is stored and shown in it.
-    #[arg(long, env = "ACCORD_CURRENCY", default_value = "USD", global = true)]
-    pub currency: String,
+    /// How records are read (the currency, the longest line); see [`IngestConfig`].
+    #[command(flatten)]
+    pub ingest: IngestConfig,
 
     /// The largest page (`first`) a connection accepts; more is an error, never a silent cut.
-    #[arg(long, env = "ACCORD_MAX_PAGE_SIZE", default_value_t = 500, global = true)]
+    #[arg(long, env = "ACCORD_MAX_PAGE_SIZE", default_value_t = 500)]
     pub max_page_size: u64,
 
     /// The company's own brand: the brand funnel reports purchase intent for it.
-    #[arg(long, env = "ACCORD_OWN_BRAND", default_value = "Shark", global = true)]
+    #[arg(long, env = "ACCORD_OWN_BRAND", default_value = "Shark")]
     pub own_brand: String,
 
     /// The key cursors are sealed under (authenticated encryption), as 64 hexadecimal characters,
     /// e.g. from `openssl rand -hex 32`. When unset, a key is generated on first start and kept
     /// in the database, so every instance on it agrees. Changing it invalidates every cursor.
-    #[arg(long, env = "ACCORD_CURSOR_KEY", value_parser = CursorKey::from_hex, hide_env_values = true, global = true)]
+    #[arg(long, env = "ACCORD_CURSOR_KEY", value_parser = CursorKey::from_hex, hide_env_values = true)]
     pub cursor_key: Option<CursorKey>,
 
     /// The smallest segment whose members may be exported, so an export cannot single out a person;
     /// also the smallest number of customers or respondents an insight value shown to a role without
     /// PII access may describe (smaller ones are null with `suppressed: true`).
-    #[arg(long, env = "ACCORD_MIN_AUDIENCE_SIZE", default_value_t = 10, global = true)]
+    #[arg(long, env = "ACCORD_MIN_AUDIENCE_SIZE", default_value_t = 10)]
     pub min_audience_size: i64,
-
-    /// The longest line (one record) bulk ingest and `import` accept, in bytes; a longer line is rejected.
-    #[arg(long, env = "ACCORD_MAX_LINE_BYTES", default_value_t = crate::ingest::stream::DEFAULT_MAX_LINE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), global = true)]
-    pub max_line_bytes: usize,
 
     /// Origins whose pages may call the API from a browser (CORS), comma-separated,
     /// e.g. `https://dash.example.com`; none by default.
-    #[arg(
-        long = "cors-origins",
-        env = "ACCORD_CORS_ORIGINS",
-        value_delimiter = ',',
-        global = true
-    )]
+    #[arg(long = "cors-origins", env = "ACCORD_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
     /// Whether pages on this machine (`http://localhost:*`) may call the API too: `serve --demo`.
@@ -133,15 +117,36 @@ pub struct ApiConfig {
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
-            currency: "USD".to_owned(),
+            ingest: IngestConfig::default(),
             max_page_size: 500,
             own_brand: "Shark".to_owned(),
             cursor_key: None,
             min_audience_size: 10,
-            max_line_bytes: crate::ingest::stream::DEFAULT_MAX_LINE_BYTES,
             cors_origins: Vec::new(),
             cors_local: false,
             limits: LimitsConfig::default(),
+        }
+    }
+}
+
+/// How records are read, by the server's bulk ingest and by `accord import`
+/// and `accord seed`.
+#[derive(Debug, Clone, Args)]
+pub struct IngestConfig {
+    /// The reporting currency: all money is stored and shown in it.
+    #[arg(long, env = "ACCORD_CURRENCY", default_value = "USD")]
+    pub currency: String,
+
+    /// The longest line (one record) bulk ingest and `import` accept, in bytes; a longer line is rejected.
+    #[arg(long, env = "ACCORD_MAX_LINE_BYTES", default_value_t = crate::ingest::stream::DEFAULT_MAX_LINE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_line_bytes: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            currency: "USD".to_owned(),
+            max_line_bytes: crate::ingest::stream::DEFAULT_MAX_LINE_BYTES,
         }
     }
 }
@@ -152,27 +157,27 @@ impl Default for ApiConfig {
 pub struct LimitsConfig {
     /// The deepest field nesting a query may have. Never below 15, so that the standard
     /// introspection query works; at most 32, the nesting async-graphql parses at all.
-    #[arg(long, env = "ACCORD_MAX_DEPTH", default_value_t = 20, value_parser = clap::value_parser!(u16).range(15..=32), global = true)]
+    #[arg(long, env = "ACCORD_MAX_DEPTH", default_value_t = 20, value_parser = clap::value_parser!(u16).range(15..=32))]
     pub max_depth: u16,
 
     /// The largest estimated cost of a query: each field costs 1, and the items of a
     /// connection cost its page size (`first`, 100 when left out) times their selection.
-    #[arg(long, env = "ACCORD_MAX_COMPLEXITY", default_value_t = 50_000, global = true)]
+    #[arg(long, env = "ACCORD_MAX_COMPLEXITY", default_value_t = 50_000)]
     pub max_complexity: u64,
 
     /// The most selections (fields, aliases, fragment uses) a query may make, counted with
     /// its fragments expanded: refuses alias flooding before validation.
-    #[arg(long, env = "ACCORD_MAX_FIELDS", default_value_t = 2_000, global = true)]
+    #[arg(long, env = "ACCORD_MAX_FIELDS", default_value_t = 2_000)]
     pub max_fields: u32,
 
     /// The largest request body in bytes (413 above it). Bulk ingest bodies are streamed and not limited.
-    #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024, global = true)]
+    #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
     /// The deadline of one GraphQL request, in milliseconds: over HTTP, and each query or mutation
     /// over WebSocket. A slower request is stopped at its next await and answered with
     /// LIMIT_EXCEEDED (504 under application/graphql-response+json).
-    #[arg(long = "request-timeout-ms", env = "ACCORD_REQUEST_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    #[arg(long = "request-timeout-ms", env = "ACCORD_REQUEST_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_ms: u64,
 
     /// After SIGTERM or Ctrl-C, how long requests in flight may still finish, in milliseconds;
@@ -180,73 +185,67 @@ pub struct LimitsConfig {
     #[arg(
         long = "shutdown-grace-ms",
         env = "ACCORD_SHUTDOWN_GRACE_MS",
-        default_value_t = 10_000,
-        global = true
+        default_value_t = 10_000
     )]
     pub shutdown_grace_ms: u64,
 
     /// The share of the connection pool, in percent, that insight fields may hold at once
     /// (at least one connection), so that one client's dashboards cannot take the whole pool.
-    #[arg(long, env = "ACCORD_INSIGHT_CONCURRENCY", default_value_t = 50, value_parser = clap::value_parser!(u8).range(1..=100), global = true)]
+    #[arg(long, env = "ACCORD_INSIGHT_CONCURRENCY", default_value_t = 50, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub insight_concurrency: u8,
 
     /// How long an insight field waits for a place among them, in milliseconds, before it is
     /// refused with LIMIT_EXCEEDED.
-    #[arg(
-        long = "insight-wait-ms",
-        env = "ACCORD_INSIGHT_WAIT_MS",
-        default_value_t = 2_000,
-        global = true
-    )]
+    #[arg(long = "insight-wait-ms", env = "ACCORD_INSIGHT_WAIT_MS", default_value_t = 2_000)]
     pub insight_wait_ms: u64,
 
     /// The share of the connection pool, in percent, that `?strict=true` bulk loads may hold at
     /// once (at least one connection): a strict load keeps one transaction open for its whole body.
     /// A strict load over it is answered 503 with `Retry-After`; other requests are not affected.
-    #[arg(long, env = "ACCORD_STRICT_LOAD_SHARE", default_value_t = 30, value_parser = clap::value_parser!(u8).range(1..=100), global = true)]
+    #[arg(long, env = "ACCORD_STRICT_LOAD_SHARE", default_value_t = 30, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub strict_load_share: u8,
 
     /// The longest a bulk ingest body may stay silent (no bytes arriving), in milliseconds;
     /// then the upload is refused with 408 and a strict one writes nothing.
-    #[arg(long = "ingest-read-timeout-ms", env = "ACCORD_INGEST_READ_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    #[arg(long = "ingest-read-timeout-ms", env = "ACCORD_INGEST_READ_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub ingest_read_timeout_ms: u64,
 
     /// The most operations (subscriptions, and queries or mutations still running) one WebSocket
     /// connection may have open at once; one more is answered with LIMIT_EXCEEDED.
-    #[arg(long = "ws-max-operations", env = "ACCORD_WS_MAX_OPERATIONS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    #[arg(long = "ws-max-operations", env = "ACCORD_WS_MAX_OPERATIONS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub ws_max_operations: u32,
 
     /// The most WebSocket connections open at once per API key (per client address for
     /// connections without one); one more is closed with 4429.
-    #[arg(long = "ws-max-connections-per-key", env = "ACCORD_WS_MAX_CONNECTIONS_PER_KEY", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    #[arg(long = "ws-max-connections-per-key", env = "ACCORD_WS_MAX_CONNECTIONS_PER_KEY", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub ws_max_connections_per_key: u32,
 
     /// How often an open WebSocket connection checks that its API key is still active, in
     /// milliseconds: a revoked key's connection is closed with 4403 within this time.
-    #[arg(long = "ws-key-check-ms", env = "ACCORD_WS_KEY_CHECK_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    #[arg(long = "ws-key-check-ms", env = "ACCORD_WS_KEY_CHECK_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub ws_key_check_ms: u64,
 
     /// Refused credentials (unknown, revoked or malformed keys) per client address per minute;
     /// past it, 429 with `Retry-After` (WebSocket: `connection_init` refused) without a database lookup.
-    #[arg(long, env = "ACCORD_AUTH_FAILURES_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    #[arg(long, env = "ACCORD_AUTH_FAILURES_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     pub auth_failures_per_minute: u32,
 
     /// Requests per minute per API key, or per client address for requests without a key;
     /// 0 turns rate limiting off. Over it: 429 with `Retry-After`.
-    #[arg(long, env = "ACCORD_RATE_LIMIT_PER_MINUTE", default_value_t = 1_200, global = true)]
+    #[arg(long, env = "ACCORD_RATE_LIMIT_PER_MINUTE", default_value_t = 1_200)]
     pub rate_limit_per_minute: u32,
 
     /// How many requests a client may send at once before the per-minute rate applies.
-    #[arg(long, env = "ACCORD_RATE_LIMIT_BURST", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    #[arg(long, env = "ACCORD_RATE_LIMIT_BURST", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_burst: u32,
 
     /// How many automatic persisted queries are kept (least recently used are dropped); 0 turns APQ off.
-    #[arg(long, env = "ACCORD_APQ_CACHE_SIZE", default_value_t = 1_000, global = true)]
+    #[arg(long, env = "ACCORD_APQ_CACHE_SIZE", default_value_t = 1_000)]
     pub apq_cache_size: usize,
 
     /// Answer introspection (`__schema`, `__type`) and suggest field names in validation errors.
     /// Off by default; `serve --demo` turns it on.
-    #[arg(long, env = "ACCORD_INTROSPECTION", global = true)]
+    #[arg(long, env = "ACCORD_INTROSPECTION")]
     pub introspection: bool,
 }
 
@@ -303,21 +302,26 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct LogConfig {
     /// Log filter, e.g. `info` or `accord=debug,sea_orm=warn`.
-    #[arg(long = "log", env = "ACCORD_LOG", default_value = "info", global = true)]
+    #[arg(long = "log", env = "ACCORD_LOG", default_value = "info")]
     pub filter: String,
 
     /// Log line format.
-    #[arg(
-        long = "log-format",
-        env = "ACCORD_LOG_FORMAT",
-        value_enum,
-        default_value = "text",
-        global = true
-    )]
+    #[arg(long = "log-format", env = "ACCORD_LOG_FORMAT", value_enum, default_value = "text")]
     pub format: LogFormat,
 
     /// OpenTelemetry: the OTLP/HTTP base URL to export traces to (e.g.
     /// `http://collector:4318`); only builds with the `otel` feature export.
-    #[arg(long = "otlp-endpoint", env = "OTEL_EXPORTER_OTLP_ENDPOINT", global = true)]
+    #[arg(long = "otlp-endpoint", env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
+}
+
+/// The defaults of the flags: for commands that take no logging options.
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            filter: "info".to_owned(),
+            format: LogFormat::Text,
+            otlp_endpoint: None,
+        }
+    }
 }

@@ -1,17 +1,28 @@
 // Review: the business at a glance, with each figure's uncertainty and
-// definition. Uses the insights that exist today (NPS and brand funnel have
-// series; retention, attribution and the revenue cycle are per window).
+// definition. Revenue, orders, won revenue and NPS come from
+// `insights.series` (one query, every period with its 95% interval and the
+// previous period beside it); awareness from the brand funnel's own series;
+// retention, attribution and the revenue cycle are per window.
 import { graphql } from './api.js';
 import { bar, card, COLOURS, definition, el, heat, interval, loading, money, number, percent, population, sampleSize, timeChart } from './ui.js';
 
 const DEF = 'definition { metric version formula parameters { name value } }';
 const RATE = 'rate ciLow ciHigh';
 
+// The series charted, in order, with how their values read.
+const SERIES = [
+  { metric: 'REVENUE', title: 'Revenue', money: true },
+  { metric: 'ORDERS', title: 'Orders' },
+  { metric: 'WON_REVENUE', title: 'Won revenue', money: true },
+  { metric: 'NPS', title: 'Net Promoter Score' },
+];
+
 const QUERY = `query Review($filter: InsightFilter, $period: Period!) {
   insights(filter: $filter) {
-    nps(period: $period, compareTo: PREVIOUS_PERIOD) {
-      overall { nps ciLow ciHigh n }
-      series { periodStart score { nps ciLow ciHigh n } compared { previous } }
+    series(metrics: [${SERIES.map((s) => s.metric).join(', ')}], period: $period, compareTo: PREVIOUS_PERIOD) {
+      metric
+      points { periodStart value ciLow ciHigh n suppressed compareTo { previous pValue } }
+      total { value ciLow ciHigh n suppressed }
       ${DEF}
     }
     retention(period: $period, maxOffset: 6) {
@@ -86,27 +97,47 @@ export async function review(main) {
 }
 
 function render(insights) {
-  return [nps(insights.nps), funnelTrend(insights.brandFunnel), retention(insights.retention), funnel(insights.brandFunnel), attribution(insights.attribution), cycle(insights.revenueCycle)];
+  const series = SERIES.map((shown) => [shown, insights.series.find((s) => s.metric === shown.metric)]).filter(([, s]) => s);
+  return [
+    ...series.map(([shown, s]) => seriesCard(shown, s)),
+    funnelTrend(insights.brandFunnel),
+    retention(insights.retention),
+    funnel(insights.brandFunnel),
+    attribution(insights.attribution),
+    cycle(insights.revenueCycle),
+  ];
 }
 
-function nps(nps) {
-  const { overall, series } = nps;
-  const chart = series.length
+/** One metric of `insights.series`: its window total, and every period with its interval band and the previous period dashed. */
+function seriesCard({ metric, title, money: isMoney }, series) {
+  // Money comes in minor units; charted in major units. Values are read as numbers whatever their GraphQL type.
+  const scale = (value) => (value === null || value === undefined ? null : isMoney ? Number(value) / 100 : Number(value));
+  const format = isMoney ? (value) => money(value) : (value) => number(value);
+  const points = series.points;
+  const hasData = points.some((p) => p.value !== null && Number(p.n ?? 0) > 0);
+  const chart = hasData
     ? timeChart(
-        series.map((p) => p.periodStart),
+        points.map((p) => p.periodStart),
         [
-          { label: 'NPS', values: series.map((p) => p.score.nps) },
-          { label: 'Previous period', values: series.map((p) => p.compared?.previous ?? null), dash: true },
+          { label: title, values: points.map((p) => scale(p.value)) },
+          { label: 'Previous period', values: points.map((p) => scale(p.compareTo?.previous)), dash: true },
         ],
-        { band: { low: series.map((p) => p.score.ciLow), high: series.map((p) => p.score.ciHigh), label: '95% CI' }, label: 'NPS per period with its 95% interval and the previous period' },
+        { band: { low: points.map((p) => scale(p.ciLow)), high: points.map((p) => scale(p.ciHigh)), label: '95% CI' }, label: `${title} per period with its 95% interval and the previous period` },
       )
-    : el('p', { class: 'muted' }, 'No survey responses in this window.');
+    : el('p', { class: 'muted' }, 'Nothing in this window.');
+  const total = series.total;
   return card(
-    'Net Promoter Score',
-    el('p', {}, el('span', { class: 'figure' }, number(overall.nps)), ' ', el('span', { class: 'muted' }, `${interval(overall.ciLow, overall.ciHigh)} · ${sampleSize(overall.n)}`)),
-    legend([['NPS', COLOURS[0]], ['Previous period (dashed)', COLOURS[1]], ['95% interval', '#56b4e9']]),
+    title,
+    el(
+      'p',
+      { 'data-metric': metric },
+      el('span', { class: 'figure' }, total.suppressed ? '–' : format(total.value)),
+      ' ',
+      el('span', { class: 'muted' }, [interval(total.ciLow, total.ciHigh, format), sampleSize(total.n)].filter(Boolean).join(' · ')),
+    ),
+    legend([[title, COLOURS[0]], ['Previous period (dashed)', COLOURS[1]], ['95% interval', '#56b4e9']]),
     chart,
-    definition(nps.definition),
+    definition(series.definition),
   );
 }
 
@@ -167,8 +198,8 @@ function attribution(attribution) {
   const picker = el('select', { id: 'attribution-model' }, models.map((m) => el('option', { value: m }, m.replaceAll('_', ' ').toLowerCase())));
   const draw = () => {
     const model = attribution.models.find((m) => m.model === picker.value) ?? attribution.models[0];
-    const total = model.byTeam.reduce((sum, bucket) => sum + bucket.creditMinor, 0) || 1;
-    holder.replaceChildren(...model.byTeam.map((bucket, index) => bar(bucket.key, bucket.creditMinor / total, { text: `${money(bucket.creditMinor)} (${percent(bucket.creditMinor / total)})`, colour: COLOURS[index % COLOURS.length] })));
+    const total = model.byTeam.reduce((sum, bucket) => sum + Number(bucket.creditMinor), 0) || 1;
+    holder.replaceChildren(...model.byTeam.map((bucket, index) => bar(bucket.key, Number(bucket.creditMinor) / total, { text: `${money(bucket.creditMinor)} (${percent(Number(bucket.creditMinor) / total)})`, colour: COLOURS[index % COLOURS.length] })));
   };
   picker.addEventListener('change', draw);
   draw();

@@ -43,7 +43,7 @@ export const population = (n) => (n === null || n === undefined ? 'below the min
 // "n = 42", or what a suppressed n means.
 export const sampleSize = (n) => (n === null || n === undefined ? `n ${population(n)}` : `n = ${n}`);
 export const percent = (rate) => (rate === null || rate === undefined ? '–' : `${(rate * 100).toFixed(1)}%`);
-export const money = (minor) => (minor === null || minor === undefined ? '–' : (minor / 100).toLocaleString('en', { maximumFractionDigits: 0 }));
+export const money = (minor) => (minor === null || minor === undefined ? '–' : (Number(minor) / 100).toLocaleString('en', { maximumFractionDigits: 0 }));
 export const interval = (low, high, format = number) => (low === null || low === undefined ? '' : `95% CI ${format(low)} – ${format(high)}`);
 
 const epoch = (date) => Date.parse(`${date}T00:00:00Z`) / 1000;
@@ -82,7 +82,7 @@ export function timeChart(dates, lines, { band, label, height = 240 } = {}) {
   const draw = () => {
     holder.replaceChildren();
     const width = Math.max(260, holder.clientWidth || 600);
-    new uPlot({ width, height, series, bands, scales: { x: { time: true } }, legend: { live: false } }, data, holder);
+    new uPlot({ width, height, series, bands, scales: { x: { time: true } }, axes: [{}, { size: 64 }], legend: { live: false } }, data, holder);
   };
   // Drawn once the holder is in the page and has its width; redrawn on resize.
   requestAnimationFrame(draw);

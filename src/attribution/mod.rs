@@ -21,7 +21,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, StreamTrait};
 use crate::db::sql::Sql;
 use crate::error::Error;
 use crate::insights::Definition;
-use crate::insights::scope::Scope;
+use crate::insights::scope::{Rows, Scope};
 pub use weights::{Milestones, Model};
 
 /// What converts.
@@ -344,7 +344,12 @@ pub async fn attribute(
     };
     let models = assemble(db, kind, &channels, &buckets, &totals).await?;
     let definition = scope
-        .describe(Definition::new(
+        .describe(
+            match kind {
+                Conversion::Order => Rows::Orders,
+                Conversion::WonLead => Rows::People,
+            },
+            Definition::new(
             "attribution",
             1,
             "each conversion's value is split over the customer's touchpoints in the lookback window before it \
@@ -358,7 +363,7 @@ pub async fn attribute(
              NULL, solved exactly; no campaign credit); credit is summed by team, channel and campaign; conversions without a touch go to NONE, as does \
              campaign credit of touches without a campaign; ROI = campaign credit / spend",
         ))
-        .with("conversion", format!("{kind:?}"))
+        .with_enum("conversion", kind)
         .with("lookbackDays", lookback_days)
         .with("halfLifeDays", half_life_days);
     Ok(Attribution {

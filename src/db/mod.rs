@@ -20,6 +20,19 @@ pub mod sql;
 /// run in WAL mode so readers do not block the writer; PostgreSQL sessions
 /// get the configured `statement_timeout`.
 pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(config, true)).await
+}
+
+/// A pool that cannot write, for `accord bench`, which must not change the
+/// database it measures: SQLite opened read-only (and never created),
+/// PostgreSQL sessions whose transactions are read-only
+/// (`default_transaction_read_only`), so a write is refused by the database
+/// itself.
+pub async fn connect_read_only(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(config, false)).await
+}
+
+fn options(config: &DatabaseConfig, writable: bool) -> ConnectOptions {
     let mut options = ConnectOptions::new(config.url.clone());
     let statement_timeout_ms = config.statement_timeout_ms;
     options
@@ -28,24 +41,32 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(move |sqlite| {
+            let sqlite = sqlite.busy_timeout(Duration::from_secs(30)).foreign_keys(true);
+            if writable {
+                sqlite
+                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .create_if_missing(true)
+            } else {
+                sqlite.read_only(true).create_if_missing(false)
+            }
+        })
         .map_sqlx_postgres_opts(move |postgres| {
             // A request aborted at its deadline drops its query future, but
             // PostgreSQL would finish the statement anyway: the server cancels it.
-            if statement_timeout_ms > 0 {
+            let postgres = if statement_timeout_ms > 0 {
                 postgres.options([("statement_timeout", statement_timeout_ms)])
             } else {
                 postgres
+            };
+            if writable {
+                postgres
+            } else {
+                postgres.options([("default_transaction_read_only", "on")])
             }
-        })
-        .map_sqlx_sqlite_opts(|sqlite| {
-            sqlite
-                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(true)
-                .create_if_missing(true)
         });
-    Database::connect(options).await
+    options
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock

@@ -55,6 +55,14 @@ pub fn sdl() -> String {
         .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
 }
 
+/// The SDL for client tools (`accord schema --client`, `schema.client.graphql`):
+/// the same schema printed without federation's `@link`, `@key` and
+/// `@shareable`, which tools such as `graphql-inspector` reject as
+/// undeclared directives.
+pub fn client_sdl() -> String {
+    builder().finish().sdl_with_options(SDLExportOptions::new())
+}
+
 /// The schema without its shared data: a federation v2 subgraph (with
 /// `Account` and `Customer` as entities, see `query::entities`), whose
 /// own fields only some viewers may read, and whose operations are
@@ -69,4 +77,5 @@ fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Su
     .enable_subscription_in_federation()
     .extension(extensions::introspection::SchemaAccess)
     .extension(extensions::metrics::GraphqlMetrics)
+    .extension(query::entities::EntityPlaces)
 }

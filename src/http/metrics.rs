@@ -46,8 +46,24 @@ pub fn handle() -> &'static PrometheusHandle {
         if let Err(error) = metrics::set_global_recorder(recorder) {
             tracing::warn!(%error, "another metrics recorder is installed: /metrics shows only the pool");
         }
+        describe();
         handle
     })
+}
+
+/// Gives every metric its `# HELP` line: the exporter writes `# TYPE` for
+/// each family, and `# HELP` only for those described to the recorder.
+fn describe() {
+    metrics::describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests answered, by method, route pattern and status."
+    );
+    metrics::describe_histogram!(
+        HTTP_DURATION,
+        metrics::Unit::Seconds,
+        "Seconds from receiving an HTTP request to its response, by method, route pattern and status."
+    );
+    crate::graphql::extensions::metrics::describe();
 }
 
 /// Middleware: counts and times every request by route and status.

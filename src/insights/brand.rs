@@ -11,7 +11,7 @@ use super::Definition;
 use super::delta::{self, Delta};
 use super::nps::CompareTo;
 use super::period::{PeriodUnit, index_of, start_of};
-use super::scope::Scope;
+use super::scope::{Rows, Scope};
 use super::stats::{Proportion, proportion};
 use crate::db::sql::Sql;
 use crate::error::Error;
@@ -180,17 +180,20 @@ pub async fn brand_funnel(
     series.sort_by_key(|point| (point.period_start, brand_order(&point.funnel.brand)));
 
     let mut definition = scope
-        .describe(Definition::new(
-            "brand_funnel",
-            1,
-            "per brand over responses that rated it: awareness = aware/n, consideration = considered/n, \
+        .describe(
+            Rows::People,
+            Definition::new(
+                "brand_funnel",
+                1,
+                "per brand over responses that rated it: awareness = aware/n, consideration = considered/n, \
              preference = preferred/n; own brand purchase intent = share of responses with intent 4–5 among those \
              with an intent; stage conversions = considered/aware and preferred/considered; Wilson 95% intervals",
-        ))
+            ),
+        )
         .with("ownBrand", own_brand)
-        .with("period", format!("{unit:?}"));
+        .with_enum("period", unit);
     if let Some(compare) = compare_to {
-        definition = definition.with("compareTo", format!("{compare:?}"));
+        definition = definition.with_enum("compareTo", compare);
     }
     Ok(BrandFunnel {
         own_brand: own_brand.to_owned(),
@@ -288,12 +291,15 @@ pub async fn share_of_voice(
         by_month: Vec::new(),
         by_channel: Vec::new(),
         overall: Vec::new(),
-        definition: scope.describe(Definition::new(
-            "share_of_voice",
-            1,
-            "a brand's mentions / all brands' mentions in the same channel and month (or their sums); \
+        definition: scope.describe(
+            Rows::WindowOnly,
+            Definition::new(
+                "share_of_voice",
+                1,
+                "a brand's mentions / all brands' mentions in the same channel and month (or their sums); \
              net sentiment = (positive − negative) / mentions",
-        )),
+            ),
+        ),
     };
     if let Some(channel) = channel {
         result.definition = result.definition.clone().with("channel", channel);

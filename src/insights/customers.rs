@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, QueryResult};
 
 use super::Definition;
 use super::period::{PeriodUnit, index_of, start_of};
-use super::scope::Scope;
+use super::scope::{Rows, Scope};
 use super::stats::{Proportion, proportion};
 use crate::db::sql::Sql;
 use crate::error::Error;
@@ -39,11 +39,14 @@ pub async fn repeat_purchase(db: &impl ConnectionTrait, scope: &Scope) -> Result
         customers_with_orders: with_orders,
         customers_with_repeat: with_repeat,
         rate: proportion(with_repeat, with_orders),
-        definition: scope.describe(Definition::new(
-            "repeat_purchase",
-            1,
-            "customers with at least 2 orders in the window / customers with at least 1 order in the window",
-        )),
+        definition: scope.describe(
+            Rows::Orders,
+            Definition::new(
+                "repeat_purchase",
+                1,
+                "customers with at least 2 orders in the window / customers with at least 1 order in the window",
+            ),
+        ),
     })
 }
 
@@ -87,12 +90,15 @@ pub async fn churn(db: &impl ConnectionTrait, scope: &Scope, threshold_days: i64
         churned,
         rate: proportion(churned, with_orders),
         definition: scope
-            .describe(Definition::new(
-                "churn",
-                1,
-                "customers whose last order on or before the as-of date is more than thresholdDays days before it \
+            .describe(
+                Rows::Orders,
+                Definition::new(
+                    "churn",
+                    1,
+                    "customers whose last order on or before the as-of date is more than thresholdDays days before it \
                  (UTC calendar days) / customers with at least 1 order on or before the as-of date",
-            ))
+                ),
+            )
             .with("asOf", scope.window.to)
             .with("thresholdDays", threshold_days),
     })
@@ -148,13 +154,16 @@ pub fn rfm_scored(sql: &mut Sql, scope: &Scope) {
 
 fn rfm_definition(scope: &Scope) -> Definition {
     scope
-        .describe(Definition::new(
-            "rfm",
-            1,
-            "over customers with an order on or before the as-of date: recency = days since the last order, \
+        .describe(
+            Rows::Orders,
+            Definition::new(
+                "rfm",
+                1,
+                "over customers with an order on or before the as-of date: recency = days since the last order, \
              frequency = order count, monetary = total amount; each score is NTILE(5) ordered so that 5 is best, \
              ties broken by customer externalId (code-point order)",
-        ))
+            ),
+        )
         .with("asOf", scope.window.to)
 }
 
@@ -303,12 +312,12 @@ pub async fn customer_value(
         by_cohort: by_cohort.into_iter().collect(),
         by_region,
         definition: scope
-            .describe(Definition::new(
+            .describe(Rows::Orders, Definition::new(
                 "clv_historical",
                 1,
                 "per customer: total order amount in the window; groups report customers, the total and the average per customer",
             ))
-            .with("cohortPeriod", format!("{unit:?}")),
+            .with_enum("cohortPeriod", unit),
     })
 }
 

@@ -34,7 +34,15 @@ pub struct Definition {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parameter {
     pub name: String,
-    pub value: String,
+    pub value: ParameterValue,
+}
+
+/// A parameter's value: text as shown, or a row that the API names by
+/// its global id (the GraphQL layer encodes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParameterValue {
+    Text(String),
+    Id { type_name: &'static str, row: i64 },
 }
 
 impl Definition {
@@ -50,8 +58,48 @@ impl Definition {
     pub fn with(mut self, name: &str, value: impl ToString) -> Self {
         self.parameters.push(Parameter {
             name: name.to_owned(),
-            value: value.to_string(),
+            value: ParameterValue::Text(value.to_string()),
         });
         self
+    }
+
+    /// A parameter whose value is one of a GraphQL enum's, spelled as the
+    /// schema spells it (`PREVIOUS_PERIOD` for `PreviousPeriod`): the enums
+    /// are the Rust ones exported under async-graphql's default renaming.
+    pub fn with_enum(self, name: &str, value: impl std::fmt::Debug) -> Self {
+        self.with(name, schema_spelling(&format!("{value:?}")))
+    }
+
+    /// A parameter naming row `row` of GraphQL type `type_name`.
+    pub fn with_id(mut self, name: &str, type_name: &'static str, row: i64) -> Self {
+        self.parameters.push(Parameter {
+            name: name.to_owned(),
+            value: ParameterValue::Id { type_name, row },
+        });
+        self
+    }
+}
+
+/// `PreviousPeriod` as a GraphQL enum value: `PREVIOUS_PERIOD`.
+fn schema_spelling(variant: &str) -> String {
+    let mut spelled = String::with_capacity(variant.len() + 4);
+    for (index, character) in variant.char_indices() {
+        if index > 0 && character.is_uppercase() {
+            spelled.push('_');
+        }
+        spelled.extend(character.to_uppercase());
+    }
+    spelled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::schema_spelling;
+
+    #[test]
+    fn variants_are_spelled_as_the_schema_spells_them() {
+        assert_eq!(schema_spelling("Month"), "MONTH");
+        assert_eq!(schema_spelling("PreviousPeriod"), "PREVIOUS_PERIOD");
+        assert_eq!(schema_spelling("WonLead"), "WON_LEAD");
     }
 }

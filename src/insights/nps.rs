@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 use super::Definition;
 use super::delta::{self, Delta};
 use super::period::{PeriodUnit, index_of, start_of};
-use super::scope::Scope;
+use super::scope::{Rows, Scope};
 use super::stats::{NpsScore, nps};
 use crate::db::sql::Sql;
 use crate::error::Error;
@@ -156,15 +156,18 @@ pub async fn net_promoter_score(
     }
 
     let mut definition = scope
-        .describe(Definition::new(
-            "nps",
-            1,
-            "100 × (promoters − detractors) / respondents, promoters scoring 9–10 and detractors 0–6; \
+        .describe(
+            Rows::People,
+            Definition::new(
+                "nps",
+                1,
+                "100 × (promoters − detractors) / respondents, promoters scoring 9–10 and detractors 0–6; \
              95% CI = NPS ± z·100·√(var/n) with var = p_P + p_D − (p_P − p_D)²",
-        ))
-        .with("period", format!("{unit:?}"));
+            ),
+        )
+        .with_enum("period", unit);
     if let Some(compare) = compare_to {
-        definition = definition.with("compareTo", format!("{compare:?}"));
+        definition = definition.with_enum("compareTo", compare);
     }
     Ok(NpsResult {
         overall,

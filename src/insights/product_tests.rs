@@ -8,7 +8,7 @@ use entity::enums::ProductTouchpoint;
 use sea_orm::ConnectionTrait;
 
 use super::Definition;
-use super::scope::Scope;
+use super::scope::{Rows, Scope};
 use super::stats::{Proportion, TwoProportionTest, proportion, two_proportion_z_test};
 use crate::db::sql::Sql;
 use crate::error::Error;
@@ -122,13 +122,16 @@ pub async fn product_tests(
         }
     }
     let definition = scope
-        .describe(Definition::new(
-            "product_tests",
-            1,
-            "approval = approved votes / votes with a Wilson 95% interval; customerApproved when the lower bound \
+        .describe(
+            Rows::WindowOnly,
+            Definition::new(
+                "product_tests",
+                1,
+                "approval = approved votes / votes with a Wilson 95% interval; customerApproved when the lower bound \
              ≥ the threshold; variant A against each other variant of the same touchpoint with the pooled \
              two-proportion z-test (two-sided; positive z means A is better)",
-        ))
+            ),
+        )
         .with("approvalThreshold", approval_threshold);
     Ok(ProductTests {
         approval_threshold,

@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 
 use super::Definition;
 use super::period::{PeriodUnit, index_of, start_of};
-use super::scope::Scope;
+use super::scope::{Rows, Scope};
 use super::stats::{Proportion, proportion};
 use crate::db::sql::Sql;
 use crate::error::Error;
@@ -166,10 +166,10 @@ pub async fn retention(
         }
     };
     let definition = scope
-        .describe(Definition::new("retention", 1, formula))
-        .with("cohortBy", format!("{cohort_by:?}"))
-        .with("period", format!("{unit:?}"))
-        .with("mode", format!("{mode:?}"))
+        .describe(Rows::Orders, Definition::new("retention", 1, formula))
+        .with_enum("cohortBy", cohort_by)
+        .with_enum("period", unit)
+        .with_enum("mode", mode)
         .with("maxOffset", max_offset);
     Ok(Retention { cohorts, definition })
 }

@@ -9,7 +9,7 @@ use entity::enums::LeadSourceTeam;
 use sea_orm::ConnectionTrait;
 
 use super::Definition;
-use super::scope::Scope;
+use super::scope::{Rows, Scope};
 use super::stats::{Proportion, proportion};
 use crate::db::sql::Sql;
 use crate::error::Error;
@@ -212,15 +212,18 @@ pub async fn revenue_cycle(db: &impl ConnectionTrait, scope: &Scope) -> Result<R
         all,
         total_won_revenue_minor: total,
         marketing_share_of_won_revenue: marketing_share,
-        definition: scope.describe(Definition::new(
-            "revenue_cycle",
-            1,
-            "over leads created in the window, per source team: a stage is reached when its timestamp, a later \
+        definition: scope.describe(
+            Rows::People,
+            Definition::new(
+                "revenue_cycle",
+                1,
+                "over leads created in the window, per source team: a stage is reached when its timestamp, a later \
              stage's timestamp or a current stage at or after it is present (LOST leads reach only what their \
              timestamps show); conversion = reached(next) / reached(stage) with Wilson 95% intervals; median days \
              between stages over leads with both timestamps; won revenue = Σ amount of WON leads; share = team won \
              revenue / all won revenue",
-        )),
+            ),
+        ),
     })
 }
 

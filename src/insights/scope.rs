@@ -50,6 +50,18 @@ impl Window {
     }
 }
 
+/// Which of the scope's filters a metric's rows take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Orders ([`Scope::orders_filters`]): every filter.
+    Orders,
+    /// Survey responses ([`Scope::response_filters`]) and leads (account
+    /// and [`Scope::customer_filters`]): every filter but the order channel.
+    People,
+    /// Rows only the window selects (product tests, brand mentions).
+    WindowOnly,
+}
+
 /// Filters shared by every insight.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
@@ -78,23 +90,28 @@ impl Scope {
         }
     }
 
-    /// Writes the scope's parameters into a definition.
-    pub fn describe(&self, mut definition: Definition) -> Definition {
+    /// Writes the window and the filters that `rows` take into a
+    /// definition: a filter the metric's rows do not take is not listed,
+    /// since it did not change the number.
+    pub fn describe(&self, rows: Rows, mut definition: Definition) -> Definition {
         definition = definition.with("from", self.window.from).with("to", self.window.to);
+        if rows == Rows::WindowOnly {
+            return definition;
+        }
         if let Some(region) = &self.region {
             definition = definition.with("region", region);
         }
-        if let Some(channel) = self.channel {
-            definition = definition.with("channel", channel);
+        if let Some(channel) = self.channel.filter(|_| rows == Rows::Orders) {
+            definition = definition.with_enum("channel", channel);
         }
         if let Some(channel) = &self.acquisition_channel {
             definition = definition.with("acquisitionChannel", channel);
         }
         if let Some(account) = self.account_id {
-            definition = definition.with("account", account);
+            definition = definition.with_id("account", "Account", account);
         }
         if let Some(segment) = self.segment_id {
-            definition = definition.with("segment", segment);
+            definition = definition.with_id("segment", "Segment", segment);
         }
         definition
     }

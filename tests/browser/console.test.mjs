@@ -23,7 +23,7 @@ let base;
 let browser;
 
 before(async () => {
-  server = spawn(binary, ['--database-url', database, 'serve', '--demo', '--bind', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ACCORD_LOG: 'warn' } });
+  server = spawn(binary, ['serve', '--demo', '--bind', '127.0.0.1:0', '--database-url', database], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ACCORD_LOG: 'warn' } });
   base = await new Promise((resolveBase, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`the server did not start: ${seen}`)), 180_000);
@@ -74,7 +74,16 @@ test('Review renders charts with data points, re-queries on a filter change; wei
   await chart.waitFor();
   const firstChartMs = await page.evaluate(() => performance.now());
   const points = Number(await page.locator('.chart').first().getAttribute('data-points'));
-  assert.ok(points > 0, `the NPS chart plots ${points} points`);
+  assert.ok(points > 0, `the revenue chart plots ${points} points`);
+  // Revenue, orders, won revenue and NPS are insights.series, each with its band and previous period.
+  const sent = JSON.parse(requests.find((r) => r.url() === `${base}/graphql` && /insights/.test(r.postData() ?? '')).postData());
+  assert.match(sent.query, /series\(metrics: \[REVENUE, ORDERS, WON_REVENUE, NPS\][^)]*compareTo: PREVIOUS_PERIOD/);
+  for (const title of ['Revenue', 'Orders', 'Won revenue', 'Net Promoter Score']) {
+    const card = page.locator(`section.card[aria-label="${title}"]`);
+    await card.locator('.chart .uplot canvas').waitFor();
+    assert.ok(Number(await card.locator('.chart').getAttribute('data-points')) > 0, `${title} plots points`);
+    assert.match(await card.locator('.legend').innerText(), /Previous period[\s\S]*95% interval/, title);
+  }
   await page.locator('table.heatmap td.heat').first().waitFor();
   await page.waitForLoadState('networkidle');
   let bytes = 0;
@@ -84,9 +93,10 @@ test('Review renders charts with data points, re-queries on a filter change; wei
   }
   console.log(`Review page: ${requests.length} requests, ${(bytes / 1024).toFixed(1)} KB transferred, first chart after ${firstChartMs.toFixed(0)} ms`);
   // The definition of a number is one click away.
-  const definition = page.locator('details.definition').first();
+  const definition = page.locator('section.card[aria-label="Net Promoter Score"] details.definition');
   await definition.locator('summary').click();
-  assert.match(await definition.innerText(), /promoters/);
+  assert.match(await definition.innerText(), /promoters/i);
+  assert.match(await definition.innerText(), /compareTo = PREVIOUS_PERIOD/);
   await page.screenshot({ path: join(shots, 'review.png') });
   const before = graphqlPosts(requests);
   const answered = page.waitForResponse((r) => r.url() === `${base}/graphql` && r.request().method() === 'POST');
@@ -114,7 +124,7 @@ test('Account search finds an account and shows its health and contacts', async 
 });
 
 test('an ANALYST key sees contacts masked', async () => {
-  const key = execFileSync(binary, ['--database-url', database, 'keys', 'create', '--role', 'ANALYST', '--name', 'browser-test'], { encoding: 'utf8' }).trim();
+  const key = execFileSync(binary, ['keys', 'create', '--role', 'ANALYST', '--name', 'browser-test', '--database-url', database], { encoding: 'utf8' }).trim();
   const { page, problems, requests } = await open('/#/account');
   await page.fill('#api-key', key);
   await page.press('#api-key', 'Enter');

@@ -8,7 +8,9 @@ use crate::helpers::{TestApp, on_both_backends};
 
 on_both_backends!(
     request_errors_get_codes_and_spec_statuses,
-    execution_errors_get_codes_and_200
+    execution_errors_get_codes_and_200,
+    syntax_errors_point_at_the_error_in_one_line,
+    two_anonymous_operations_fail_validation
 );
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -112,4 +114,61 @@ async fn execution_errors_get_codes_and_200(app: TestApp) {
         )
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+}
+
+/// A syntax error names its line and column in one line of text and in
+/// `locations`, over HTTP as in any GraphQL response.
+async fn syntax_errors_point_at_the_error_in_one_line(app: TestApp) {
+    for (query, line, column) in [
+        ("{ accounts { totalCount }", 1, 26),
+        ("query {\n  accounts(first: 1) {\n    totalCount\n  }\n  ]\n}", 5, 3),
+    ] {
+        let body = json!({ "query": query }).to_string();
+        let (status, _, response) = raw_post(&app, GRAPHQL_RESPONSE_JSON, "application/json", &body).await;
+        assert_eq!(status, 400, "{query}: {response}");
+        let error = &response["errors"][0];
+        assert_eq!(
+            error["extensions"]["code"], "GRAPHQL_PARSE_FAILED",
+            "{query}: {response}"
+        );
+        assert_eq!(
+            error["locations"],
+            json!([{ "line": line, "column": column }]),
+            "{query}: {response}"
+        );
+        let message = error["message"].as_str().expect("a message");
+        assert!(!message.contains('\n'), "{query}: not one line: {message:?}");
+        assert!(message.contains(&format!("line {line}, column {column}")), "{message}");
+        assert!(message.contains("expected"), "{message}");
+    }
+}
+
+/// Two anonymous operations parse; the specification's Lone Anonymous
+/// Operation rule refuses them, so it is a validation error.
+async fn two_anonymous_operations_fail_validation(app: TestApp) {
+    for query in [
+        "{ a: __typename } { b: __typename }",
+        "query { __typename }\nquery Named { __typename }",
+    ] {
+        let body = json!({ "query": query }).to_string();
+        let (status, _, response) = raw_post(&app, GRAPHQL_RESPONSE_JSON, "application/json", &body).await;
+        assert_eq!(status, 400, "{query}: {response}");
+        let error = &response["errors"][0];
+        assert_eq!(
+            error["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{query}: {response}"
+        );
+        assert!(
+            error["locations"]
+                .as_array()
+                .is_some_and(|locations| locations.len() == 2),
+            "{query}: {response}"
+        );
+        assert!(
+            error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("anonymous") && !m.contains('\n')),
+            "{response}"
+        );
+    }
 }

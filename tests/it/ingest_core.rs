@@ -34,10 +34,9 @@ fn large_bodies() -> ApiConfig {
 }
 
 fn short_lines() -> ApiConfig {
-    ApiConfig {
-        max_line_bytes: 400,
-        ..ApiConfig::default()
-    }
+    let mut api = ApiConfig::default();
+    api.ingest.max_line_bytes = 400;
+    api
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {

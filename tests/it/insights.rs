@@ -10,7 +10,8 @@ use crate::helpers::{TestApp, expected, on_both_backends};
 on_both_backends!(
     insights_reproduce_expected_json,
     impossible_requests_are_refused_and_empty_populations_give_nulls,
-    time_series_compare_with_the_previous_period_and_year
+    time_series_compare_with_the_previous_period_and_year,
+    definitions_list_the_filters_applied_as_the_schema_spells_them
 );
 
 const WINDOW: &str = r#"filter: { from: "2025-01-01", to: "2026-06-30" }"#;
@@ -636,4 +637,139 @@ async fn revenue_cycle(app: &TestApp, expected: &Value, differences: &mut Vec<St
         "marketingShareOfWonRevenue": cycle["marketingShareOfWonRevenue"],
     });
     compare("revenueCycle", &expected["revenueCycle"], &actual, differences);
+}
+
+/// `Definition.parameters` lists the filters a metric's rows take (an
+/// order channel is not a filter of survey metrics or product tests), enum
+/// values as the schema spells them and ids as global ids.
+async fn definitions_list_the_filters_applied_as_the_schema_spells_them(app: TestApp) {
+    app.import_golden().await;
+    let data = app.data("{ accounts(first: 1) { nodes { id } } }", json!({})).await;
+    let account = data["accounts"]["nodes"][0]["id"]
+        .as_str()
+        .expect("an account id")
+        .to_owned();
+    let query = r#"query($account: ID) {
+        insights(filter: { from: "2025-01-01", to: "2026-06-30", region: "UK", channel: ONLINE, account: $account }) {
+            nps(period: MONTH, compareTo: PREVIOUS_PERIOD) { definition { parameters { name value } } }
+            repeatPurchase { definition { parameters { name value } } }
+            productTests { definition { parameters { name value } } }
+            retention(cohortBy: SIGNUP, mode: ROLLING) { definition { parameters { name value } } }
+            attribution(conversion: WON_LEAD) { definition { parameters { name value } } }
+            series(metrics: [REVENUE], period: WEEK, compareTo: PREVIOUS_YEAR) { metric definition { parameters { name value } } }
+        }
+        leads: insights(filter: { from: "2025-01-01", to: "2026-06-30", region: "UK", account: $account }) {
+            won: series(metrics: [LEADS_WON], team: MARKETING) { metric definition { parameters { name value } } }
+        }
+    }"#;
+    let data = app.data(query, json!({ "account": account })).await;
+    let insights = &data["insights"];
+    let parameters = |definition: &Value| -> Vec<(String, String)> {
+        definition["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap_or("").to_owned(),
+                    p["value"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
+    };
+    let value = |parameters: &[(String, String)], name: &str| {
+        parameters.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    };
+    let enum_parameters = [
+        "period",
+        "compareTo",
+        "channel",
+        "team",
+        "cohortBy",
+        "mode",
+        "conversion",
+        "outcome",
+    ];
+    let mut all = vec![
+        ("nps", parameters(&insights["nps"]["definition"])),
+        ("repeatPurchase", parameters(&insights["repeatPurchase"]["definition"])),
+        ("productTests", parameters(&insights["productTests"]["definition"])),
+        ("retention", parameters(&insights["retention"]["definition"])),
+        ("attribution", parameters(&insights["attribution"]["definition"])),
+    ];
+    all.push(("series REVENUE", parameters(&insights["series"][0]["definition"])));
+    all.push(("series LEADS_WON", parameters(&data["leads"]["won"][0]["definition"])));
+    let of = |wanted: &str| {
+        all.iter()
+            .find(|(name, _)| *name == wanted)
+            .map(|(_, p)| p.clone())
+            .expect(wanted)
+    };
+    for (metric, parameters) in &all {
+        for (name, value) in parameters {
+            if enum_parameters.contains(&name.as_str()) {
+                let spelled = value.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+                assert!(
+                    spelled,
+                    "{metric}: {name} = {value:?} is not spelled as the schema spells it"
+                );
+            }
+        }
+        let listed_account = value(parameters, "account");
+        if metric != &"productTests" {
+            assert_eq!(
+                listed_account.as_deref(),
+                Some(account.as_str()),
+                "{metric}: {parameters:?}"
+            );
+        }
+    }
+    let nps = of("nps");
+    assert_eq!(value(&nps, "period").as_deref(), Some("MONTH"), "{nps:?}");
+    assert_eq!(value(&nps, "compareTo").as_deref(), Some("PREVIOUS_PERIOD"), "{nps:?}");
+    assert_eq!(value(&nps, "region").as_deref(), Some("UK"), "{nps:?}");
+    assert_eq!(
+        value(&nps, "channel"),
+        None,
+        "survey responses have no order channel: {nps:?}"
+    );
+    let repeat = of("repeatPurchase");
+    assert_eq!(value(&repeat, "channel").as_deref(), Some("ONLINE"), "{repeat:?}");
+    let tests = of("productTests");
+    for filter in ["region", "channel", "account"] {
+        assert_eq!(
+            value(&tests, filter),
+            None,
+            "product tests take only the window: {tests:?}"
+        );
+    }
+    let retention = of("retention");
+    assert_eq!(
+        value(&retention, "cohortBy").as_deref(),
+        Some("SIGNUP"),
+        "{retention:?}"
+    );
+    assert_eq!(value(&retention, "mode").as_deref(), Some("ROLLING"), "{retention:?}");
+    let attribution = of("attribution");
+    assert_eq!(
+        value(&attribution, "conversion").as_deref(),
+        Some("WON_LEAD"),
+        "{attribution:?}"
+    );
+    assert_eq!(
+        value(&attribution, "channel"),
+        None,
+        "won leads have no order channel: {attribution:?}"
+    );
+    let revenue = of("series REVENUE");
+    assert_eq!(value(&revenue, "period").as_deref(), Some("WEEK"), "{revenue:?}");
+    assert_eq!(
+        value(&revenue, "compareTo").as_deref(),
+        Some("PREVIOUS_YEAR"),
+        "{revenue:?}"
+    );
+    assert_eq!(value(&revenue, "channel").as_deref(), Some("ONLINE"), "{revenue:?}");
+    let won = of("series LEADS_WON");
+    assert_eq!(value(&won, "team").as_deref(), Some("MARKETING"), "{won:?}");
+    assert_eq!(value(&won, "channel"), None, "{won:?}");
 }

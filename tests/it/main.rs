@@ -16,6 +16,7 @@ mod bounds;
 mod browser;
 mod budgets;
 mod bulk;
+mod cli;
 mod errors;
 mod faults;
 mod identity;

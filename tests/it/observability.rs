@@ -19,6 +19,8 @@ use crate::process::ServerProcess;
 on_both_backends!(
     metrics_count_operations_root_fields_and_show_the_pool,
     entities_resolve_accounts_and_customers_by_global_id,
+    entities_fail_one_by_one,
+    every_metric_family_has_help_and_type,
     the_schema_is_refused_to_roles_that_may_not_introspect,
     log_lines_carry_the_request_id_and_never_the_query,
 );
@@ -147,6 +149,116 @@ async fn entities_resolve_accounts_and_customers_by_global_id(app: TestApp) {
     let (status, body) = app.post(query, json!({ "representations": wrong })).await;
     assert_eq!(status, 200);
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+}
+
+/// A representation that cannot be resolved is null in its place with an
+/// error at its index; the others resolve.
+async fn entities_fail_one_by_one(app: TestApp) {
+    app.import_golden().await;
+    let data = app
+        .data("{ accounts(first: 1) { nodes { id name } } }", json!({}))
+        .await;
+    let account = &data["accounts"]["nodes"][0];
+    let missing = accord::graphql::ids::encode("Account", 987_654_321).to_string();
+    let query = "query($representations: [_Any!]!) {
+        _entities(representations: $representations) { __typename ... on Account { id name } }
+    }";
+    let representations = json!([
+        { "__typename": "Account", "id": account["id"] },
+        { "__typename": "Order", "id": account["id"] },
+        { "__typename": "Account", "id": missing },
+        { "__typename": "Account", "id": "not an id" },
+        { "__typename": "Account", "id": account["id"] },
+        { "__typename": "Account", "id": missing },
+    ]);
+    let (status, body) = app.post(query, json!({ "representations": representations })).await;
+    assert_eq!(status, 200, "{body}");
+    let found = json!({ "__typename": "Account", "id": account["id"], "name": account["name"] });
+    assert_eq!(
+        body["data"]["_entities"],
+        json!([found, null, null, null, found, null]),
+        "{body}"
+    );
+    let errors = body["errors"].as_array().expect("errors");
+    let mut places: Vec<(Value, Value)> = errors
+        .iter()
+        .map(|error| (error["path"].clone(), error["extensions"]["code"].clone()))
+        .collect();
+    places.sort_by_key(|(path, _)| path[1].as_u64());
+    assert_eq!(
+        places,
+        vec![
+            (json!(["_entities", 1]), json!("BAD_USER_INPUT")),
+            (json!(["_entities", 2]), json!("NOT_FOUND")),
+            (json!(["_entities", 3]), json!("BAD_USER_INPUT")),
+            (json!(["_entities", 5]), json!("NOT_FOUND")),
+        ],
+        "{body}"
+    );
+    let unknown = errors
+        .iter()
+        .find(|error| error["path"][1] == 1)
+        .expect("the Order's error");
+    assert!(
+        unknown["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("Order")),
+        "{unknown}"
+    );
+}
+
+/// Every sample on `/metrics` belongs to a family with `# HELP` and
+/// `# TYPE` (what `promtool check metrics` requires; CI runs it too).
+async fn every_metric_family_has_help_and_type(app: TestApp) {
+    app.data("query HelpProbe { accounts(first: 1) { totalCount } }", json!({}))
+        .await;
+    app.post("{ account(externalId: \"missing\") { id } }", json!({})).await;
+    let metrics = scrape(&app).await;
+    let mut help = std::collections::HashSet::new();
+    let mut types = std::collections::HashMap::new();
+    let mut families = std::collections::BTreeSet::new();
+    for line in metrics.lines().filter(|line| !line.trim().is_empty()) {
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next(), words.next()) {
+            (Some("#"), Some("HELP"), Some(name)) => {
+                help.insert(name.to_owned());
+            }
+            (Some("#"), Some("TYPE"), Some(name)) => {
+                types.insert(name.to_owned(), words.next().unwrap_or("").to_owned());
+            }
+            (Some("#"), ..) => {}
+            _ => {
+                let name = line.split(['{', ' ']).next().unwrap_or(line);
+                let family = if types.contains_key(name) {
+                    name
+                } else {
+                    ["_bucket", "_sum", "_count"]
+                        .iter()
+                        .find_map(|suffix| name.strip_suffix(suffix))
+                        .filter(|family| {
+                            matches!(types.get(*family).map(String::as_str), Some("histogram" | "summary"))
+                        })
+                        .unwrap_or(name)
+                };
+                families.insert(family.to_owned());
+            }
+        }
+    }
+    for expected in [
+        "accord_http_requests_total",
+        "accord_http_request_duration_seconds",
+        "accord_graphql_operations_total",
+        "accord_graphql_operation_errors_total",
+        "accord_graphql_root_fields_total",
+        "accord_graphql_root_field_errors_total",
+        "accord_db_pool_connections",
+    ] {
+        assert!(families.contains(expected), "no {expected} samples in\n{metrics}");
+    }
+    for family in &families {
+        assert!(help.contains(family), "{family} has no # HELP in\n{metrics}");
+        assert!(types.contains_key(family), "{family} has no # TYPE in\n{metrics}");
+    }
 }
 
 /// Runs `query` on the server's schema, with introspection configured on,

@@ -10,7 +10,7 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// `accord --database-url URL <options> serve --insecure-no-auth` on a
+    /// `accord serve --insecure-no-auth --database-url URL <options>` on a
     /// free port, its stderr going to `stderr`; returns once `/readyz` answers.
     pub async fn start(database_url: &str, options: &[&str], stderr: Stdio) -> ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -18,9 +18,9 @@ impl ServerProcess {
             .expect("a free port")
             .port();
         let child = Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args(["serve", "--insecure-no-auth", "--bind", &format!("127.0.0.1:{port}")])
             .args(["--database-url", database_url])
             .args(options)
-            .args(["serve", "--insecure-no-auth", "--bind", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()

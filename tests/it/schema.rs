@@ -1,6 +1,8 @@
 //! `schema.graphql` is exactly the SDL the server serves: what
 //! `accord schema` prints and what `{ _service { sdl } }` answers a
-//! federation router.
+//! federation router. `schema.client.graphql` beside it is what
+//! `accord schema --client` prints for client tools (CI validates the
+//! README's operations against it with graphql-inspector).
 
 use std::process::Command;
 
@@ -11,6 +13,29 @@ use crate::helpers::{Backend, TestApp};
 fn checked_in() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
     std::fs::read_to_string(path).expect("schema.graphql exists")
+}
+
+#[test]
+fn schema_client_graphql_is_what_accord_schema_client_prints() {
+    let output = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["schema", "--client"])
+        .output()
+        .expect("accord schema --client runs");
+    assert!(output.status.success());
+    let printed = String::from_utf8(output.stdout).expect("UTF-8");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.client.graphql");
+    let checked_in = std::fs::read_to_string(path).expect("schema.client.graphql exists");
+    assert!(
+        checked_in == printed,
+        "schema.client.graphql is out of date: run `cargo run -- schema --client > schema.client.graphql`"
+    );
+    for federation_only in ["@link", "@key", "@shareable", "@composeDirective"] {
+        assert!(
+            !printed.contains(federation_only),
+            "the client SDL holds {federation_only}"
+        );
+    }
+    assert!(printed.contains("type Query"), "{printed}");
 }
 
 #[test]

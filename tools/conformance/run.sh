@@ -3,6 +3,9 @@
 #   1. GraphQL-over-HTTP audit (graphql-http serverAudits; MUST/SHOULD fatal)
 #   2. schemathesis fuzzing (5xx, INTERNAL, uncoded errors, leaked internals)
 #   3. SDL export + Apollo Federation composition (@apollo/composition)
+#   4. `promtool check metrics` on a scrape of /metrics (Debian `prometheus`)
+#   5. graphql-inspector validates the README's operations against the
+#      client SDL (`schema --client`)
 #
 #   tools/conformance/run.sh BINARY
 #
@@ -12,7 +15,7 @@
 # Exit status: 0 all steps passed, 1 a step failed, 2 bad usage / setup.
 #
 # Environment (all optional):
-#   ACCORD_CONFORMANCE_STEPS   steps to run (default "audit fuzz compose")
+#   ACCORD_CONFORMANCE_STEPS   steps to run (default "audit fuzz compose metrics inspect")
 #   ACCORD_CONFORMANCE_DATABASE_URL  the database to serve (default: a fresh SQLite
 #                              file); a PostgreSQL URL must name an empty database
 #   ACCORD_CONFORMANCE_PORT    port to serve on (default: a free one)
@@ -43,7 +46,7 @@ if [[ ! -x "$bin" ]]; then
 fi
 bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 
-steps=" ${ACCORD_CONFORMANCE_STEPS:-audit fuzz compose} "
+steps=" ${ACCORD_CONFORMANCE_STEPS:-audit fuzz compose metrics inspect} "
 ready_timeout="${ACCORD_CONFORMANCE_READY_TIMEOUT:-180}"
 out="${ACCORD_CONFORMANCE_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/accord-conformance.XXXXXX")}"
 mkdir -p "$out"
@@ -220,10 +223,55 @@ else
   record compose skipped
 fi
 
+# --- 4. Prometheus exposition ------------------------------------------------------
+if [[ "$steps" == *" metrics "* ]]; then
+  say "promtool check metrics ($base/metrics)"
+  if ! command -v promtool >/dev/null; then
+    echo "run: promtool is required (Debian: apt-get install prometheus)" >&2
+    record metrics FAIL
+  else
+    # A success, a failing root field and a refused document first, so that
+    # every metric family has samples whatever the steps before sent.
+    for body in '{"query":"query MetricsProbe { accounts(first: 1) { totalCount } }"}' \
+                '{"query":"query MetricsFailure { account(externalId: \"missing\") { id } }"}' \
+                '{"query":"{"}'; do
+      curl -sS -o /dev/null --max-time 30 -H 'content-type: application/json' \
+        ${ACCORD_AUDIT_AUTHORIZATION:+-H "Authorization: $ACCORD_AUDIT_AUTHORIZATION"} \
+        -d "$body" "$base/graphql" || true
+    done
+    if curl -sS --fail --max-time 30 "$base/metrics" > "$out/metrics.txt" &&
+       timeout 60 promtool check metrics < "$out/metrics.txt"; then
+      echo "$(grep -c '^# TYPE' "$out/metrics.txt") metric families, each with HELP and TYPE"
+      record metrics PASS
+    else
+      echo "run: promtool refused the scrape in $out/metrics.txt" >&2
+      record metrics FAIL
+    fi
+  fi
+else
+  record metrics skipped
+fi
+
+# --- 5. README operations against the client SDL ------------------------------------
+if [[ "$steps" == *" inspect "* ]]; then
+  say "graphql-inspector validate: README.md operations against $bin schema --client"
+  readme="$here/../../README.md"
+  if (cd "$work" && timeout 60 "$bin" schema --client) > "$out/schema.client.graphql" 2> "$out/client-sdl.stderr" &&
+     mkdir -p "$out/readme" &&
+     in_bg timeout 120 node "$here/inspect.mjs" "$readme" "$out/schema.client.graphql" --out "$out/readme"; then
+    record inspect PASS
+  else
+    cat "$out/client-sdl.stderr" >&2
+    record inspect FAIL
+  fi
+else
+  record inspect skipped
+fi
+
 stop_server
 
 say "summary (logs and reports in $out)"
-for step in audit fuzz server-alive sdl compose; do
+for step in audit fuzz server-alive sdl compose metrics inspect; do
   [[ -n "${result[$step]:-}" ]] && printf '  %-12s %s\n' "$step" "${result[$step]}"
 done
 exit "$failed"

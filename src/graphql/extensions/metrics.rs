@@ -37,6 +37,34 @@ pub const MAX_OPERATION_NAMES: usize = 500;
 /// Names longer than this are counted as `other`.
 const MAX_OPERATION_NAME_LENGTH: usize = 100;
 
+/// Describes these metrics to the installed recorder (their `# HELP`).
+pub fn describe() {
+    use metrics::{Unit, describe_counter, describe_histogram};
+    describe_counter!(
+        OPERATIONS,
+        "GraphQL operations that reached the schema, by operation name."
+    );
+    describe_counter!(
+        OPERATION_ERRORS,
+        "GraphQL operations whose response carried at least one error, by operation name."
+    );
+    describe_histogram!(
+        OPERATION_DURATION,
+        Unit::Seconds,
+        "Seconds from parsing a GraphQL operation to its finished response, by operation name."
+    );
+    describe_counter!(FIELDS, "GraphQL root fields resolved, by parent type and field.");
+    describe_counter!(
+        FIELD_ERRORS,
+        "GraphQL root fields that resolved to an error, by parent type and field."
+    );
+    describe_histogram!(
+        FIELD_DURATION,
+        Unit::Seconds,
+        "Seconds a GraphQL root field took, its whole subtree included, by parent type and field."
+    );
+}
+
 /// Creates one [`GraphqlMetricsExtension`] per request.
 pub struct GraphqlMetrics;
 

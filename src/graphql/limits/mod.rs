@@ -61,21 +61,77 @@ pub fn apply<Q, M, S>(
 
 /// Parses a request's query. A query nested deeper than the parser goes
 /// (64 selection sets, or the grammar's own stack limit) is refused as
-/// LIMIT_EXCEEDED; other syntax errors are GRAPHQL_PARSE_FAILED.
+/// LIMIT_EXCEEDED; other syntax errors are GRAPHQL_PARSE_FAILED with a
+/// one-line message and the error's `locations`. The parser also refuses
+/// documents that are well-formed but break a validation rule (an
+/// anonymous operation beside another, two operations or fragments of one
+/// name): those are GRAPHQL_VALIDATION_FAILED, as the specification files
+/// them.
 pub fn parse(query: &str) -> Result<ExecutableDocument, ServerError> {
-    async_graphql::parser::parse_query(query).map_err(|error| {
-        let too_deep = match &error {
-            async_graphql::parser::Error::RecursionLimitExceeded => true,
-            async_graphql::parser::Error::Syntax { message, .. } => message.ends_with("stack limit reached"),
-            _ => false,
-        };
-        if too_deep {
-            // The syntax error would quote the whole (long) line of the query.
-            limit_exceeded("the query nests too deeply to be parsed".to_owned())
-        } else {
-            coded(ServerError::new(error.to_string(), None), code::GRAPHQL_PARSE_FAILED)
+    use async_graphql::parser::Error;
+    async_graphql::parser::parse_query(query).map_err(|error| match error {
+        Error::RecursionLimitExceeded => too_deep(),
+        Error::Syntax { message, .. } if message.ends_with("stack limit reached") => too_deep(),
+        Error::Syntax { message, start, .. } => {
+            let mut refusal = ServerError::new(
+                format!(
+                    "syntax error at line {}, column {}: {}",
+                    start.line,
+                    start.column,
+                    expected(&message)
+                ),
+                Some(start),
+            );
+            refusal.locations = vec![start];
+            coded(refusal, code::GRAPHQL_PARSE_FAILED)
+        }
+        Error::MultipleOperations { anonymous, operation } => validation(
+            "an anonymous operation must be the only operation of its document (Lone Anonymous Operation)",
+            vec![anonymous, operation],
+        ),
+        Error::OperationDuplicated {
+            operation,
+            first,
+            second,
+        } => validation(
+            &format!("there are two operations named {operation} (Operation Name Uniqueness)"),
+            vec![first, second],
+        ),
+        Error::FragmentDuplicated {
+            fragment,
+            first,
+            second,
+        } => validation(
+            &format!("there are two fragments named {fragment} (Fragment Name Uniqueness)"),
+            vec![first, second],
+        ),
+        other => {
+            let mut refusal = ServerError::from(other);
+            refusal.message = refusal.message.lines().next().unwrap_or_default().to_owned();
+            coded(refusal, code::GRAPHQL_PARSE_FAILED)
         }
     })
+}
+
+/// What the parser expected, from its multi-line message (which quotes
+/// the query's line and ends with `= expected …`).
+fn expected(message: &str) -> &str {
+    message
+        .lines()
+        .rev()
+        .find_map(|line| line.trim().strip_prefix("= "))
+        .unwrap_or_else(|| message.lines().next().unwrap_or_default().trim())
+}
+
+fn too_deep() -> ServerError {
+    // The syntax error would quote the whole (long) line of the query.
+    limit_exceeded("the query nests too deeply to be parsed".to_owned())
+}
+
+fn validation(message: &str, locations: Vec<async_graphql::Pos>) -> ServerError {
+    let mut refusal = ServerError::new(message, None);
+    refusal.locations = locations;
+    coded(refusal, code::GRAPHQL_VALIDATION_FAILED)
 }
 
 /// A refusal of the whole request with `extensions.code` `error_code`.

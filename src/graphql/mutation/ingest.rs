@@ -309,7 +309,7 @@ async fn write(
     records: Vec<Result<AnyRecord, UnreadableRecord>>,
 ) -> async_graphql::Result<MixedReport> {
     let db = ctx.data::<DatabaseConnection>()?;
-    let currency = &ctx.data::<ApiConfig>()?.currency;
+    let currency = &ctx.data::<ApiConfig>()?.ingest.currency;
     // The ingestor announces written orders and touchpoints when (and only
     // if) the transaction commits.
     let events = ctx.data::<EventBus>()?.clone();

@@ -116,7 +116,12 @@ impl FromInsight<domain::Definition> for Definition {
             .into_iter()
             .map(|parameter| Parameter {
                 name: parameter.name,
-                value: parameter.value,
+                value: match parameter.value {
+                    domain::ParameterValue::Text(text) => text,
+                    domain::ParameterValue::Id { type_name, row } => {
+                        crate::graphql::ids::encode(type_name, row).to_string()
+                    }
+                },
             })
             .collect();
         if let Some(minimum) = rule.minimum() {

@@ -74,7 +74,7 @@ where
 
 /// An amount in the configured reporting currency.
 pub(crate) fn money(ctx: &Context<'_>, amount_minor: i64) -> async_graphql::Result<Money> {
-    Ok(Money::new(amount_minor, &ctx.data::<ApiConfig>()?.currency))
+    Ok(Money::new(amount_minor, &ctx.data::<ApiConfig>()?.ingest.currency))
 }
 
 /// Implements `From<model>` for a wrapper type.

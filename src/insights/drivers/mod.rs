@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use sea_orm::ConnectionTrait;
 
 use super::Definition;
-use super::scope::Scope;
+use super::scope::{Rows, Scope};
 use super::stats::{median, pearson_r};
 use crate::db::sql::Sql;
 use crate::error::Error;
@@ -131,15 +131,18 @@ pub async fn purchase_drivers(
         overall.add(sums);
     }
     let definition = scope
-        .describe(Definition::new(
-            "purchase_drivers",
-            1,
-            "over complete cases (outcome and every attribute rated): OLS of the outcome on the ratings with an \
+        .describe(
+            Rows::People,
+            Definition::new(
+                "purchase_drivers",
+                1,
+                "over complete cases (outcome and every attribute rated): OLS of the outcome on the ratings with an \
              intercept; importance = the attribute's exact Shapley share of R² (average gain in R² over all orders \
              of the attributes), in % of R²; mean rating and Pearson r per attribute; quadrant by importance and \
              mean against their medians (a value at the median counts as high)",
-        ))
-        .with("outcome", format!("{outcome:?}"))
+            ),
+        )
+        .with_enum("outcome", outcome)
         .with("attributes", attributes.join(","));
     Ok(PurchaseDrivers {
         outcome,

@@ -26,7 +26,7 @@ pub use gamma_gamma::GammaGamma;
 pub use history::History;
 
 use super::Definition;
-use super::scope::Scope;
+use super::scope::{Rows, Scope};
 use crate::error::Error;
 
 /// Days in one month of the CLV horizon, as lifetimes' `freq='D'`.
@@ -207,7 +207,7 @@ pub async fn predictive_clv(
     let segments = history::segments(db, scope).await?;
     let (model, histories) = fit_off_the_runtime(scope.window.to, histories).await?;
     let definition = scope
-        .describe(Definition::new("predictive_clv", 1, FORMULA))
+        .describe(Rows::Orders, Definition::new("predictive_clv", 1, FORMULA))
         .with("asOf", scope.window.to)
         .with("horizonMonths", request.horizon_months)
         .with("monthlyDiscountRate", request.monthly_discount_rate)

@@ -3,6 +3,7 @@
 
 use super::query::Aggregate;
 use crate::insights::delta::{self, Moments, Test};
+use crate::insights::scope::Rows;
 use crate::insights::stats::{NpsScore, nps};
 
 /// A business metric over time.
@@ -32,6 +33,16 @@ pub enum Source {
     LeadsWon,
     /// Scored survey responses by `respondedAt`.
     NpsResponses,
+}
+
+impl Source {
+    /// Which of the scope's filters this source's records take (see `query::records`).
+    pub fn rows(self) -> Rows {
+        match self {
+            Source::Orders | Source::FirstOrders => Rows::Orders,
+            Source::LeadsCreated | Source::LeadsWon | Source::NpsResponses => Rows::People,
+        }
+    }
 }
 
 /// What kind of number a metric is, which decides its interval and test.

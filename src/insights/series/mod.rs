@@ -168,21 +168,19 @@ pub async fn series(db: &impl ConnectionTrait, scope: &Scope, request: &Request)
             })
             .collect();
         let mut definition = scope
-            .describe(Definition::new("series", 1, metric.formula()))
+            .describe(metric.source().rows(), Definition::new("series", 1, metric.formula()))
             .with("metric", metric.name())
-            .with("period", format!("{:?}", request.unit));
+            .with_enum("period", request.unit);
         if let Some(compare) = request.compare_to {
-            definition = definition.with(
-                "compareTo",
-                format!(
-                    "{compare:?}: the whole earlier period; counts by the exact Poisson rate test (conditional \
-                     binomial; a whole period is one unit of exposure, a clipped one the share of its days inside the window), means by Welch's t-test, NPS by the NPS difference z-test, \
-                     sums of money untested; no p-value below 10 per side or with zero variance"
-                ),
+            definition = definition.with_enum("compareTo", compare).with(
+                "comparison",
+                "the whole earlier period; counts by the exact Poisson rate test (conditional \
+                 binomial; a whole period is one unit of exposure, a clipped one the share of its days inside the window), means by Welch's t-test, NPS by the NPS difference z-test, \
+                 sums of money untested; no p-value below 10 per side or with zero variance",
             );
         }
         if let Some(team) = request.team {
-            definition = definition.with("team", team.as_str());
+            definition = definition.with_enum("team", team);
         }
         result.push(Series {
             metric,
