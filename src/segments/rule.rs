@@ -159,6 +159,22 @@ fn allowed_fields() -> String {
     names.join(", ")
 }
 
+/// The largest magnitude a number in a rule may have: past any 64-bit
+/// total, far from f64's limit. A rule is stored as JSON, and PostgreSQL
+/// writes a number near f64::MAX back in a form that no longer reads as
+/// one, which made such a segment unreadable (found by the fuzzer).
+const MAX_RULE_NUMBER: f64 = 1e19;
+
+fn check_number(field: &str, number: f64) -> Result<(), Error> {
+    if !number.is_finite() || number.abs() > MAX_RULE_NUMBER {
+        return Err(Error::validation(
+            field,
+            format!("{number} is not a finite number within ±{MAX_RULE_NUMBER:e}"),
+        ));
+    }
+    Ok(())
+}
+
 impl TraitCondition {
     fn validate(&self, path: &str) -> Result<(), Error> {
         let is_trait = self
@@ -175,6 +191,9 @@ impl TraitCondition {
                     allowed_fields()
                 ),
             ));
+        }
+        if let Some(number) = self.value.as_f64() {
+            check_number(&format!("{path}.value"), number)?;
         }
         let value_error = |expected: &str| {
             Error::validation(
@@ -252,9 +271,7 @@ impl MetricCondition {
                 ),
             ));
         }
-        if !self.value.is_finite() {
-            return Err(Error::validation(format!("{path}.value"), "must be a finite number"));
-        }
+        check_number(&format!("{path}.value"), self.value)?;
         if let Some(days) = self.window_days
             && !(1..=3650).contains(&days)
         {

@@ -12,7 +12,8 @@ on_both_backends!(
     money_beyond_32_bits_goes_in_and_out,
     totals_beyond_64_bits_are_refused_not_wrapped,
     days_have_one_range_on_both_backends,
-    strings_postgres_cannot_hold_are_refused_naming_the_argument
+    strings_postgres_cannot_hold_are_refused_naming_the_argument,
+    segment_rule_numbers_near_the_float_limit_are_refused
 );
 
 /// An order of `amount` minor units in one line.
@@ -200,4 +201,25 @@ async fn strings_postgres_cannot_hold_are_refused_naming_the_argument(app: TestA
         )
         .await;
     assert_eq!(fine["customers"]["totalCount"], json!(1));
+}
+
+/// Reproducer (found by the fuzzer on PostgreSQL): a rule value near
+/// f64::MAX was stored, then could not be read back (INTERNAL).
+async fn segment_rule_numbers_near_the_float_limit_are_refused(app: TestApp) {
+    let create = "mutation($rule: SegmentRuleInput!) { createSegment(input: { name: \"s\", team: MARKETING, rule: $rule }) { id } }";
+    let metric =
+        json!({ "metric": { "metric": "ORDER_COUNT", "operator": "GT", "value": -1.797_693_134_862_315_5e308 } });
+    let trait_rule = json!({ "trait": { "field": "traits.size", "operator": "EQ", "value": 1e300 } });
+    for rule in [metric, trait_rule] {
+        let (status, body) = app.post(create, json!({ "rule": rule })).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+        assert!(
+            body["errors"][0]["message"].as_str().unwrap_or("").contains("value"),
+            "{body}"
+        );
+    }
+    let fine = json!({ "metric": { "metric": "ORDER_COUNT", "operator": "GT", "value": 2 } });
+    let created = app.data(create, json!({ "rule": fine })).await;
+    assert!(created["createSegment"]["id"].is_string(), "{created}");
 }
