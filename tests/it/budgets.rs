@@ -63,6 +63,10 @@ fn streamed_upload(app: &TestApp, query: &str) -> (Chunks, tokio::task::JoinHand
         .client
         .post(format!("{}/ingest/customers{query}", app.base_url))
         .header("content-type", "application/x-ndjson")
+        // The server closes a connection whose upload it cut short; without
+        // this the client could pool it and send the next request into the
+        // closed socket (a broken pipe seen on CI).
+        .header("connection", "close")
         .body(reqwest::Body::wrap_stream(body));
     let response = tokio::spawn(async move { answer(request).await });
     (sender, response)
