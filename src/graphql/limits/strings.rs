@@ -8,7 +8,7 @@
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ErrorExtensionValues, ServerError, Variables};
-use async_graphql_value::{ConstValue, Value};
+use async_graphql_value::ConstValue;
 
 use crate::error::code;
 pub use crate::ingest::records::MAX_TEXT_CHARS;
@@ -37,7 +37,11 @@ fn check_set(set: &SelectionSet) -> Result<(), ServerError> {
         match &selection.node {
             Selection::Field(field) => {
                 for (name, value) in &field.node.arguments {
-                    check_literal(name.node.as_str(), &value.node)?;
+                    // Variables are checked on their own; here they stand as null.
+                    let literal = value.node.clone().into_const_with(|_| Ok::<_, ()>(ConstValue::Null));
+                    if let Ok(literal) = literal {
+                        check_const(name.node.as_str(), &literal)?;
+                    }
                 }
                 check_set(&field.node.selection_set.node)?;
             }
@@ -46,20 +50,6 @@ fn check_set(set: &SelectionSet) -> Result<(), ServerError> {
         }
     }
     Ok(())
-}
-
-fn check_literal(path: &str, value: &Value) -> Result<(), ServerError> {
-    match value {
-        Value::String(text) => check_text(path, text),
-        Value::List(items) => items
-            .iter()
-            .enumerate()
-            .try_for_each(|(index, item)| check_literal(&format!("{path}[{index}]"), item)),
-        Value::Object(fields) => fields
-            .iter()
-            .try_for_each(|(key, item)| check_literal(&format!("{path}.{key}"), item)),
-        _ => Ok(()),
-    }
 }
 
 fn check_const(path: &str, value: &ConstValue) -> Result<(), ServerError> {
