@@ -21,7 +21,7 @@ enum Keys {
 }
 
 /// The JWT settings of `serve`.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct JwtConfig {
     /// Accept HS256 JWTs signed with this secret.
     #[arg(long, env = "ACCORD_JWT_HS256_SECRET", hide_env_values = true)]
@@ -38,6 +38,33 @@ pub struct JwtConfig {
     /// Require this audience (`aud`).
     #[arg(long, env = "ACCORD_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+    /// Seconds a token is still accepted after its `exp` (clock skew).
+    #[arg(long, env = "ACCORD_JWT_LEEWAY_SECONDS", default_value_t = 60)]
+    pub jwt_leeway_seconds: u64,
+}
+
+impl Default for JwtConfig {
+    fn default() -> Self {
+        Self {
+            jwt_hs256_secret: None,
+            jwt_jwks_file: None,
+            jwt_role_claim: "role".to_owned(),
+            jwt_issuer: None,
+            jwt_audience: None,
+            jwt_leeway_seconds: 60,
+        }
+    }
+}
+
+/// What a valid token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    pub role: Role,
+    /// Its `sub` claim, for the audit log.
+    pub subject: Option<String>,
+    /// When it stops being accepted: its `exp` plus the leeway. An open
+    /// WebSocket connection is closed then.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl JwtVerifier {
@@ -58,6 +85,7 @@ impl JwtVerifier {
             (None, Some(path)) => (Keys::Published(read_jwks(path)?), Algorithm::RS256),
         };
         let mut validation = Validation::new(algorithm);
+        validation.leeway = config.jwt_leeway_seconds;
         if let Some(issuer) = &config.jwt_issuer {
             validation.set_issuer(&[issuer]);
         }
@@ -72,9 +100,8 @@ impl JwtVerifier {
         }))
     }
 
-    /// The role a valid token grants and its subject (`sub`, for the
-    /// audit log), or why the token is refused.
-    pub fn verify(&self, token: &str) -> Result<(Role, Option<String>), String> {
+    /// What a valid token grants, or why the token is refused.
+    pub fn verify(&self, token: &str) -> Result<VerifiedToken, String> {
         let key = match &self.keys {
             Keys::Shared(key) => key.clone(),
             Keys::Published(set) => {
@@ -93,7 +120,17 @@ impl JwtVerifier {
             .ok_or_else(|| format!("the token has no {:?} claim", self.role_claim))?;
         let role = Role::parse(&role.to_ascii_uppercase()).ok_or_else(|| format!("{role:?} is not an Accord role"))?;
         let subject = claims.get("sub").and_then(|value| value.as_str()).map(str::to_owned);
-        Ok((role, subject))
+        // `exp` is required and checked by the validation; it is a number.
+        let leeway = i64::try_from(self.validation.leeway).unwrap_or(i64::MAX);
+        let expires_at = claims
+            .get("exp")
+            .and_then(serde_json::Value::as_i64)
+            .and_then(|exp| chrono::DateTime::from_timestamp(exp.saturating_add(leeway), 0));
+        Ok(VerifiedToken {
+            role,
+            subject,
+            expires_at,
+        })
     }
 }
 
@@ -131,12 +168,22 @@ mod tests {
     fn a_signed_token_grants_its_role_claim() {
         let exp = chrono::Utc::now().timestamp() + 600;
         let good = token(serde_json::json!({ "accord_role": "analyst", "exp": exp }), SECRET);
-        assert_eq!(verifier().verify(&good), Ok((Role::Analyst, None)));
+        let verified = verifier().verify(&good).expect("valid");
+        assert_eq!((verified.role, verified.subject), (Role::Analyst, None));
+        assert_eq!(
+            verified.expires_at.map(|at| at.timestamp()),
+            Some(exp + 60),
+            "exp plus the default leeway"
+        );
         let named = token(
             serde_json::json!({ "accord_role": "sales", "sub": "rep-7", "exp": exp }),
             SECRET,
         );
-        assert_eq!(verifier().verify(&named), Ok((Role::Sales, Some("rep-7".to_owned()))));
+        let verified = verifier().verify(&named).expect("valid");
+        assert_eq!(
+            (verified.role, verified.subject),
+            (Role::Sales, Some("rep-7".to_owned()))
+        );
     }
 
     #[test]

@@ -101,10 +101,11 @@ impl Authenticator {
         }
         match &self.jwt {
             Some(verifier) => match verifier.verify(credential) {
-                Ok((role, subject)) => Ok(Viewer {
-                    role,
+                Ok(token) => Ok(Viewer {
+                    role: token.role,
                     api_key_id: None,
-                    subject,
+                    subject: token.subject,
+                    expires_at: token.expires_at,
                 }),
                 Err(reason) => {
                     tracing::info!(%reason, "refused a JWT");
@@ -131,6 +132,7 @@ impl Authenticator {
                     role: key.role,
                     api_key_id: Some(key.id),
                     subject: None,
+                    expires_at: None,
                 };
                 if let Ok(mut verified) = self.verified.lock() {
                     verified.retain(|_, (_, at)| at.elapsed() < Duration::from_secs(CACHE_SECONDS));
@@ -194,6 +196,9 @@ pub struct Viewer {
     pub api_key_id: Option<i64>,
     /// The JWT's `sub` claim, when it authenticated with a token.
     pub subject: Option<String>,
+    /// When the credential stops being valid (a JWT's expiry); API keys
+    /// have none but can be revoked.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Viewer {
@@ -203,6 +208,7 @@ impl Viewer {
             role: Role::Admin,
             api_key_id: None,
             subject: None,
+            expires_at: None,
         }
     }
 
@@ -266,6 +272,7 @@ mod tests {
             role,
             api_key_id: None,
             subject: None,
+            expires_at: None,
         }
     }
 

@@ -22,9 +22,10 @@
 //!   operations open on one connection (one more is refused alone), and
 //!   `ACCORD_WS_MAX_CONNECTIONS_PER_KEY` connections per key (one more is
 //!   closed with 4429).
-//! - **Revocation.** A connection checks its key every
-//!   `ACCORD_WS_KEY_CHECK_MS`; once the key is revoked it closes with 4403,
-//!   ending its subscriptions.
+//! - **Revocation and expiry.** A connection checks its credential every
+//!   `ACCORD_WS_KEY_CHECK_MS`; once its key is revoked, or its JWT past
+//!   `exp` plus the leeway (`ACCORD_JWT_LEEWAY_SECONDS`), it closes with
+//!   4403, ending its subscriptions.
 
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr as _;
@@ -107,10 +108,17 @@ struct Connection {
     state: AppState,
     address: Option<IpAddr>,
     /// Set by a successful init: whom the connection counts against, and its key.
-    client: OnceLock<(Client, Option<i64>)>,
+    client: OnceLock<Credential>,
     /// The close code of a refused init.
     refusal: OnceLock<u16>,
     open_operations: Arc<AtomicU32>,
+}
+
+/// Who a connection runs as, from its init on.
+struct Credential {
+    client: Client,
+    api_key_id: Option<i64>,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Why an init was refused: the close code and the reason sent with it.
@@ -150,7 +158,13 @@ impl Connection {
                 ),
             }));
         };
-        self.client.set((client, viewer.api_key_id)).ok();
+        self.client
+            .set(Credential {
+                client,
+                api_key_id: viewer.api_key_id,
+                expires_at: viewer.expires_at,
+            })
+            .ok();
         let mut data = Data::default();
         data.insert(viewer);
         data.insert(place);
@@ -202,16 +216,19 @@ impl Connection {
         }
     }
 
-    /// Whether the connection's key has been revoked since its init.
-    async fn key_revoked(&self) -> bool {
-        let Some((_, Some(id))) = self.client.get() else {
-            return false;
-        };
-        match keys::is_active(&self.state.db, *id).await {
-            Ok(active) => !active,
+    /// Why the connection's credential no longer holds, if it does not: its
+    /// key was revoked or its token expired since the init.
+    async fn credential_ended(&self) -> Option<&'static str> {
+        let credential = self.client.get()?;
+        if credential.expires_at.is_some_and(|at| at <= chrono::Utc::now()) {
+            return Some("the token expired");
+        }
+        let id = credential.api_key_id?;
+        match keys::is_active(&self.state.db, id).await {
+            Ok(active) => (!active).then_some("the API key was revoked"),
             Err(error) => {
                 tracing::warn!(%error, key = id, "cannot check the key of a WebSocket connection");
-                false
+                None
             }
         }
     }
@@ -284,12 +301,10 @@ async fn serve(
                 ),
                 None => break,
             },
-            _ = key_check.tick() => {
-                if !connection.key_revoked().await {
-                    continue;
-                }
-                close_frame(close::FORBIDDEN, "the API key was revoked".to_owned())
-            }
+            _ = key_check.tick() => match connection.credential_ended().await {
+                Some(reason) => close_frame(close::FORBIDDEN, reason.to_owned()),
+                None => continue,
+            },
         };
         let closing = matches!(outgoing, Message::Close(_));
         if sink.send(outgoing).await.is_err() || closing {
@@ -343,8 +358,8 @@ impl Executor for Operations {
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
         let state = &self.connection.state;
-        if let (Some(rate_limit), Some((client, _))) = (&state.rate_limit, self.connection.client.get())
-            && let Some(retry_after) = rate_limit.check(client)
+        if let (Some(rate_limit), Some(credential)) = (&state.rate_limit, self.connection.client.get())
+            && let Some(retry_after) = rate_limit.check(&credential.client)
         {
             return refused(
                 format!("too many requests: retry after {retry_after} s"),

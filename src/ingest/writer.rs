@@ -64,7 +64,8 @@ impl IngestReport {
 
 pub struct Ingestor {
     db: DatabaseConnection,
-    /// The open transaction of an all-or-nothing run.
+    atomicity: Atomicity,
+    /// The open transaction of an all-or-nothing run, from its first batch on.
     transaction: Option<DatabaseTransaction>,
     currency: String,
     references: References,
@@ -79,14 +80,14 @@ pub struct Ingestor {
 }
 
 impl Ingestor {
+    /// An all-or-nothing run opens its transaction at its first batch, not
+    /// here: on SQLite a write transaction locks out every other writer, so
+    /// an upload that is slow to send its first batch must not hold it.
     pub async fn begin(db: DatabaseConnection, atomicity: Atomicity, currency: &str) -> Result<Self, Error> {
-        let transaction = match atomicity {
-            Atomicity::PerBatch => None,
-            Atomicity::AllOrNothing => Some(crate::db::begin_write(&db).await?),
-        };
         Ok(Self {
             db,
-            transaction,
+            atomicity,
+            transaction: None,
             currency: currency.to_owned(),
             references: References::default(),
             report: IngestReport::default(),
@@ -124,10 +125,12 @@ impl Ingestor {
     pub async fn write_batch(&mut self, batch: RecordBatch) -> Result<(), Error> {
         let kind = batch.kind();
         // A per-batch run opens its own transaction; an all-or-nothing run
-        // lends its open one, which goes back whatever the outcome.
-        let (transaction, per_batch) = match self.transaction.take() {
-            Some(open) => (open, false),
-            None => (crate::db::begin_write(&self.db).await?, true),
+        // lends its open one (opened by its first batch), which goes back
+        // whatever the outcome.
+        let per_batch = self.atomicity == Atomicity::PerBatch;
+        let transaction = match self.transaction.take() {
+            Some(open) => open,
+            None => crate::db::begin_write(&self.db).await?,
         };
         let outcome = batch
             .visit(WriteBatch {
@@ -157,9 +160,12 @@ impl Ingestor {
     /// Ends the run: an all-or-nothing run commits only when nothing was
     /// rejected and the input was read to its end.
     pub async fn finish(mut self) -> Result<IngestReport, Error> {
+        let accepted = self.report.rejected.is_empty() && !self.incomplete;
         self.report.committed = match self.transaction.take() {
-            None => true,
-            Some(transaction) if self.report.rejected.is_empty() && !self.incomplete => {
+            // A per-batch run has committed each batch; an all-or-nothing
+            // run that wrote no batch has nothing to commit.
+            None => self.atomicity == Atomicity::PerBatch || accepted,
+            Some(transaction) if accepted => {
                 transaction.commit().await?;
                 if let Some(bus) = &self.events {
                     bus.committed(std::mem::take(&mut self.pending));

@@ -75,6 +75,7 @@ mod tests {
                     role,
                     api_key_id: None,
                     subject: None,
+                    expires_at: None,
                 },
                 minimum_audience_size,
             )

@@ -20,6 +20,7 @@ use crate::records::{customer, ndjson};
 on_both_backends!(
     an_idle_upload_is_stopped_after_the_read_timeout with with_short_read_timeout,
     strict_loads_hold_only_their_share_of_the_pool with with_one_strict_place,
+    a_strict_load_locks_nothing_before_its_first_batch,
     insights_hold_only_their_share_of_the_pool with with_one_insight_place,
     refused_credentials_get_429_with_retry_after_per_address with with_few_auth_failures,
     key_checks_write_last_used_at_once_a_minute,
@@ -177,13 +178,35 @@ async fn strict_loads_hold_only_their_share_of_the_pool(app: TestApp) {
     );
 }
 
+/// A strict upload that has sent less than a batch holds no write
+/// transaction: on SQLite one would lock out every other writer until the
+/// upload ended or timed out.
+async fn a_strict_load_locks_nothing_before_its_first_batch(app: TestApp) {
+    let (sender, held) = streamed_upload(&app, "?strict=true");
+    sender.unbounded_send(line("SLOW-1")).expect("sent");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let request = app
+        .client
+        .post(format!("{}/ingest/customers", app.base_url))
+        .header("content-type", "application/x-ndjson")
+        .body(ndjson(&[customer("OTHER-1", "other1@example.com", None)]));
+    let (status, _, body) = answer(request).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["written"], 1, "{body}");
+    assert!(
+        !held.is_finished(),
+        "the other write waited for the strict upload to end"
+    );
+    // The strict upload then commits what it sent.
+    sender.unbounded_send(line("SLOW-2")).expect("sent");
+    drop(sender);
+    let (status, _, body) = held.await.expect("the request task");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["written"], 2, "{body}");
+    assert_eq!(customers(&app).await, 3);
+}
+
 async fn insights_hold_only_their_share_of_the_pool(app: TestApp) {
-    if app.backend != Backend::Postgres {
-        // On SQLite these twenty aggregates over an empty database did not
-        // overlap in practice (each finished before the next asked for a
-        // place; not investigated further), so nothing was refused there.
-        return;
-    }
     // One place and no wait: of twenty insights resolved side by side, those
     // that find the place taken fail with LIMIT_EXCEEDED instead of queueing
     // for connections.

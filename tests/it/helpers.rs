@@ -148,15 +148,25 @@ impl TestApp {
 
     /// A server with its own configuration (limits, introspection…).
     pub async fn spawn_with(backend: Backend, api: ApiConfig) -> TestApp {
-        Self::spawn_full(backend, api, false).await
+        Self::spawn_full(backend, api, false, None).await
     }
 
     /// A server that refuses requests without an API key, as production does.
     pub async fn spawn_secured(backend: Backend) -> TestApp {
-        Self::spawn_full(backend, ApiConfig::default(), true).await
+        Self::spawn_full(backend, ApiConfig::default(), true, None).await
     }
 
-    async fn spawn_full(backend: Backend, api: ApiConfig, secured: bool) -> TestApp {
+    /// A server that also accepts JWTs `jwt` verifies.
+    pub async fn spawn_with_jwt(backend: Backend, api: ApiConfig, jwt: accord::auth::jwt::JwtVerifier) -> TestApp {
+        Self::spawn_full(backend, api, false, Some(jwt)).await
+    }
+
+    async fn spawn_full(
+        backend: Backend,
+        api: ApiConfig,
+        secured: bool,
+        jwt: Option<accord::auth::jwt::JwtVerifier>,
+    ) -> TestApp {
         let (url, scratch) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
@@ -194,7 +204,7 @@ impl TestApp {
             }
             counter.fetch_add(1, Ordering::SeqCst);
         });
-        let auth = Authenticator::new(db.clone(), secured, None);
+        let auth = Authenticator::new(db.clone(), secured, jwt);
         let app = Application::build_with_auth("127.0.0.1:0", db.clone(), api, auth)
             .await
             .expect("bind");

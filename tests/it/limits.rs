@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use accord::config::ApiConfig;
 
+use crate::attacks::fragment_bomb;
 use crate::helpers::{TestApp, on_both_backends};
 
 on_both_backends!(
@@ -147,17 +148,6 @@ async fn deep_wide_and_costly_queries_are_refused_before_they_run(app: TestApp) 
         "GRAPHQL_VALIDATION_FAILED",
         "past the limits, to validation: {body}"
     );
-}
-
-/// The fragment bomb of issue 11: `levels` fragments, each spreading the
-/// previous one ten times (nine levels: 810 bytes standing for 10⁹ selections).
-fn fragment_bomb(levels: usize) -> String {
-    let mut query = format!("{{ ...f{levels} }} fragment f0 on Query {{ __typename }}");
-    for level in 1..=levels {
-        let spreads = vec![format!("...f{}", level - 1); 10].join(" ");
-        query.push_str(&format!(" fragment f{level} on Query {{ {spreads} }}"));
-    }
-    query
 }
 
 /// Far longer than a refusal takes, far shorter than expanding the

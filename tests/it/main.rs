@@ -4,6 +4,7 @@
 //! when `ACCORD_TEST_POSTGRES_URL` is set, each time in a database of its
 //! own.
 
+mod attacks;
 mod golden;
 mod helpers;
 mod process;

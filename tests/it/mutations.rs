@@ -582,6 +582,7 @@ async fn as_role(app: &TestApp, role: Role, query: &str, variables: Value) -> Va
             role,
             api_key_id: None,
             subject: None,
+            expires_at: None,
         })
         .data(DbLoader::for_request(app.db.clone()));
     let response = schema.execute(request).await;

@@ -277,6 +277,7 @@ async fn as_role(app: &TestApp, role: Role, query: &str) -> Value {
             role,
             api_key_id: None,
             subject: None,
+            expires_at: None,
         })
         .data(DbLoader::for_request(app.db.clone()));
     serde_json::to_value(schema.execute(request).await).expect("response serialises")

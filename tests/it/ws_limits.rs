@@ -12,6 +12,7 @@ use accord::config::ApiConfig;
 use entity::enums::Role;
 use serde_json::{Value, json};
 
+use crate::attacks::fragment_bomb;
 use crate::budgets::with_few_auth_failures;
 use crate::helpers::{TestApp, on_both_backends};
 use crate::limits::{with_low_rate_limit, with_tiny_deadline};
@@ -72,19 +73,9 @@ fn code(payload: &Value) -> &Value {
     &payload["errors"][0]["extensions"]["code"]
 }
 
-/// The fragment bomb of issue 11 (ten levels of ten spreads).
-fn fragment_bomb() -> String {
-    let mut query = "{ ...f10 } fragment f0 on Query { __typename }".to_owned();
-    for level in 1..=10 {
-        let spreads = vec![format!("...f{}", level - 1); 10].join(" ");
-        query.push_str(&format!(" fragment f{level} on Query {{ {spreads} }}"));
-    }
-    query
-}
-
 async fn operations_have_the_query_and_size_limits_of_http(app: TestApp) {
     let mut ws = WsClient::connect(&app.base_url, json!({})).await;
-    ws.subscribe("bomb", &fragment_bomb(), json!({})).await;
+    ws.subscribe("bomb", &fragment_bomb(10), json!({})).await;
     let refused = answer(&mut ws, "bomb").await;
     assert_eq!(code(&refused), "LIMIT_EXCEEDED", "{refused}");
     let deep = format!("{}{}", "{ f ".repeat(25), "}".repeat(25));
@@ -216,6 +207,65 @@ async fn a_revoked_key_ends_its_subscriptions(app: TestApp) {
     // The other key's connection is still served.
     other.subscribe("q", "{ __typename }", json!({})).await;
     assert_eq!(answer(&mut other, "q").await["data"]["__typename"], "Query");
+}
+
+/// A JWT's connection ends when the token does: its `exp` (plus the
+/// leeway, none here) is checked with the key checks.
+mod an_expired_token_ends_its_subscriptions {
+    use crate::helpers::{Backend, postgres_url};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::an_expired_token_ends_its_subscriptions(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if postgres_url().is_none() {
+            eprintln!("ACCORD_TEST_POSTGRES_URL is not set: PostgreSQL variant not run");
+            return;
+        }
+        super::an_expired_token_ends_its_subscriptions(Backend::Postgres).await;
+    }
+}
+
+async fn an_expired_token_ends_its_subscriptions(backend: crate::helpers::Backend) {
+    const SECRET: &str = "a-test-secret-that-is-long-enough-for-hs256";
+    let jwt = accord::auth::jwt::JwtConfig {
+        jwt_hs256_secret: Some(SECRET.to_owned()),
+        jwt_leeway_seconds: 0,
+        ..Default::default()
+    };
+    let verifier = accord::auth::jwt::JwtVerifier::from_config(&jwt)
+        .expect("a valid JWT configuration")
+        .expect("a verifier");
+    let app = TestApp::spawn_with_jwt(backend, with_quick_key_checks(), verifier).await;
+    let token = |seconds: i64| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &json!({ "role": "SALES", "sub": "rep-1", "exp": chrono::Utc::now().timestamp() + seconds }),
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("a token")
+    };
+    let mut short = WsClient::connect(
+        &app.base_url,
+        json!({ "Authorization": format!("Bearer {}", token(2)) }),
+    )
+    .await;
+    short.subscribe("s", SILENT, json!({})).await;
+    let mut long = WsClient::connect(
+        &app.base_url,
+        json!({ "Authorization": format!("Bearer {}", token(600)) }),
+    )
+    .await;
+    long.subscribe("s", SILENT, json!({})).await;
+    let (close, reason) = short.closed().await;
+    assert_eq!(close, 4403, "{reason}");
+    assert!(reason.contains("token expired"), "{reason}");
+    // The connection whose token still holds is served.
+    long.subscribe("q", "{ __typename }", json!({})).await;
+    assert_eq!(answer(&mut long, "q").await["data"]["__typename"], "Query");
 }
 
 async fn the_key_of_connection_init_counts_without_required_credentials(app: TestApp) {

@@ -53,9 +53,19 @@ impl Extension for InsightGate {
         if cost::weight(info.parent_type, info.name) == 1 {
             return next.run(ctx, info).await;
         }
-        match tokio::time::timeout(self.wait, self.places.acquire()).await {
-            Ok(Ok(_place)) => next.run(ctx, info).await,
-            _ => Err(busy(&info, self.wait)),
+        // No wait means none: a zero timeout would still let the place be
+        // taken once a running insight frees it within the timer's tick.
+        let place = if self.wait.is_zero() {
+            self.places.try_acquire().ok()
+        } else {
+            tokio::time::timeout(self.wait, self.places.acquire())
+                .await
+                .ok()
+                .and_then(Result::ok)
+        };
+        match place {
+            Some(_place) => next.run(ctx, info).await,
+            None => Err(busy(&info, self.wait)),
         }
     }
 }
