@@ -17,9 +17,10 @@
 //! it replayed committed (`pg_last_xact_replay_timestamp()`). Above
 //! `ACCORD_MAX_REPLICA_LAG_MS`, or when the replica does not answer, reads
 //! go to the primary and each one is counted as a fallback (`/metrics`). A
-//! request that failed on a replica which then no longer answers is run
-//! again on the primary ([`Pools::replica_failed`]), so a replica that goes
-//! away fails no request.
+//! query that failed on the replica is run again on the primary (and the
+//! replica marked unavailable when it no longer answers,
+//! [`Pools::replica_failed`]), so a replica that goes away, or cancels a
+//! query for a conflict with replay, fails no request.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -180,9 +181,9 @@ impl Pools {
         }
     }
 
-    /// Called when a request routed to the replica failed: when the replica
-    /// no longer answers, it is marked unavailable until its next check
-    /// answers, and `true` says to run the request again on the primary.
+    /// Called when a request routed to the replica failed (the caller runs
+    /// it again on the primary): when the replica no longer answers, it is
+    /// marked unavailable until its next check answers, and `true` says so.
     pub async fn replica_failed(&self) -> bool {
         let Some(replica) = &self.replica else {
             return false;

@@ -49,7 +49,8 @@ async fn export(state: AppState, viewer: Viewer, file: String) -> Result<Respons
     let mut members_db = members_db.clone();
     match crate::segments::find(&members_db, id).await {
         // A replica that stopped answering: the primary serves the export.
-        Err(Error::Database(_)) if read_from == ReadFrom::Replica && state.pools.replica_failed().await => {
+        Err(Error::Database(_)) if read_from == ReadFrom::Replica => {
+            state.pools.replica_failed().await;
             members_db = state.pools.primary().clone();
             crate::segments::find(&members_db, id).await?;
         }

@@ -153,8 +153,9 @@ async fn execute(
     } else {
         (state.pools.primary(), ReadFrom::Primary)
     };
-    // A query that fails on a replica which stopped answering runs again on
-    // the primary: it only reads, so running it twice changes nothing.
+    // A query that fails on the replica — which stopped answering, or
+    // cancelled it for a conflict with replay — runs again on the primary:
+    // it only reads, so running it twice changes nothing.
     let again = (read_from == ReadFrom::Replica).then(|| Again::of(&request, &document));
     let request = request
         .data(viewer.clone())
@@ -165,8 +166,8 @@ async fn execute(
     let mut finished = run(state, request, ends_at).await;
     if let (Some(again), Some(Ok(response))) = (again, &finished)
         && fails_internally(response)
-        && state.pools.replica_failed().await
     {
+        state.pools.replica_failed().await;
         let primary = state.pools.primary().clone();
         let request = again
             .request()

@@ -39,4 +39,5 @@ mod server;
 mod statements;
 mod subscriptions;
 mod suppression;
+mod topology;
 mod ws_limits;
