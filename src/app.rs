@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use crate::auth::Authenticator;
 use crate::config::ApiConfig;
 use crate::db::cursor_key;
+use crate::db::pools::Pools;
 use crate::events::EventBus;
 use crate::graphql::build_schema;
 use crate::http::ingest::StrictLoads;
@@ -41,9 +42,25 @@ impl Application {
         api: ApiConfig,
         auth: Authenticator,
     ) -> std::io::Result<Self> {
+        Self::build_with_pools(bind, Pools::single(db), None, api, auth).await
+    }
+
+    /// Like [`Application::build_with_auth`] over `pools` (a primary and
+    /// maybe a read replica), LISTENing for events on `listen_url` when
+    /// given (else with the primary pool's settings).
+    pub async fn build_with_pools(
+        bind: &str,
+        pools: Pools,
+        listen_url: Option<&str>,
+        api: ApiConfig,
+        auth: Authenticator,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(bind).await?;
+        let db = pools.primary().clone();
         let min_audience_size = api.min_audience_size;
-        let events = EventBus::for_database(&db, true).await.map_err(std::io::Error::other)?;
+        let events = EventBus::for_server(&db, listen_url)
+            .await
+            .map_err(std::io::Error::other)?;
         let currency = api.ingest.currency.clone();
         let max_line_bytes = api.ingest.max_line_bytes;
         let limits = api.limits.clone();
@@ -63,6 +80,7 @@ impl Application {
             router: router(AppState {
                 schema,
                 db,
+                pools,
                 min_audience_size,
                 currency,
                 max_line_bytes,

@@ -12,7 +12,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use crate::app::{Application, shutdown_signal};
 use crate::auth::Authenticator;
 use crate::auth::jwt::{JwtConfig, JwtVerifier};
-use crate::config::{ApiConfig, DatabaseConfig, IngestConfig, LogConfig};
+use crate::config::{ApiConfig, DatabaseConfig, IngestConfig, LogConfig, Pooler, TopologyConfig};
 use crate::demo::{DemoSpec, Scale};
 use crate::events::EventBus;
 use crate::ingest::{Atomicity, EntityKind, ImportOptions, Ingestor};
@@ -51,6 +51,8 @@ pub enum Command {
         jwt: JwtConfig,
         #[command(flatten)]
         database: DatabaseConfig,
+        #[command(flatten)]
+        topology: TopologyConfig,
         #[command(flatten)]
         api: ApiConfig,
         #[command(flatten)]
@@ -289,6 +291,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             insecure_no_auth,
             jwt,
             database,
+            topology,
             mut api,
             ..
         } => {
@@ -300,6 +303,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 migrate,
                 insecure_no_auth,
                 jwt,
+                topology,
             };
             serve(&database, api, options, &bind).await
         }
@@ -317,6 +321,56 @@ async fn connect(config: &DatabaseConfig) -> anyhow::Result<DatabaseConnection> 
         Ok(db) => Ok(db),
         Err(error) => Err(connect_error(&config.url, &error).await),
     }
+}
+
+/// The primary `serve` writes to: directly, or through a transaction
+/// pooler (whose pool is lazy, so it is asked once here).
+async fn connect_primary(config: &DatabaseConfig, pooler: Pooler) -> anyhow::Result<DatabaseConnection> {
+    if pooler == Pooler::None {
+        return connect(config).await;
+    }
+    if !is_postgres(&config.url) {
+        anyhow::bail!("--db-pooler transaction needs a postgres:// database URL (a PgBouncer)");
+    }
+    let db = crate::db::pooler::connect(config).map_err(|error| anyhow::anyhow!("{}: {error}", redact(&config.url)))?;
+    if let Err(error) = db.ping().await {
+        return Err(connect_error(&config.url, &error).await);
+    }
+    Ok(db)
+}
+
+/// The primary and, with `--read-database-url`, the replica reads may go to.
+async fn open_pools(
+    database: &DatabaseConfig,
+    topology: &TopologyConfig,
+    primary: DatabaseConnection,
+) -> anyhow::Result<crate::db::pools::Pools> {
+    use crate::db::pools::{Pools, ReplicaSettings};
+    let Some(read_url) = &topology.read_url else {
+        return Ok(Pools::single(primary));
+    };
+    if !is_postgres(read_url) || primary.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        anyhow::bail!("a read replica (--read-database-url) needs PostgreSQL for both the primary and the replica");
+    }
+    let replica_config = DatabaseConfig {
+        url: read_url.clone(),
+        ..database.clone()
+    };
+    // Lazy: a replica that is down at start leaves reads on the primary
+    // until it answers.
+    let replica = crate::db::connect_replica(&replica_config)
+        .await
+        .map_err(|error| anyhow::anyhow!("{}: {error}", redact(read_url)))?;
+    let settings = ReplicaSettings {
+        max_lag: std::time::Duration::from_millis(topology.max_replica_lag_ms),
+        check_every: std::time::Duration::from_millis(topology.replica_check_ms),
+    };
+    Ok(Pools::with_replica(primary, replica, settings).await)
+}
+
+fn is_postgres(url: &str) -> bool {
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());
+    matches!(scheme.as_deref(), Some("postgres" | "postgresql"))
 }
 
 /// Refuses a URL of a database Accord does not speak before trying it.
@@ -413,6 +467,8 @@ struct ServeOptions {
     migrate: bool,
     insecure_no_auth: bool,
     jwt: JwtConfig,
+    /// A read replica, a pooler, a direct LISTEN connection.
+    topology: TopologyConfig,
 }
 
 async fn serve(database: &DatabaseConfig, api: ApiConfig, options: ServeOptions, bind: &str) -> anyhow::Result<()> {
@@ -421,9 +477,10 @@ async fn serve(database: &DatabaseConfig, api: ApiConfig, options: ServeOptions,
         migrate,
         insecure_no_auth,
         jwt,
+        topology,
     } = options;
     let jwt = JwtVerifier::from_config(&jwt).map_err(|reason| anyhow::anyhow!("JWT configuration: {reason}"))?;
-    let db = connect(database).await?;
+    let db = connect_primary(database, topology.pooler).await?;
     if demo || migrate {
         crate::db::migrate(&db).await.context("migrating")?;
     } else {
@@ -463,7 +520,9 @@ async fn serve(database: &DatabaseConfig, api: ApiConfig, options: ServeOptions,
         crate::auth::check_configured(&db, has_jwt).await?;
         Authenticator::new(db.clone(), true, jwt)
     };
-    let app = Application::build_with_auth(bind, db, api, auth)
+    let pools = open_pools(database, &topology, db).await?;
+    let listen_url = topology.listen_url.as_deref();
+    let app = Application::build_with_pools(bind, pools, listen_url, api, auth)
         .await
         .with_context(|| format!("binding {bind}"))?;
     let address = app.local_addr()?;

@@ -9,6 +9,11 @@
 //! | `ACCORD_DATABASE_URL` | `sqlite://accord.db?mode=rwc` | where the data lives (SQLite file or `postgres://…`) |
 //! | `ACCORD_DB_MAX_CONNECTIONS` | `10` | connection pool size |
 //! | `ACCORD_DB_STATEMENT_TIMEOUT_MS` | `30000` | PostgreSQL cancels any statement running longer (`statement_timeout`); `0` turns it off |
+//! | `ACCORD_READ_DATABASE_URL` | none | `serve`: a PostgreSQL streaming replica that query operations and exports read from while it keeps up |
+//! | `ACCORD_MAX_REPLICA_LAG_MS` | `5000` | `serve`: above this replay lag, reads go to the primary |
+//! | `ACCORD_REPLICA_CHECK_MS` | `1000` | `serve`: how often the replica's lag is read |
+//! | `ACCORD_LISTEN_DATABASE_URL` | `ACCORD_DATABASE_URL` | `serve`: the direct PostgreSQL connection that LISTENs for events (never through a transaction pooler) |
+//! | `ACCORD_DB_POOLER` | `none` | `serve`: `transaction` when `ACCORD_DATABASE_URL` is a PgBouncer in transaction pooling mode |
 //! | `ACCORD_BIND` | `127.0.0.1:8080` | address `serve` listens on |
 //! | `ACCORD_CURRENCY` | `USD` | the one reporting currency; ingest refuses others |
 //! | `ACCORD_MAX_PAGE_SIZE` | `500` | largest `first` a connection accepts |
@@ -71,6 +76,67 @@ pub struct DatabaseConfig {
         default_value_t = 30_000
     )]
     pub statement_timeout_ms: u64,
+}
+
+/// How `serve` reaches PostgreSQL at scale: a read replica, a pooler in
+/// front of the primary, a direct connection for LISTEN (README,
+/// "Scale-out"). Commands other than `serve` connect to
+/// `ACCORD_DATABASE_URL` only.
+#[derive(Debug, Clone, Args)]
+pub struct TopologyConfig {
+    /// A PostgreSQL streaming replica (hot standby) of the primary: GraphQL query operations
+    /// and segment exports read from it while its replay lag is within `--max-replica-lag-ms`.
+    #[arg(long = "read-database-url", env = "ACCORD_READ_DATABASE_URL", hide_env_values = true)]
+    pub read_url: Option<String>,
+
+    /// The largest replay lag, in milliseconds, at which reads still go to the replica;
+    /// above it (or while the replica does not answer) they go to the primary.
+    #[arg(
+        long = "max-replica-lag-ms",
+        env = "ACCORD_MAX_REPLICA_LAG_MS",
+        default_value_t = 5_000
+    )]
+    pub max_replica_lag_ms: u64,
+
+    /// How often the replica's replay lag is read, in milliseconds.
+    #[arg(long = "replica-check-ms", env = "ACCORD_REPLICA_CHECK_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(10..))]
+    pub replica_check_ms: u64,
+
+    /// The PostgreSQL connection that LISTENs for events from every instance: direct to the
+    /// primary, not through a transaction pooler. Defaults to the database URL.
+    #[arg(
+        long = "listen-database-url",
+        env = "ACCORD_LISTEN_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub listen_url: Option<String>,
+
+    /// What the database URL points at: `none` (PostgreSQL or SQLite itself) or `transaction`
+    /// (a PgBouncer in transaction pooling mode: each pooled checkout runs in one transaction,
+    /// no statement is cached across transactions, no startup options are sent).
+    #[arg(long = "db-pooler", env = "ACCORD_DB_POOLER", value_enum, default_value = "none")]
+    pub pooler: Pooler,
+}
+
+impl Default for TopologyConfig {
+    fn default() -> Self {
+        Self {
+            read_url: None,
+            max_replica_lag_ms: 5_000,
+            replica_check_ms: 1_000,
+            listen_url: None,
+            pooler: Pooler::None,
+        }
+    }
+}
+
+/// What sits between Accord and the primary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Pooler {
+    /// Nothing: the URL is the database.
+    None,
+    /// PgBouncer (or another pooler) in transaction pooling mode.
+    Transaction,
 }
 
 /// How the API behaves, whatever serves it.

@@ -14,6 +14,8 @@ use crate::config::DatabaseConfig;
 pub mod cursor_key;
 pub mod dates;
 pub mod keyset;
+pub mod pooler;
+pub mod pools;
 pub mod sql;
 
 /// Opens a pool on `config.url`. SQLite files are created when missing and
@@ -30,6 +32,20 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
 /// itself.
 pub async fn connect_read_only(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options(config, false)).await
+}
+
+/// A pool on a read replica: it may be down when Accord starts or go away
+/// later, so it connects lazily and gives up on a connection within two
+/// seconds (the request then runs on the primary, see [`pools`]), and its
+/// transactions are read-only.
+pub async fn connect_replica(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
+    let mut options = options(config, false);
+    options
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(2))
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_lazy(true);
+    Database::connect(options).await
 }
 
 fn options(config: &DatabaseConfig, writable: bool) -> ConnectOptions {

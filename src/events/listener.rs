@@ -20,12 +20,14 @@ impl Drop for Handle {
     }
 }
 
-/// LISTENs before returning, so that no event committed after the bus
-/// exists is missed.
-pub async fn start(pool: &PgPool, sender: broadcast::Sender<Event>) -> Result<Handle, DbErr> {
-    let mut listener = PgListener::connect_with(pool)
-        .await
-        .map_err(|e| DbErr::Custom(format!("cannot open the event listener: {e}")))?;
+/// LISTENs (on a connection to `url`, or one like `pool`'s) before
+/// returning, so that no event committed after the bus exists is missed.
+pub async fn start(pool: &PgPool, url: Option<&str>, sender: broadcast::Sender<Event>) -> Result<Handle, DbErr> {
+    let connected = match url {
+        Some(url) => PgListener::connect(url).await,
+        None => PgListener::connect_with(pool).await,
+    };
+    let mut listener = connected.map_err(|e| DbErr::Custom(format!("cannot open the event listener: {e}")))?;
     listener
         .listen(CHANNEL)
         .await

@@ -84,16 +84,28 @@ impl EventBus {
     /// `listen`, this instance also LISTENs and delivers them to its own
     /// subscribers (a server does; a one-off import only publishes).
     pub async fn for_database(db: &DatabaseConnection, listen: bool) -> Result<Self, DbErr> {
+        let listen = if listen { Some(None) } else { None };
+        Self::listening(db, listen).await
+    }
+
+    /// The bus of a server on `db` whose listener connects to `listen_url`
+    /// (`ACCORD_LISTEN_DATABASE_URL`: direct to the primary when `db` goes
+    /// through a transaction pooler, where LISTEN cannot hold a session), or
+    /// with the settings of `db`'s own pool when `None`.
+    pub async fn for_server(db: &DatabaseConnection, listen_url: Option<&str>) -> Result<Self, DbErr> {
+        Self::listening(db, Some(listen_url)).await
+    }
+
+    async fn listening(db: &DatabaseConnection, listen: Option<Option<&str>>) -> Result<Self, DbErr> {
         if db.get_database_backend() != DatabaseBackend::Postgres {
             return Ok(Self::in_process());
         }
         let sender = broadcast::channel(BUFFER).0;
-        let listener = if listen {
-            Some(Arc::new(
-                listener::start(db.get_postgres_connection_pool(), sender.clone()).await?,
-            ))
-        } else {
-            None
+        let listener = match listen {
+            Some(url) => Some(Arc::new(
+                listener::start(db.get_postgres_connection_pool(), url, sender.clone()).await?,
+            )),
+            None => None,
         };
         Ok(Self {
             sender,

@@ -14,6 +14,7 @@ use tracing::Instrument as _;
 
 use super::AppState;
 use crate::auth::{AuthError, Viewer};
+use crate::db::pools::ReadFrom;
 use crate::error::Error;
 
 /// Rows buffered between the database and the client.
@@ -42,8 +43,22 @@ async fn export(state: AppState, viewer: Viewer, file: String) -> Result<Respons
         )));
     }
     let id = file.parse::<i64>().map_err(|_| Error::not_found("segment", &file))?;
-    crate::segments::find(&state.db, id).await?;
-    let size = crate::segments::member_count(&state.db, id).await?;
+    // An export reads a refreshed segment's members: the replica may serve
+    // it (a refresh it has not replayed yet shows the members before it).
+    let (members_db, read_from) = state.pools.read();
+    let mut members_db = members_db.clone();
+    match crate::segments::find(&members_db, id).await {
+        // A replica that stopped answering: the primary serves the export.
+        Err(Error::Database(_)) if read_from == ReadFrom::Replica => {
+            state.pools.replica_failed().await;
+            members_db = state.pools.primary().clone();
+            crate::segments::find(&members_db, id).await?;
+        }
+        found => {
+            found?;
+        }
+    }
+    let size = crate::segments::member_count(&members_db, id).await?;
     if size < state.min_audience_size {
         return Err(Error::Forbidden(format!(
             "the segment has {size} members; exports need at least {} so that no one can be singled out (refresh it first if it is new)",
@@ -60,7 +75,7 @@ async fn export(state: AppState, viewer: Viewer, file: String) -> Result<Respons
     .await;
 
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(CHANNEL_ROWS);
-    let db = state.db.clone();
+    let db = members_db;
     let rows = async move {
         let statement = crate::segments::export_statement(db.get_database_backend(), id);
         let header = csv_line(&[

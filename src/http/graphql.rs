@@ -37,6 +37,7 @@ use tracing::Instrument as _;
 use super::negotiation::{GRAPHQL_RESPONSE_JSON, JSON, ResponseType, content_type_essence, negotiate, wants_html};
 use super::{AppState, assets, caching};
 use crate::auth::Viewer;
+use crate::db::pools::ReadFrom;
 use crate::graphql::error::code;
 use crate::graphql::loaders::DbLoader;
 use crate::graphql::response::with_code;
@@ -143,16 +144,39 @@ async fn execute(
     // schema's extensions: they may hold secrets and personal data.
     let operation_name = request.operation_name.clone();
     request.set_parsed_query(document.clone());
-    let request = request.data(viewer).data(DbLoader::for_request(state.db.clone()));
+    // The one routing decision (db/pools.rs): a query operation reads where
+    // reads may be a little stale; a mutation, with the reads inside it,
+    // runs on the primary.
+    let reads_only = operation_type(&document, operation_name.as_deref()) == Some(OperationType::Query);
+    let (db, read_from) = if reads_only {
+        state.pools.read()
+    } else {
+        (state.pools.primary(), ReadFrom::Primary)
+    };
+    // A query that fails on the replica — which stopped answering, or
+    // cancelled it for a conflict with replay — runs again on the primary:
+    // it only reads, so running it twice changes nothing.
+    let again = (read_from == ReadFrom::Replica).then(|| Again::of(&request, &document));
+    let request = request
+        .data(viewer.clone())
+        .data(DbLoader::for_request(db.clone()))
+        .data(db.clone());
     let deadline = state.limits.request_timeout();
-    // On a task of its own, so that the deadline answers even while the
-    // execution's worker is busy, and the execution is aborted (at its
-    // next await) when the deadline passes or the client goes away.
-    let schema = state.schema.clone();
-    let execution = AbortOnDropHandle::new(tokio::spawn(
-        async move { schema.execute(request).await }.instrument(tracing::Span::current()),
-    ));
-    let Ok(finished) = tokio::time::timeout(deadline, execution).await else {
+    let ends_at = tokio::time::Instant::now() + deadline;
+    let mut finished = run(state, request, ends_at).await;
+    if let (Some(again), Some(Ok(response))) = (again, &finished)
+        && fails_internally(response)
+    {
+        state.pools.replica_failed().await;
+        let primary = state.pools.primary().clone();
+        let request = again
+            .request()
+            .data(viewer)
+            .data(DbLoader::for_request(primary.clone()))
+            .data(primary);
+        finished = run(state, request, ends_at).await;
+    }
+    let Some(finished) = finished else {
         let status = match response_type {
             ResponseType::GraphqlResponseJson => StatusCode::GATEWAY_TIMEOUT,
             ResponseType::Json => StatusCode::OK,
@@ -185,6 +209,62 @@ async fn execute(
     }
     crate::graphql::response::complete(&mut response, &document, operation_name.as_deref());
     json_response(response_type, StatusCode::OK, &response)
+}
+
+/// Runs `request` on a task of its own, so that the deadline answers even
+/// while the execution's worker is busy, and the execution is aborted (at
+/// its next await) when `ends_at` passes or the client goes away. `None`
+/// when the deadline passed.
+async fn run(
+    state: &AppState,
+    request: async_graphql::Request,
+    ends_at: tokio::time::Instant,
+) -> Option<Result<async_graphql::Response, tokio::task::JoinError>> {
+    let schema = state.schema.clone();
+    let execution = AbortOnDropHandle::new(tokio::spawn(
+        async move { schema.execute(request).await }.instrument(tracing::Span::current()),
+    ));
+    tokio::time::timeout_at(ends_at, execution).await.ok()
+}
+
+/// What it takes to run a request again: async-graphql's `Request` is not
+/// `Clone` (its data is not). Its `extensions` (an APQ hash) are left out:
+/// the query they named is already resolved and parsed.
+struct Again {
+    query: String,
+    operation_name: Option<String>,
+    variables: async_graphql::Variables,
+    document: ExecutableDocument,
+}
+
+impl Again {
+    fn of(request: &async_graphql::Request, document: &ExecutableDocument) -> Self {
+        Self {
+            query: request.query.clone(),
+            operation_name: request.operation_name.clone(),
+            variables: request.variables.clone(),
+            document: document.clone(),
+        }
+    }
+
+    fn request(self) -> async_graphql::Request {
+        let mut request = async_graphql::Request::new(self.query).variables(self.variables);
+        request.operation_name = self.operation_name;
+        request.set_parsed_query(self.document);
+        request
+    }
+}
+
+/// Whether an error of `response` may be the database's (INTERNAL, or no
+/// code yet): only then is the replica asked whether it still answers.
+fn fails_internally(response: &async_graphql::Response) -> bool {
+    response.errors.iter().any(
+        |error| match error.extensions.as_ref().and_then(|extensions| extensions.get("code")) {
+            None => true,
+            Some(async_graphql::Value::String(value)) => value == code::INTERNAL,
+            Some(_) => false,
+        },
+    )
 }
 
 /// Whether the operation the request runs is a mutation.

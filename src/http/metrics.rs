@@ -8,6 +8,14 @@
 //! - `accord_db_pool_connections{state="idle"|"in_use"}` and
 //!   `accord_db_pool_max_connections`, read from the pool at each scrape.
 //!
+//! - with a read replica (`ACCORD_READ_DATABASE_URL`):
+//!   `accord_db_replica_available`, `accord_db_replica_lag_seconds` (the
+//!   last measured replay lag), `accord_db_replica_max_lag_seconds`,
+//!   `accord_db_replica_reads_total` and
+//!   `accord_db_replica_fallbacks_total{reason="lag"|"unavailable"}` (reads
+//!   meant for the replica that the primary served), and the replica pool's
+//!   `accord_db_replica_pool_connections{state}`, all read at each scrape.
+//!
 //! The `metrics` facade has one recorder per process; it is installed the
 //! first time a router is built. The pool gauges are not recorded there
 //! but written at each scrape from this server's own pool, so that several
@@ -93,6 +101,7 @@ pub async fn scrape(State(state): State<AppState>) -> Response {
     handle.run_upkeep();
     let mut body = handle.render();
     write_pool_state(&mut body, &state.db);
+    write_replica_state(&mut body, &state.pools);
     ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 
@@ -120,6 +129,52 @@ fn write_pool_state(body: &mut String, db: &DatabaseConnection) {
          # HELP {POOL_MAX_CONNECTIONS} The most connections the pool opens.\n\
          # TYPE {POOL_MAX_CONNECTIONS} gauge\n\
          {POOL_MAX_CONNECTIONS} {max}\n",
+        in_use = size - idle,
+    );
+}
+
+/// Appends the replica's gauges and counters, when there is a replica.
+fn write_replica_state(body: &mut String, pools: &crate::db::pools::Pools) {
+    let (Some(status), Some(pool)) = (pools.replica_status(), pools.replica_pool()) else {
+        return;
+    };
+    let (size, idle) = match &pool.inner {
+        DatabaseConnectionType::SqlxPostgresPoolConnection(_) => {
+            let pool = pool.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    };
+    let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+    // Writing to a String cannot fail.
+    let _ = write!(
+        body,
+        "# HELP accord_db_replica_available Whether the read replica answered its last lag check (1) or not (0).\n\
+         # TYPE accord_db_replica_available gauge\n\
+         accord_db_replica_available {available}\n\
+         # HELP accord_db_replica_lag_seconds The read replica's replay lag at its last answered check.\n\
+         # TYPE accord_db_replica_lag_seconds gauge\n\
+         accord_db_replica_lag_seconds {lag}\n\
+         # HELP accord_db_replica_max_lag_seconds Above this lag reads go to the primary (ACCORD_MAX_REPLICA_LAG_MS).\n\
+         # TYPE accord_db_replica_max_lag_seconds gauge\n\
+         accord_db_replica_max_lag_seconds {max_lag}\n\
+         # HELP accord_db_replica_reads_total Requests whose reads went to the read replica.\n\
+         # TYPE accord_db_replica_reads_total counter\n\
+         accord_db_replica_reads_total {reads}\n\
+         # HELP accord_db_replica_fallbacks_total Requests meant for the read replica that the primary served, by reason.\n\
+         # TYPE accord_db_replica_fallbacks_total counter\n\
+         accord_db_replica_fallbacks_total{{reason=\"lag\"}} {lagging}\n\
+         accord_db_replica_fallbacks_total{{reason=\"unavailable\"}} {unavailable}\n\
+         # HELP accord_db_replica_pool_connections Open connections to the read replica, idle or in use.\n\
+         # TYPE accord_db_replica_pool_connections gauge\n\
+         accord_db_replica_pool_connections{{state=\"idle\"}} {idle}\n\
+         accord_db_replica_pool_connections{{state=\"in_use\"}} {in_use}\n",
+        available = u8::from(status.available),
+        lag = status.lag.as_secs_f64(),
+        max_lag = status.max_lag.as_secs_f64(),
+        reads = status.reads,
+        lagging = status.fallbacks_lag,
+        unavailable = status.fallbacks_unavailable,
         in_use = size - idle,
     );
 }

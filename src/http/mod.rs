@@ -39,7 +39,10 @@ use crate::graphql::AccordSchema;
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AccordSchema,
+    /// The primary: writes, key checks, everything that must see the latest write.
     pub db: DatabaseConnection,
+    /// The primary and the read replica; [`crate::db::pools`] says which work reads where.
+    pub pools: crate::db::pools::Pools,
     /// The smallest segment whose members may be exported.
     pub min_audience_size: i64,
     /// The reporting currency that ingested money must be in.

@@ -40,4 +40,5 @@ mod server;
 mod statements;
 mod subscriptions;
 mod suppression;
+mod topology;
 mod ws_limits;
