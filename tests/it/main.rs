@@ -35,6 +35,7 @@ mod readme;
 mod schema;
 mod segments;
 mod series;
+mod series_rates;
 mod server;
 mod statements;
 mod subscriptions;
