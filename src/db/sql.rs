@@ -159,6 +159,17 @@ impl Sql {
         }
     }
 
+    /// The first instant (UTC) of the DATE `column`, comparable with bound
+    /// timestamps: SQLite compares timestamps as the RFC 3339 text sqlx
+    /// writes, so the date is written out the same way.
+    pub fn day_start(&mut self, column: &str) -> &mut Self {
+        let expression = match self.backend {
+            DatabaseBackend::Postgres => format!("(CAST({column} AS TIMESTAMP) AT TIME ZONE 'UTC')"),
+            _ => format!("({column} || 'T00:00:00+00:00')"),
+        };
+        self.push(&expression)
+    }
+
     /// Days from 1970-01-01 to the UTC date of the timestamp `column`.
     pub fn day_index(&mut self, column: &str) -> &mut Self {
         let expression = self.day_expression(column);

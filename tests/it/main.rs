@@ -36,6 +36,7 @@ mod readme;
 mod schema;
 mod segments;
 mod series;
+mod series_rates;
 mod server;
 mod statements;
 mod subscriptions;

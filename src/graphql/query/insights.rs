@@ -228,6 +228,7 @@ impl Insights {
     /// Business metrics over time: one series per metric, every period of
     /// the window (zero-filled, clipped to the window), each point with its
     /// n, 95% interval and, with `compareTo`, the change and its test.
+    /// TOUCHPOINTS gives one series per touchpoint team.
     async fn series(
         &self,
         ctx: &Context<'_>,
@@ -235,6 +236,8 @@ impl Insights {
         #[graphql(default_with = "Period::Month")] period: Period,
         compare_to: Option<CompareTo>,
         #[graphql(desc = "The lead's source team (lead metrics only).")] team: Option<LeadSourceTeam>,
+        #[graphql(desc = "CHURN_RATE's inactivity threshold in days, 1..=3650.", default = 180)]
+        churn_threshold_days: i64,
     ) -> async_graphql::Result<Vec<Series>> {
         let db = ctx.data::<DatabaseConnection>()?;
         let request = domain::series::Request {
@@ -242,6 +245,8 @@ impl Insights {
             unit: period.into(),
             compare_to: compare_to.map(Into::into),
             team: team.map(Into::into),
+            own_brand: ctx.data::<ApiConfig>()?.own_brand.clone(),
+            churn_threshold_days,
         };
         let result = domain::series::series(db, &self.scope, &request).await.gql()?;
         Ok(all(result, self.rule))

@@ -4,6 +4,7 @@
 use async_graphql::{Enum, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::enums::Team;
 use super::insights::{Definition, Delta, FromInsight, Suppression, all, rounded};
 use crate::graphql::scalars::Date;
 use crate::insights::series as domain;
@@ -22,20 +23,36 @@ pub enum SeriesMetric {
     CustomersOrdering,
     /// Customers whose first order ever is in the period.
     NewCustomers,
+    /// Customers with 2 or more orders in the period among those with one, with the Wilson interval.
+    RepeatRate,
+    /// Customers inactive for more than `churnThresholdDays` as of the period's last day, with the Wilson interval.
+    ChurnRate,
     /// Leads by createdAt.
     LeadsCreated,
     /// WON leads by closedAt.
     LeadsWon,
     /// Σ amountMinor of WON leads by closedAt (`n` = won leads).
     WonRevenue,
+    /// WON leads / leads closed WON or LOST, by closedAt, with the Wilson interval.
+    WinRate,
     /// Net Promoter Score of every survey's scored responses, by respondedAt.
     Nps,
+    /// The own brand's awareness among the answers about it, by respondedAt.
+    Awareness,
+    /// The own brand's consideration among the answers about it, by respondedAt.
+    Consideration,
+    /// The own brand's mentions among all brands' mentions, by month (MONTH, QUARTER or YEAR only).
+    ShareOfVoice,
+    /// Touchpoints by occurredAt: one series per touchpoint team (`team`).
+    Touchpoints,
 }
 
 /// One metric over the window.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Series {
     pub metric: SeriesMetric,
+    /// The touchpoints' team of a TOUCHPOINTS series; null for the other metrics.
+    pub team: Option<Team>,
     /// Every period that meets the window, in time order, zero-filled.
     pub points: Vec<SeriesPoint>,
     /// The metric over the whole window.
@@ -54,6 +71,8 @@ pub struct SeriesValue {
     /// The 95% interval, where the value estimates a population.
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
+    /// Rates only: the numerator (value = count / n).
+    pub count: Option<i64>,
     /// NPS only.
     pub promoters: Option<i64>,
     pub passives: Option<i64>,
@@ -71,6 +90,7 @@ impl FromInsight<domain::Estimate> for SeriesValue {
                 n: None,
                 ci_low: None,
                 ci_high: None,
+                count: None,
                 promoters: None,
                 passives: None,
                 detractors: None,
@@ -82,6 +102,7 @@ impl FromInsight<domain::Estimate> for SeriesValue {
             n: Some(e.n),
             ci_low: rounded(e.interval.map(|(low, _)| low)),
             ci_high: rounded(e.interval.map(|(_, high)| high)),
+            count: e.count,
             promoters: e.nps.map(|s| s.promoters),
             passives: e.nps.map(|s| s.passives),
             detractors: e.nps.map(|s| s.detractors),
@@ -106,6 +127,8 @@ pub struct SeriesPoint {
     pub n: Option<i64>,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
+    /// Rates only: the numerator (value = count / n).
+    pub count: Option<i64>,
     pub promoters: Option<i64>,
     pub passives: Option<i64>,
     pub detractors: Option<i64>,
@@ -131,6 +154,7 @@ impl FromInsight<domain::Point> for SeriesPoint {
             n: value.n,
             ci_low: value.ci_low,
             ci_high: value.ci_high,
+            count: value.count,
             promoters: value.promoters,
             passives: value.passives,
             detractors: value.detractors,
@@ -146,6 +170,7 @@ impl FromInsight<domain::Series> for Series {
     fn from_insight(s: domain::Series, rule: Suppression) -> Self {
         Self {
             metric: s.metric.into(),
+            team: s.team.map(Into::into),
             points: all(s.points, rule),
             total: SeriesValue::from_insight(s.total, rule),
             definition: Definition::from_insight(s.definition, rule),

@@ -14,17 +14,17 @@ use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use chrono::NaiveTime;
-use entity::enums::LeadSourceTeam;
+use entity::enums::{LeadSourceTeam, Team};
 use sea_orm::ConnectionTrait;
 
 use self::calendar::Span;
 pub use self::metric::{Estimate, Metric, Source};
-use self::query::{Aggregate, Aggregates, Ranges};
+use self::query::{Aggregate, Aggregates, Ranges, Selection};
 use super::Definition;
 use super::delta::Delta;
 use super::nps::CompareTo;
-use super::period::PeriodUnit;
-use super::scope::Scope;
+use super::period::{PeriodUnit, index_of};
+use super::scope::{Rows, Scope};
 use crate::error::Error;
 
 /// More points than this in one series is not a chart but a data export.
@@ -45,9 +45,11 @@ pub struct Point {
 #[derive(Debug, Clone)]
 pub struct Series {
     pub metric: Metric,
+    /// The touchpoints' team of a TOUCHPOINTS series (one series per team).
+    pub team: Option<Team>,
     pub points: Vec<Point>,
     /// The metric over the whole window (not a sum of the points for
-    /// distinct counts, means and scores).
+    /// distinct counts, means, scores and rates).
     pub total: Estimate,
     pub definition: Definition,
 }
@@ -60,6 +62,10 @@ pub struct Request {
     pub compare_to: Option<CompareTo>,
     /// The lead's source team (lead metrics only).
     pub team: Option<LeadSourceTeam>,
+    /// The brand of AWARENESS, CONSIDERATION and SHARE_OF_VOICE.
+    pub own_brand: String,
+    /// The inactivity threshold of CHURN_RATE, in days.
+    pub churn_threshold_days: i64,
 }
 
 impl Request {
@@ -72,6 +78,12 @@ impl Request {
                 format!("give between 1 and {MAX_METRICS} metrics"),
             ));
         }
+        if !(1..=3650).contains(&self.churn_threshold_days) {
+            return Err(Error::validation(
+                "churnThresholdDays",
+                format!("{} is outside 1..=3650", self.churn_threshold_days),
+            ));
+        }
         for (index, metric) in self.metrics.iter().enumerate() {
             if self.metrics[..index].contains(metric) {
                 return Err(Error::validation(
@@ -79,9 +91,9 @@ impl Request {
                     format!("{} is listed twice", metric.name()),
                 ));
             }
-            let source = metric.source();
-            let orders = matches!(source, Source::Orders | Source::FirstOrders);
-            if scope.channel.is_some() && !orders {
+            let source = metric.source(None);
+            let rows = source.rows();
+            if scope.channel.is_some() && rows != Rows::Orders {
                 return Err(Error::validation(
                     "metrics",
                     format!(
@@ -90,8 +102,26 @@ impl Request {
                     ),
                 ));
             }
-            let leads = matches!(source, Source::LeadsCreated | Source::LeadsWon);
-            if self.team.is_some() && !leads {
+            let filtered = scope.region.is_some()
+                || scope.acquisition_channel.is_some()
+                || scope.account_id.is_some()
+                || scope.segment_id.is_some();
+            if rows == Rows::WindowOnly && filtered {
+                return Err(Error::validation(
+                    "metrics",
+                    format!(
+                        "{} counts brand mentions, which have no customer: it takes no filter but the window",
+                        metric.name()
+                    ),
+                ));
+            }
+            if source == Source::Mentions && matches!(self.unit, PeriodUnit::Day | PeriodUnit::Week) {
+                return Err(Error::validation(
+                    "period",
+                    format!("{} is counted per month; choose MONTH, QUARTER or YEAR", metric.name()),
+                ));
+            }
+            if self.team.is_some() && !source.is_leads() {
                 return Err(Error::validation(
                     "team",
                     format!("{} does not apply to team (the lead's source team)", metric.name()),
@@ -99,6 +129,17 @@ impl Request {
             }
         }
         Ok(())
+    }
+
+    /// The series to compute: one per metric, and one per team for TOUCHPOINTS.
+    fn lines(&self) -> Vec<(Metric, Option<Team>)> {
+        self.metrics
+            .iter()
+            .flat_map(|&metric| match metric {
+                Metric::Touchpoints => Team::ALL.iter().map(|&team| (metric, Some(team))).collect(),
+                _ => vec![(metric, None)],
+            })
+            .collect()
     }
 }
 
@@ -128,19 +169,30 @@ pub async fn series(db: &impl ConnectionTrait, scope: &Scope, request: &Request)
         window: (scope.window.start(), scope.window.end()),
         compared: compared_range,
     };
+    let selection = Selection {
+        lead_team: request.team,
+        own_brand: &request.own_brand,
+    };
 
+    let lines = request.lines();
     let mut by_source: BTreeMap<Source, Aggregates> = BTreeMap::new();
-    for metric in &request.metrics {
-        let source = metric.source();
+    for &(metric, team) in &lines {
+        let source = metric.source(team);
         if let Entry::Vacant(entry) = by_source.entry(source) {
-            entry.insert(query::aggregate(db, source, scope, request.team, request.unit, &ranges).await?);
+            let aggregates = if source == Source::OrderHistory {
+                churn_aggregates(db, scope, request, &spans, lag).await?
+            } else {
+                query::aggregate(db, source, scope, &selection, request.unit, &ranges).await?
+            };
+            entry.insert(aggregates);
         }
     }
 
     let empty = Aggregate::default();
-    let mut result = Vec::with_capacity(request.metrics.len());
-    for &metric in &request.metrics {
-        let aggregates = by_source.get(&metric.source()).cloned().unwrap_or_default();
+    let mut result = Vec::with_capacity(lines.len());
+    for (metric, team) in lines {
+        let source = metric.source(team);
+        let aggregates = by_source.get(&source).cloned().unwrap_or_default();
         let points = spans
             .iter()
             .map(|span| {
@@ -167,27 +219,84 @@ pub async fn series(db: &impl ConnectionTrait, scope: &Scope, request: &Request)
                 }
             })
             .collect();
-        let mut definition = scope
-            .describe(metric.source().rows(), Definition::new("series", 1, metric.formula()))
-            .with("metric", metric.name())
-            .with_enum("period", request.unit);
-        if let Some(compare) = request.compare_to {
-            definition = definition.with_enum("compareTo", compare).with(
-                "comparison",
-                "the whole earlier period; counts by the exact Poisson rate test (conditional \
-                 binomial; a whole period is one unit of exposure, a clipped one the share of its days inside the window), means by Welch's t-test, NPS by the NPS difference z-test, \
-                 sums of money untested; no p-value below 10 per side or with zero variance",
-            );
-        }
-        if let Some(team) = request.team {
-            definition = definition.with_enum("team", team);
-        }
         result.push(Series {
             metric,
+            team,
             points,
             total: metric.estimate(&aggregates.window),
-            definition,
+            definition: definition(scope, request, metric, team),
         });
     }
     Ok(result)
+}
+
+/// What a series counts, with the parameters applied.
+fn definition(scope: &Scope, request: &Request, metric: Metric, team: Option<Team>) -> Definition {
+    let source = metric.source(team);
+    let mut definition = scope
+        .describe(source.rows(), Definition::new("series", 1, metric.formula()))
+        .with("metric", metric.name())
+        .with_enum("period", request.unit);
+    if let Some(compare) = request.compare_to {
+        definition = definition.with_enum("compareTo", compare).with(
+            "comparison",
+            "the whole earlier period; counts by the exact Poisson rate test (conditional \
+             binomial; a whole period is one unit of exposure, a clipped one the share of its days inside the window), \
+             rates by the pooled two-proportion z-test, means by Welch's t-test, NPS by the NPS difference z-test, \
+             sums of money untested; no p-value below 10 per side or with zero variance",
+        );
+    }
+    if let Some(team) = request.team.filter(|_| source.is_leads()) {
+        definition = definition.with_enum("team", team);
+    }
+    if let Some(team) = team {
+        definition = definition.with_enum("touchpointTeam", team);
+    }
+    match source {
+        Source::OrderHistory => definition.with("churnThresholdDays", request.churn_threshold_days),
+        Source::BrandAnswers(_) | Source::Mentions => definition.with("ownBrand", &request.own_brand),
+        _ => definition,
+    }
+}
+
+/// CHURN_RATE's aggregates: churn as of each point's last covered day, of
+/// each compared period's last day, and of the window's last day.
+async fn churn_aggregates(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    request: &Request,
+    spans: &[Span],
+    lag: Option<i64>,
+) -> Result<Aggregates, Error> {
+    let day = |date| index_of(PeriodUnit::Day, date);
+    let current: Vec<(i64, i64)> = spans.iter().map(|span| (span.index, day(span.covered_to))).collect();
+    let previous: Vec<(i64, i64)> = lag
+        .map(|lag| {
+            spans
+                .iter()
+                .filter_map(|span| calendar::whole(request.unit, span.index - lag))
+                .map(|whole| (whole.index, day(whole.end)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let window_day = day(scope.window.to);
+    let mut days: Vec<i64> = current.iter().chain(&previous).map(|&(_, day)| day).collect();
+    days.push(window_day);
+    days.sort_unstable();
+    days.dedup();
+    let counts = query::churn(db, scope, request.churn_threshold_days, &days).await?;
+    let aggregate = |day: i64| {
+        let (customers, churned) = counts.get(&day).copied().unwrap_or_default();
+        Aggregate {
+            n: customers,
+            customers,
+            successes: churned,
+            ..Aggregate::default()
+        }
+    };
+    Ok(Aggregates {
+        current: current.iter().map(|&(index, day)| (index, aggregate(day))).collect(),
+        previous: previous.iter().map(|&(index, day)| (index, aggregate(day))).collect(),
+        window: aggregate(window_day),
+    })
 }

@@ -1,15 +1,15 @@
 //! The one aggregate query per record source of a series. The database
 //! groups the records by period (and once over the whole window) and
 //! returns sufficient statistics — count, sum, sum of squares, distinct
-//! customers, NPS classes — from which [`super::metric`] finishes every
-//! metric of that source in Rust.
+//! customers, successes of a rate, NPS classes — from which
+//! [`super::metric`] finishes every metric of that source in Rust.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
-use super::metric::Source;
+use super::metric::{BrandStage, Source};
 use crate::db::sql::{PeriodUnit, Sql};
 use crate::error::Error;
 use crate::insights::scope::Scope;
@@ -18,10 +18,13 @@ use entity::enums::LeadSourceTeam;
 /// The statistics of one source's records in one period.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Aggregate {
+    /// Records, or the weight they carry (mentions).
     pub n: i64,
     pub sum_minor: i64,
     pub squares: f64,
     pub customers: i64,
+    /// The records counted by a rate's numerator.
+    pub successes: i64,
     pub promoters: i64,
     pub passives: i64,
     pub detractors: i64,
@@ -43,45 +46,102 @@ pub struct Ranges {
     pub compared: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
-const AGGREGATES: &str = "CAST(COUNT(*) AS BIGINT) AS n, \
+/// What a source's records are filtered by beyond the scope.
+pub struct Selection<'a> {
+    /// The lead's source team (lead sources).
+    pub lead_team: Option<LeadSourceTeam>,
+    /// The brand whose answers and mentions brand metrics count.
+    pub own_brand: &'a str,
+}
+
+const AGGREGATES: &str = "CAST(COALESCE(SUM(weight), 0) AS BIGINT) AS n, \
      CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS sum_minor, \
      CAST(COALESCE(SUM(CAST(amount AS DOUBLE PRECISION) * amount), 0.0) AS DOUBLE PRECISION) AS squares, \
      CAST(COUNT(DISTINCT customer_id) AS BIGINT) AS customers, \
+     CAST(COALESCE(SUM(success), 0) AS BIGINT) AS successes, \
      CAST(COALESCE(SUM(CASE WHEN nps_score >= 9 THEN 1 ELSE 0 END), 0) AS BIGINT) AS promoters, \
      CAST(COALESCE(SUM(CASE WHEN nps_score BETWEEN 7 AND 8 THEN 1 ELSE 0 END), 0) AS BIGINT) AS passives, \
      CAST(COALESCE(SUM(CASE WHEN nps_score <= 6 THEN 1 ELSE 0 END), 0) AS BIGINT) AS detractors";
 
-/// The records of `source` as rows `(at, customer_id, amount, nps_score)`,
-/// with the scope's filters other than time applied.
-fn records(sql: &mut Sql, source: Source, scope: &Scope, team: Option<LeadSourceTeam>) {
+/// The columns every source's records have, in [`AGGREGATES`]' terms.
+struct Columns<'a> {
+    at: &'a str,
+    customer: &'a str,
+    amount: &'a str,
+    nps_score: &'a str,
+    success: &'a str,
+    weight: &'a str,
+}
+
+impl Default for Columns<'_> {
+    fn default() -> Self {
+        Self {
+            at: "",
+            customer: "CAST(NULL AS BIGINT)",
+            amount: "CAST(NULL AS BIGINT)",
+            nps_score: "CAST(NULL AS BIGINT)",
+            success: "0",
+            weight: "1",
+        }
+    }
+}
+
+fn select(sql: &mut Sql, columns: &Columns<'_>, from: &str) {
+    let Columns {
+        at,
+        customer,
+        amount,
+        nps_score,
+        success,
+        weight,
+    } = columns;
+    sql.push(&format!(
+        "SELECT {at} AS at, {customer} AS customer_id, {amount} AS amount, {nps_score} AS nps_score, \
+         {success} AS success, {weight} AS weight FROM {from}"
+    ));
+}
+
+/// The records of `source` as rows `(at, customer_id, amount, nps_score,
+/// success, weight)`, with the scope's filters other than time applied.
+fn records(sql: &mut Sql, source: Source, scope: &Scope, selection: &Selection<'_>) {
     match source {
-        Source::Orders => {
-            sql.push(
-                "SELECT o.ordered_at AS at, o.customer_id, o.amount_minor AS amount, \
-                 CAST(NULL AS BIGINT) AS nps_score FROM orders o WHERE 1 = 1",
-            );
+        Source::Orders | Source::CustomerOrders | Source::OrderHistory => {
+            let columns = Columns {
+                at: "o.ordered_at",
+                customer: "o.customer_id",
+                amount: "o.amount_minor",
+                ..Columns::default()
+            };
+            select(sql, &columns, "orders o WHERE 1 = 1");
             scope.orders_filters(sql);
         }
         Source::FirstOrders => {
             // A customer's first order among the scope's orders, however
             // long before the window it was.
-            sql.push(
-                "SELECT MIN(o.ordered_at) AS at, o.customer_id, CAST(NULL AS BIGINT) AS amount, \
-                 CAST(NULL AS BIGINT) AS nps_score FROM orders o WHERE ",
-            );
+            let columns = Columns {
+                at: "MIN(o.ordered_at)",
+                customer: "o.customer_id",
+                ..Columns::default()
+            };
+            select(sql, &columns, "orders o WHERE ");
             scope.orders_until_end(sql);
             sql.push(" GROUP BY o.customer_id");
         }
-        Source::LeadsCreated | Source::LeadsWon => {
+        Source::LeadsCreated | Source::LeadsWon | Source::LeadsClosed => {
             let (at, condition) = match source {
                 Source::LeadsWon => ("l.closed_at", "l.stage = 'WON'"),
+                Source::LeadsClosed => ("l.closed_at", "l.stage IN ('WON', 'LOST') AND l.closed_at IS NOT NULL"),
                 _ => ("l.created_at", "1 = 1"),
             };
-            sql.push(&format!(
-                "SELECT {at} AS at, l.customer_id, l.amount_minor AS amount, \
-                 CAST(NULL AS BIGINT) AS nps_score FROM lead l WHERE {condition}"
-            ));
-            if let Some(team) = team {
+            let columns = Columns {
+                at,
+                customer: "l.customer_id",
+                amount: "l.amount_minor",
+                success: "CASE WHEN l.stage = 'WON' THEN 1 ELSE 0 END",
+                ..Columns::default()
+            };
+            select(sql, &columns, &format!("lead l WHERE {condition}"));
+            if let Some(team) = selection.lead_team {
                 sql.push(" AND l.source_team = ").bind(team.as_str());
             }
             if let Some(account) = scope.account_id {
@@ -90,11 +150,59 @@ fn records(sql: &mut Sql, source: Source, scope: &Scope, team: Option<LeadSource
             scope.customer_filters(sql, "l.customer_id");
         }
         Source::NpsResponses => {
-            sql.push(
-                "SELECT r.responded_at AS at, r.customer_id, CAST(NULL AS BIGINT) AS amount, r.nps_score \
-                 FROM survey_response r WHERE r.nps_score IS NOT NULL",
-            );
+            let columns = Columns {
+                at: "r.responded_at",
+                customer: "r.customer_id",
+                nps_score: "r.nps_score",
+                ..Columns::default()
+            };
+            select(sql, &columns, "survey_response r WHERE r.nps_score IS NOT NULL");
             scope.response_filters(sql);
+        }
+        Source::BrandAnswers(stage) => {
+            let success = match stage {
+                BrandStage::Aware => "CASE WHEN b.aware THEN 1 ELSE 0 END",
+                BrandStage::Considered => "CASE WHEN b.considered THEN 1 ELSE 0 END",
+            };
+            let columns = Columns {
+                at: "r.responded_at",
+                customer: "r.customer_id",
+                success,
+                ..Columns::default()
+            };
+            select(
+                sql,
+                &columns,
+                "brand_answer b JOIN survey_response r ON r.id = b.response_id WHERE b.brand = ",
+            );
+            sql.bind(selection.own_brand.to_owned());
+            scope.response_filters(sql);
+        }
+        Source::Mentions => {
+            // A month's count is dated by its first day.
+            sql.push("SELECT ").day_start("m.period_start");
+            sql.push(" AS at, CAST(NULL AS BIGINT) AS customer_id, CAST(NULL AS BIGINT) AS amount, ");
+            sql.push("CAST(NULL AS BIGINT) AS nps_score, CASE WHEN m.brand = ")
+                .bind(selection.own_brand.to_owned());
+            sql.push(" THEN m.mentions ELSE 0 END AS success, m.mentions AS weight FROM brand_mention m");
+        }
+        Source::Touchpoints(team) => {
+            let columns = Columns {
+                at: "t.occurred_at",
+                customer: "t.customer_id",
+                ..Columns::default()
+            };
+            select(sql, &columns, "touchpoint t WHERE t.team = ");
+            sql.bind(team.as_str());
+            // An account's touchpoints are those recorded against it or made
+            // by its contacts (read/links.rs).
+            if let Some(account) = scope.account_id {
+                sql.push(" AND (t.account_id = ").bind(account);
+                sql.push(" OR t.customer_id IN (SELECT id FROM customer WHERE account_id = ")
+                    .bind(account)
+                    .push("))");
+            }
+            scope.customer_filters(sql, "t.customer_id");
         }
     }
 }
@@ -104,7 +212,7 @@ pub async fn aggregate(
     db: &impl ConnectionTrait,
     source: Source,
     scope: &Scope,
-    team: Option<LeadSourceTeam>,
+    selection: &Selection<'_>,
     unit: PeriodUnit,
     ranges: &Ranges,
 ) -> Result<Aggregates, Error> {
@@ -115,7 +223,7 @@ pub async fn aggregate(
     sql.push("WITH src AS (SELECT s.*, ");
     sql.period_index("s.at", unit);
     sql.push(" AS period FROM (");
-    records(&mut sql, source, scope, team);
+    records(&mut sql, source, scope, selection);
     sql.push(") s WHERE s.at >= ").bind(earliest);
     sql.push(" AND s.at < ").bind(ranges.window.1).push(")");
     let part = |sql: &mut Sql, name: &str, (from, to): (DateTime<Utc>, DateTime<Utc>), grouped: bool| {
@@ -124,10 +232,20 @@ pub async fn aggregate(
         } else {
             "CAST(0 AS BIGINT) AS period"
         };
-        sql.push(&format!(
-            " SELECT '{name}' AS part, {period}, {AGGREGATES} FROM src WHERE at >= "
-        ));
-        sql.bind(from).push(" AND at < ").bind(to);
+        sql.push(&format!(" SELECT '{name}' AS part, {period}, {AGGREGATES} FROM "));
+        if source == Source::CustomerOrders {
+            // One row per customer (and period): a success when the customer
+            // ordered at least twice in it.
+            let by = if grouped { "period, " } else { "" };
+            sql.push(&format!(
+                "(SELECT {by}customer_id, CAST(NULL AS BIGINT) AS amount, CAST(NULL AS BIGINT) AS nps_score, \
+                 CASE WHEN COUNT(*) >= 2 THEN 1 ELSE 0 END AS success, 1 AS weight FROM src WHERE at >= "
+            ));
+            sql.bind(from).push(" AND at < ").bind(to);
+            sql.push(&format!(" GROUP BY {by}customer_id) g"));
+        } else {
+            sql.push("src WHERE at >= ").bind(from).push(" AND at < ").bind(to);
+        }
         if grouped {
             sql.push(" GROUP BY period");
         }
@@ -149,6 +267,7 @@ pub async fn aggregate(
             sum_minor: row.try_get("", "sum_minor")?,
             squares: row.try_get("", "squares")?,
             customers: row.try_get("", "customers")?,
+            successes: row.try_get("", "successes")?,
             promoters: row.try_get("", "promoters")?,
             passives: row.try_get("", "passives")?,
             detractors: row.try_get("", "detractors")?,
@@ -164,4 +283,75 @@ pub async fn aggregate(
         }
     }
     Ok(aggregates)
+}
+
+/// Customers with an order and churned customers as of each of `days`
+/// (day numbers): `(customers, churned)` per day.
+///
+/// Every distinct order day d of a customer keeps them active from d until
+/// the next order day or d + threshold, whichever comes first, so the
+/// active stretches of one customer never overlap. Active on D = stretches
+/// begun on or before D − stretches ended on or before D; customers on D =
+/// first order days on or before D; churned = customers − active. The
+/// database returns those three counts per day (days before the first
+/// asked-for day in one bucket), never a row per customer.
+pub async fn churn(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    threshold_days: i64,
+    days: &[i64],
+) -> Result<BTreeMap<i64, (i64, i64)>, Error> {
+    let (Some(&first), Some(&last)) = (days.iter().min(), days.iter().max()) else {
+        return Ok(BTreeMap::new());
+    };
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("WITH d AS (SELECT DISTINCT o.customer_id, ");
+    sql.day_index("o.ordered_at").push(" AS day FROM orders o WHERE ");
+    scope.orders_until_end(&mut sql);
+    sql.push("), c AS (SELECT day, LEAD(day) OVER (PARTITION BY customer_id ORDER BY day) AS next_day, ");
+    sql.push("ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY day) AS position FROM d)");
+    sql.push(", e AS (SELECT position, day AS began, CASE WHEN next_day IS NULL OR next_day > day + ")
+        .bind(threshold_days);
+    sql.push(" THEN day + ")
+        .bind(threshold_days + 1)
+        .push(" ELSE next_day END AS ended FROM c)");
+    let bucket = |sql: &mut Sql, kind: &str, column: &str, condition: &str| {
+        sql.push(&format!(" SELECT '{kind}' AS kind, CASE WHEN {column} < "))
+            .bind(first)
+            .push(" THEN ")
+            .bind(first);
+        sql.push(&format!(
+            " ELSE {column} END AS day, CAST(COUNT(*) AS BIGINT) AS n FROM e WHERE {condition}{column} <= "
+        ))
+        .bind(last)
+        .push(" GROUP BY 2");
+    };
+    bucket(&mut sql, "first", "began", "position = 1 AND ");
+    sql.push(" UNION ALL");
+    bucket(&mut sql, "began", "began", "");
+    sql.push(" UNION ALL");
+    bucket(&mut sql, "ended", "ended", "");
+
+    // Counts per day of each kind, then running totals up to each asked day.
+    let mut changes: BTreeMap<i64, [i64; 3]> = BTreeMap::new();
+    for row in sql.all(db).await? {
+        let kind: String = row.try_get("", "kind")?;
+        let day: i64 = row.try_get("", "day")?;
+        let n: i64 = row.try_get("", "n")?;
+        let slot = match kind.as_str() {
+            "first" => 0,
+            "began" => 1,
+            _ => 2,
+        };
+        changes.entry(day).or_default()[slot] += n;
+    }
+    Ok(days
+        .iter()
+        .map(|&day| {
+            let [customers, began, ended] = changes
+                .range(..=day)
+                .fold([0; 3], |[a, b, c], (_, [x, y, z])| [a + x, b + y, c + z]);
+            (day, (customers, customers - (began - ended)))
+        })
+        .collect())
 }
