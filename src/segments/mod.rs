@@ -3,6 +3,7 @@
 //! the database (joined and left counted there too) and records the size,
 //! so memory does not grow with the audience.
 
+pub mod behaviour;
 pub mod rule;
 
 use std::collections::{HashMap, HashSet};
@@ -83,6 +84,67 @@ async fn referenced_rules(
     Ok(rules)
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// A rule from the client: what it names must exist.
+    Named,
+    /// A stored rule, checked when it was saved.
+    Stored,
+}
+
+/// Refuses a rule naming a campaign, product or category that does not
+/// exist, naming the leaf's path; one statement, and none for a rule that
+/// names nothing.
+async fn check_named(db: &impl ConnectionTrait, rule: &Rule) -> Result<(), Error> {
+    use behaviour::Named;
+    let mut named = Vec::new();
+    behaviour::named_rows(rule, "rule", &mut named);
+    if named.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    let mut first = true;
+    for (kind, table, column) in [
+        ("campaign", "campaign", "CAST(id AS TEXT)"),
+        ("product", "product", "CAST(id AS TEXT)"),
+        ("category", "product", "category"),
+    ] {
+        let keys: Vec<String> = named
+            .iter()
+            .filter_map(|(_, name)| match (name, kind) {
+                (Named::Campaign(id), "campaign") | (Named::Product(id), "product") => Some(id.to_string()),
+                (Named::Category(category), "category") => Some(category.clone()),
+                _ => None,
+            })
+            .collect();
+        if keys.is_empty() {
+            continue;
+        }
+        if !first {
+            sql.push(" UNION ");
+        }
+        first = false;
+        sql.push(&format!("SELECT '{kind}' AS kind, {column} AS name FROM {table} WHERE {column} IN "))
+            .bind_list(keys);
+    }
+    let mut found = HashSet::new();
+    for row in sql.all(db).await? {
+        found.insert((row.try_get::<String>("", "kind")?, row.try_get::<String>("", "name")?));
+    }
+    for (path, name) in named {
+        let (kind, key, what) = match &name {
+            Named::Campaign(id) => ("campaign", id.to_string(), "campaign"),
+            Named::Product(id) => ("product", id.to_string(), "product"),
+            Named::Category(category) => ("category", category.clone(), "product category"),
+        };
+        if !found.contains(&(kind.to_owned(), key.clone())) {
+            let shown = if kind == "category" { format!("{key:?}") } else { "with that id".to_owned() };
+            return Err(Error::validation(path, format!("no {what} {shown} exists")));
+        }
+    }
+    Ok(())
+}
+
 /// A rule ready to be written into statements: its referenced segments
 /// loaded and checked for cycles.
 struct Audience {
@@ -92,8 +154,20 @@ struct Audience {
 }
 
 impl Audience {
-    async fn new(db: &impl ConnectionTrait, rule: Rule, own_id: Option<i64>, today: NaiveDate) -> Result<Self, Error> {
+    /// Checks `rule` and loads what it refers to. A new rule's (`Check::Named`)
+    /// campaigns, products and categories must exist; a stored one is not
+    /// checked again at refresh, where a row deleted since matches nothing.
+    async fn new(
+        db: &impl ConnectionTrait,
+        rule: Rule,
+        own_id: Option<i64>,
+        today: NaiveDate,
+        check: Check,
+    ) -> Result<Self, Error> {
         rule.validate()?;
+        if check == Check::Named {
+            check_named(db, &rule).await?;
+        }
         let segments = referenced_rules(db, &rule, own_id).await?;
         Ok(Self { rule, segments, today })
     }
@@ -111,7 +185,7 @@ impl Audience {
 
 pub async fn create(db: &DatabaseConnection, new: NewSegment) -> Result<segment::Model, Error> {
     validate_name(&new.name)?;
-    Audience::new(db, new.rule.clone(), None, Utc::now().date_naive()).await?;
+    Audience::new(db, new.rule.clone(), None, Utc::now().date_naive(), Check::Named).await?;
     ensure_unique_name(db, &new.name, None).await?;
     let model = segment::ActiveModel {
         name: Set(new.name),
@@ -140,7 +214,7 @@ pub async fn update(db: &DatabaseConnection, id: i64, changes: SegmentChanges) -
         model.team = Set(team);
     }
     if let Some(rule) = changes.rule {
-        Audience::new(db, rule.clone(), Some(id), Utc::now().date_naive()).await?;
+        Audience::new(db, rule.clone(), Some(id), Utc::now().date_naive(), Check::Named).await?;
         model.rule = Set(serde_json::to_value(&rule).map_err(|e| Error::Internal(e.to_string()))?);
     }
     Ok(model.update(db).await?)
@@ -175,7 +249,7 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<segment::Model, 
 /// The size of `rule`'s audience now and the first `sample` members by
 /// external id; nothing is written.
 pub async fn preview(db: &impl ConnectionTrait, rule: &Rule, sample: u64) -> Result<(i64, Vec<i64>), Error> {
-    let audience = Audience::new(db, rule.clone(), None, Utc::now().date_naive()).await?;
+    let audience = Audience::new(db, rule.clone(), None, Utc::now().date_naive(), Check::Named).await?;
     let mut count = Sql::new(db.get_database_backend());
     count.push("SELECT CAST(COUNT(*) AS BIGINT) AS size FROM customer c WHERE ");
     audience.write(&mut count)?;
@@ -211,7 +285,7 @@ pub async fn refresh(db: &DatabaseConnection, id: i64) -> Result<Refresh, Error>
     let transaction = crate::db::begin_write(db).await?;
     let backend = transaction.get_database_backend();
 
-    let audience = Audience::new(&transaction, rule, Some(id), today).await?;
+    let audience = Audience::new(&transaction, rule, Some(id), today, Check::Stored).await?;
 
     let mut join = Sql::new(backend);
     join.push("INSERT INTO segment_member (segment_id, customer_id, joined_at) SELECT ")

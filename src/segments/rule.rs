@@ -1,13 +1,14 @@
 //! Segment rules: a recursive condition over customers (`all`, `any`,
-//! `not`, `trait`, `metric`, `inSegment`), checked against what exists and
-//! compiled into one SQL condition on the customer row `c`, evaluated in
-//! the database.
+//! `not`, `trait`, `metric`, `inSegment`, and the behavioural leaves of
+//! [`super::behaviour`]), checked against what exists and compiled into one
+//! SQL condition on the customer row `c`, evaluated in the database.
 
 use std::collections::HashMap;
 
-use chrono::{Days, NaiveDate, NaiveTime};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::behaviour::{self, LeadStageCondition, Purchased, Responded, Sequence, Touched, Window};
 use crate::db::sql::{PeriodUnit, Sql};
 use crate::error::Error;
 use crate::insights::period::index_of;
@@ -23,6 +24,11 @@ pub enum Rule {
     Metric(MetricCondition),
     /// Members of another segment, by its id (evaluated from its rule).
     InSegment(i64),
+    Touched(Touched),
+    Purchased(Purchased),
+    Responded(Responded),
+    LeadStage(LeadStageCondition),
+    Sequence(Sequence),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +47,7 @@ pub enum Operator {
 }
 
 impl Operator {
-    fn comparison(self) -> Option<&'static str> {
+    pub(super) fn comparison(self) -> Option<&'static str> {
         match self {
             Operator::Eq => Some("="),
             Operator::Neq => Some("<>"),
@@ -149,6 +155,13 @@ impl Rule {
             Rule::Trait(condition) => condition.validate(&format!("{path}.trait")),
             Rule::Metric(condition) => condition.validate(&format!("{path}.metric")),
             Rule::InSegment(_) => Ok(()),
+            Rule::Touched(leaf) => leaf.validate(&format!("{path}.touched"), false),
+            Rule::Purchased(leaf) => leaf.validate(&format!("{path}.purchased"), false),
+            Rule::Responded(leaf) => leaf.validate(&format!("{path}.responded"), false),
+            Rule::LeadStage(leaf) => {
+                behaviour::check_window(&format!("{path}.leadStage"), "windowDays", leaf.window_days)
+            }
+            Rule::Sequence(sequence) => sequence.validate(&format!("{path}.sequence")),
         }
     }
 }
@@ -165,7 +178,7 @@ fn allowed_fields() -> String {
 /// one, which made such a segment unreadable (found by the fuzzer).
 const MAX_RULE_NUMBER: f64 = 1e19;
 
-fn check_number(field: &str, number: f64) -> Result<(), Error> {
+pub(super) fn check_number(field: &str, number: f64) -> Result<(), Error> {
     if !number.is_finite() || number.abs() > MAX_RULE_NUMBER {
         return Err(Error::validation(
             field,
@@ -253,7 +266,7 @@ impl TraitCondition {
     }
 }
 
-fn operator_name(operator: Operator) -> String {
+pub(super) fn operator_name(operator: Operator) -> String {
     serde_json::to_value(operator)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -272,14 +285,7 @@ impl MetricCondition {
             ));
         }
         check_number(&format!("{path}.value"), self.value)?;
-        if let Some(days) = self.window_days
-            && !(1..=3650).contains(&days)
-        {
-            return Err(Error::validation(
-                format!("{path}.windowDays"),
-                format!("{days} is outside 1..=3650"),
-            ));
-        }
+        behaviour::check_window(path, "windowDays", self.window_days)?;
         if matches!(self.metric, Metric::RfmR | Metric::RfmF | Metric::RfmM) && !(1.0..=5.0).contains(&self.value) {
             return Err(Error::validation(format!("{path}.value"), "RFM scores run from 1 to 5"));
         }
@@ -332,6 +338,11 @@ impl Compiler<'_> {
                     .ok_or_else(|| Error::validation("rule.inSegment", format!("segment {id} does not exist")))?;
                 self.compile_at(referenced, sql, depth + 1)?;
             }
+            Rule::Touched(_) | Rule::Purchased(_) | Rule::Responded(_) => {
+                behaviour::compile_counted(rule, sql, self.today);
+            }
+            Rule::LeadStage(leaf) => behaviour::compile_lead_stage(leaf, sql, self.today),
+            Rule::Sequence(sequence) => behaviour::compile_sequence(sequence, sql, self.today)?,
         }
         Ok(())
     }
@@ -407,25 +418,9 @@ impl Compiler<'_> {
     }
 
     fn compile_metric(&self, condition: &MetricCondition, sql: &mut Sql) {
-        let since = condition.window_days.map(|days| {
-            self.today
-                .checked_sub_days(Days::new(days.unsigned_abs()))
-                .unwrap_or(self.today)
-                .and_time(NaiveTime::MIN)
-                .and_utc()
-        });
-        let end = self
-            .today
-            .checked_add_days(Days::new(1))
-            .unwrap_or(self.today)
-            .and_time(NaiveTime::MIN)
-            .and_utc();
-        let window = |sql: &mut Sql, column: &str| {
-            sql.push(&format!(" AND {column} < ")).bind(end);
-            if let Some(since) = since {
-                sql.push(&format!(" AND {column} >= ")).bind(since);
-            }
-        };
+        let bounds = Window::new(self.today, condition.window_days);
+        let since = bounds.since;
+        let window = |sql: &mut Sql, column: &str| bounds.write(sql, column);
         let comparison = condition.operator.comparison().unwrap_or("=");
         if let Some(score) = match condition.metric {
             Metric::RfmR => Some("r"),

@@ -7,13 +7,14 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::customer::Customer;
-use super::enums::Team;
+use super::enums::{LeadSourceTeam, LeadStage, SurveyKind, Team, TouchpointKind};
 use super::ordering::CustomerOrderBy;
 use crate::error::Error;
 use crate::graphql::connection::{ConnectionOf, root_list};
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
 use crate::graphql::types::insights::suppression;
+use crate::segments::behaviour;
 use crate::segments::rule::{self, Rule};
 
 /// A rule over customers; exactly one field is given.
@@ -31,6 +32,107 @@ pub enum SegmentRuleInput {
     Metric(MetricConditionInput),
     /// The customer matches another segment's rule.
     InSegment(ID),
+    /// Touchpoints of the customer matching every filter given (at least one, or `count`).
+    Touched(TouchedInput),
+    /// Orders holding a line of the product or category (at least one, or `count` / `amountMinor`).
+    Purchased(PurchasedInput),
+    /// Survey responses matching every filter given (at least one, or `count`).
+    Responded(RespondedInput),
+    /// A lead of the customer reached the stage (or a later one) inside the window.
+    LeadStage(LeadStageInput),
+    /// "A then B within N days", or "A and no B within N days".
+    Sequence(Box<SequenceInput>),
+}
+
+/// A count or amount compared with a number.
+#[derive(Debug, Clone, InputObject)]
+pub struct RuleComparisonInput {
+    /// EQ, NEQ, GT, GTE, LT or LTE.
+    pub operator: RuleOperator,
+    pub value: f64,
+}
+
+/// Windows, here and in the other behavioural leaves: `windowDays: N` keeps events from the start of
+/// the day N days before today to the end of today (1 to 3650); all events up to today without it.
+#[derive(Debug, Clone, InputObject)]
+pub struct TouchedInput {
+    pub kind: Option<TouchpointKind>,
+    pub team: Option<Team>,
+    pub channel: Option<String>,
+    pub campaign: Option<ID>,
+    /// How many matching touchpoints; at least one when left out (not allowed in a sequence).
+    pub count: Option<RuleComparisonInput>,
+    pub window_days: Option<i64>,
+}
+
+#[derive(Debug, Clone, InputObject)]
+pub struct PurchasedInput {
+    /// A product, or leave out for any (give a product or a category, not both).
+    pub product: Option<ID>,
+    /// A product category, e.g. "cordless_vacuum".
+    pub category: Option<String>,
+    /// How many orders hold a matching line; at least one when left out (not allowed in a sequence).
+    pub count: Option<RuleComparisonInput>,
+    /// The amount of the matching lines in minor units, instead of `count` (not allowed in a sequence).
+    pub amount_minor: Option<RuleComparisonInput>,
+    pub window_days: Option<i64>,
+}
+
+/// NPS categories: promoters 9–10, passives 7–8, detractors 0–6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::segments::behaviour::NpsCategory")]
+pub enum NpsCategory {
+    Promoter,
+    Passive,
+    Detractor,
+}
+
+/// NPS scores from `min` to `max`, both included (0–10).
+#[derive(Debug, Clone, InputObject)]
+pub struct NpsScoreRangeInput {
+    pub min: i32,
+    pub max: i32,
+}
+
+#[derive(Debug, Clone, InputObject)]
+pub struct RespondedInput {
+    pub survey_kind: Option<SurveyKind>,
+    /// Responses in this NPS category (or give `npsScore`, not both).
+    pub nps_category: Option<NpsCategory>,
+    pub nps_score: Option<NpsScoreRangeInput>,
+    /// How many matching responses; at least one when left out (not allowed in a sequence).
+    pub count: Option<RuleComparisonInput>,
+    pub window_days: Option<i64>,
+}
+
+/// A lead reached `stage` when it has that stage's timestamp or a later one, or its current stage
+/// is at or past it (as the revenue cycle counts); the window applies to the time it got there.
+#[derive(Debug, Clone, InputObject)]
+pub struct LeadStageInput {
+    pub source_team: Option<LeadSourceTeam>,
+    pub stage: LeadStage,
+    pub window_days: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::segments::behaviour::SequenceMode")]
+pub enum SequenceMode {
+    /// A `first` event followed by a `then` event within `withinDays`.
+    Followed,
+    /// A `first` event with no `then` event in the `withinDays` after it (so far).
+    NotFollowed,
+}
+
+/// Two steps, each a `touched`, `purchased` or `responded` leaf matching single events: "then" is
+/// strictly later than "first", at most `withinDays` × 24 hours after it.
+#[derive(Debug, Clone, InputObject)]
+pub struct SequenceInput {
+    pub first: SegmentRuleInput,
+    pub then: SegmentRuleInput,
+    /// 1 to 3650.
+    pub within_days: i64,
+    #[graphql(default_with = "SequenceMode::Followed")]
+    pub mode: SequenceMode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -83,16 +185,36 @@ pub struct MetricConditionInput {
     pub window_days: Option<i64>,
 }
 
+impl From<RuleComparisonInput> for behaviour::Comparison {
+    fn from(input: RuleComparisonInput) -> Self {
+        Self {
+            operator: input.operator.into(),
+            value: input.value,
+        }
+    }
+}
+
+/// The row id of an optional global id, naming the rule path when it is not one.
+fn row_of(id: Option<&ID>, type_name: &str, path: String) -> Result<Option<i64>, Error> {
+    id.map(|id| ids::decode_as(id, type_name, &path)).transpose()
+}
+
 impl SegmentRuleInput {
     pub fn into_rule(self) -> Result<Rule, Error> {
+        self.into_rule_at("rule")
+    }
+
+    /// The rule, with ids decoded; `path` names where this input sits.
+    fn into_rule_at(self, path: &str) -> Result<Rule, Error> {
+        let list = |rules: Vec<SegmentRuleInput>, kind: &str| -> Result<Vec<Rule>, Error> {
+            (rules.into_iter().enumerate())
+                .map(|(index, rule)| rule.into_rule_at(&format!("{path}.{kind}[{index}]")))
+                .collect()
+        };
         Ok(match self {
-            SegmentRuleInput::All(rules) => {
-                Rule::All(rules.into_iter().map(Self::into_rule).collect::<Result<_, _>>()?)
-            }
-            SegmentRuleInput::Any(rules) => {
-                Rule::Any(rules.into_iter().map(Self::into_rule).collect::<Result<_, _>>()?)
-            }
-            SegmentRuleInput::Not(rule) => Rule::Not(Box::new(rule.into_rule()?)),
+            SegmentRuleInput::All(rules) => Rule::All(list(rules, "all")?),
+            SegmentRuleInput::Any(rules) => Rule::Any(list(rules, "any")?),
+            SegmentRuleInput::Not(rule) => Rule::Not(Box::new(rule.into_rule_at(&format!("{path}.not"))?)),
             SegmentRuleInput::Trait(condition) => Rule::Trait(rule::TraitCondition {
                 field: condition.field,
                 operator: condition.operator.into(),
@@ -104,7 +226,53 @@ impl SegmentRuleInput {
                 value: condition.value,
                 window_days: condition.window_days,
             }),
-            SegmentRuleInput::InSegment(id) => Rule::InSegment(ids::decode_as(&id, "Segment", "rule.inSegment")?),
+            SegmentRuleInput::InSegment(id) => {
+                Rule::InSegment(ids::decode_as(&id, "Segment", &format!("{path}.inSegment"))?)
+            }
+            SegmentRuleInput::Touched(leaf) => Rule::Touched(behaviour::Touched {
+                kind: leaf.kind.map(Into::into),
+                team: leaf.team.map(Into::into),
+                channel: leaf.channel,
+                campaign: row_of(leaf.campaign.as_ref(), "Campaign", format!("{path}.touched.campaign"))?,
+                count: leaf.count.map(Into::into),
+                window_days: leaf.window_days,
+            }),
+            SegmentRuleInput::Purchased(leaf) => Rule::Purchased(behaviour::Purchased {
+                product: row_of(leaf.product.as_ref(), "Product", format!("{path}.purchased.product"))?,
+                category: leaf.category,
+                count: leaf.count.map(Into::into),
+                amount_minor: leaf.amount_minor.map(Into::into),
+                window_days: leaf.window_days,
+            }),
+            SegmentRuleInput::Responded(leaf) => Rule::Responded(behaviour::Responded {
+                survey_kind: leaf.survey_kind.map(Into::into),
+                nps_category: leaf.nps_category.map(Into::into),
+                nps_score: leaf.nps_score.map(|range| behaviour::ScoreRange {
+                    min: range.min,
+                    max: range.max,
+                }),
+                count: leaf.count.map(Into::into),
+                window_days: leaf.window_days,
+            }),
+            SegmentRuleInput::LeadStage(leaf) => Rule::LeadStage(behaviour::LeadStageCondition {
+                source_team: leaf.source_team.map(Into::into),
+                stage: leaf.stage.into(),
+                window_days: leaf.window_days,
+            }),
+            SegmentRuleInput::Sequence(sequence) => {
+                let SequenceInput {
+                    first,
+                    then,
+                    within_days,
+                    mode,
+                } = *sequence;
+                Rule::Sequence(behaviour::Sequence {
+                    first: Box::new(first.into_rule_at(&format!("{path}.sequence.first"))?),
+                    then: Box::new(then.into_rule_at(&format!("{path}.sequence.then"))?),
+                    within_days,
+                    mode: mode.into(),
+                })
+            }
         })
     }
 }
@@ -117,6 +285,24 @@ fn rule_json(rule: &Rule) -> serde_json::Value {
         Rule::Any(rules) => json!({ "any": rules.iter().map(rule_json).collect::<Vec<_>>() }),
         Rule::Not(rule) => json!({ "not": rule_json(rule) }),
         Rule::InSegment(id) => json!({ "inSegment": ids::encode("Segment", *id).0 }),
+        Rule::Sequence(sequence) => {
+            let mut value = serde_json::to_value(rule).unwrap_or_default();
+            value["sequence"]["first"] = rule_json(&sequence.first);
+            value["sequence"]["then"] = rule_json(&sequence.then);
+            value
+        }
+        Rule::Touched(behaviour::Touched {
+            campaign: Some(id), ..
+        }) => {
+            let mut value = serde_json::to_value(rule).unwrap_or_default();
+            value["touched"]["campaign"] = json!(ids::encode("Campaign", *id).0);
+            value
+        }
+        Rule::Purchased(behaviour::Purchased { product: Some(id), .. }) => {
+            let mut value = serde_json::to_value(rule).unwrap_or_default();
+            value["purchased"]["product"] = json!(ids::encode("Product", *id).0);
+            value
+        }
         other => serde_json::to_value(other).unwrap_or_default(),
     }
 }
