@@ -13,6 +13,7 @@ use super::loaders::{ChildCount, ChildPage, Loaders};
 use crate::config::ApiConfig;
 use crate::db::cursor_key::CursorKey;
 use crate::db::keyset::{self, Direction, Keyset, Page, PageRequest, SortField};
+use crate::read::filters::RowFilter;
 use crate::read::relations::PagedRelation;
 
 /// A page of `N`s with `pageInfo`, `edges`, `nodes` and `totalCount`.
@@ -134,11 +135,34 @@ where
     <R::Child as EntityTrait>::Model: Sync,
     N: OutputType + From<<R::Child as EntityTrait>::Model>,
 {
+    filtered_child_connection::<R, N>(ctx, parent_id, Ok(R::Filter::default()), first, after, order).await
+}
+
+/// Like [`child_connection`] for the children that pass `filter` (the
+/// client's `filter` argument, or the error converting it).
+pub async fn filtered_child_connection<R, N>(
+    ctx: &Context<'_>,
+    parent_id: i64,
+    filter: Result<R::Filter, crate::error::Error>,
+    first: Option<i32>,
+    after: Option<String>,
+    order: (R::Sort, Direction),
+) -> async_graphql::Result<ConnectionOf<N>>
+where
+    R: PagedRelation,
+    <R::Child as EntityTrait>::Model: Sync,
+    N: OutputType + From<<R::Child as EntityTrait>::Model>,
+{
+    let filter = filter.gql()?;
+    // Checked here, so that an empty range is this field's BAD_USER_INPUT
+    // rather than the error of a batch shared with other parents.
+    filter.condition().gql()?;
     let request = page_request::<R::Child, R::Sort>(ctx, first, after, order)?;
     let loaders = ctx.data::<Loaders>()?;
     let page = loaders
         .load_one(ChildPage::<R> {
             parent_id,
+            filter: filter.clone(),
             request: request.clone(),
         })
         .await
@@ -146,9 +170,10 @@ where
         .unwrap_or_default();
     let count = TotalCount {
         source: CountSource::Children(Box::new(move |loaders: &Loaders| {
+            let filter = filter.clone();
             Box::pin(async move {
                 Ok(loaders
-                    .load_one(ChildCount::<R>::new(parent_id))
+                    .load_one(ChildCount::<R> { parent_id, filter })
                     .await
                     .gql()?
                     .unwrap_or(0))

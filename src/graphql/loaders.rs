@@ -34,6 +34,7 @@ use tokio::sync::watch;
 
 use crate::db::keyset::{self, Keyset, Page, PageRequest};
 use crate::error::Error;
+use crate::read::filters::RowFilter;
 use crate::read::relations::{ListRelation, PagedRelation, Parents};
 
 /// Loads rows for one request.
@@ -182,19 +183,17 @@ impl<E> ById<E> {
     }
 }
 
-/// One page of the children of `parent_id` along relation `R`.
+/// One page of the children of `parent_id` along relation `R` that pass `filter`.
 pub struct ChildPage<R: PagedRelation> {
     pub parent_id: i64,
+    pub filter: R::Filter,
     pub request: PageRequest<R::Sort>,
 }
 
-/// The number of children of `parent_id` along relation `R`.
-pub struct ChildCount<R>(pub i64, PhantomData<fn() -> R>);
-
-impl<R> ChildCount<R> {
-    pub fn new(parent_id: i64) -> Self {
-        Self(parent_id, PhantomData)
-    }
+/// The number of children of `parent_id` along relation `R` that pass `filter`.
+pub struct ChildCount<R: PagedRelation> {
+    pub parent_id: i64,
+    pub filter: R::Filter,
 }
 
 /// All children of `parent_id` along relation `R`, in id order.
@@ -231,27 +230,58 @@ macro_rules! marker_key_impls {
     };
 }
 
-marker_key_impls!(ById, ChildCount, ChildList);
+marker_key_impls!(ById, ChildList);
 
 impl<R: PagedRelation> Clone for ChildPage<R> {
     fn clone(&self) -> Self {
         Self {
             parent_id: self.parent_id,
+            filter: self.filter.clone(),
             request: self.request.clone(),
         }
     }
 }
 impl<R: PagedRelation> PartialEq for ChildPage<R> {
     fn eq(&self, other: &Self) -> bool {
-        self.parent_id == other.parent_id && self.request == other.request
+        self.parent_id == other.parent_id && self.filter == other.filter && self.request == other.request
     }
 }
 impl<R: PagedRelation> Eq for ChildPage<R> {}
 impl<R: PagedRelation> Hash for ChildPage<R> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.parent_id.hash(state);
+        self.filter.hash(state);
         self.request.hash(state);
     }
+}
+
+impl<R: PagedRelation> Clone for ChildCount<R> {
+    fn clone(&self) -> Self {
+        Self {
+            parent_id: self.parent_id,
+            filter: self.filter.clone(),
+        }
+    }
+}
+impl<R: PagedRelation> PartialEq for ChildCount<R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.parent_id == other.parent_id && self.filter == other.filter
+    }
+}
+impl<R: PagedRelation> Eq for ChildCount<R> {}
+impl<R: PagedRelation> Hash for ChildCount<R> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.parent_id.hash(state);
+        self.filter.hash(state);
+    }
+}
+
+/// A filter and a page request of relation `R`: what one statement reads.
+type PageOf<'a, R> = (&'a <R as PagedRelation>::Filter, &'a PageRequest<<R as PagedRelation>::Sort>);
+
+/// The children `R` ranges over that pass `filter`.
+fn filtered_base<R: PagedRelation>(filter: &R::Filter) -> Result<sea_orm::Select<R::Child>, Arc<Error>> {
+    Ok(R::base().filter(filter.condition().map_err(Arc::new)?))
 }
 
 fn parent_ids<K>(keys: &[K], id: impl Fn(&K) -> i64) -> Vec<i64> {
@@ -289,18 +319,22 @@ where
     type Error = Arc<Error>;
 
     async fn load(&self, keys: &[ChildPage<R>]) -> Result<HashMap<ChildPage<R>, Self::Value>, Self::Error> {
-        // One statement per distinct page request; usually there is one.
-        let mut by_request: HashMap<&PageRequest<R::Sort>, Vec<i64>> = HashMap::new();
+        // One statement per distinct filter and page request; usually there is one.
+        let mut by_request: HashMap<PageOf<'_, R>, Vec<i64>> = HashMap::new();
         for key in keys {
-            by_request.entry(&key.request).or_default().push(key.parent_id);
+            by_request
+                .entry((&key.filter, &key.request))
+                .or_default()
+                .push(key.parent_id);
         }
         let mut loaded = HashMap::with_capacity(keys.len());
-        for (request, parents) in by_request {
+        for ((filter, request), parents) in by_request {
+            let base = filtered_base::<R>(filter)?;
             let pages = match R::parents() {
                 Parents::Column(column, parent_of) => {
-                    keyset::pages_by_parent(&self.db, R::base(), column, parent_of, &parents, request).await
+                    keyset::pages_by_parent(&self.db, base, column, parent_of, &parents, request).await
                 }
-                Parents::Linked(link) => keyset::pages_by_link(&self.db, R::base(), link(&parents), request).await,
+                Parents::Linked(link) => keyset::pages_by_link(&self.db, base, link(&parents), request).await,
             };
             let mut pages = pages.map_err(|e| Arc::new(Error::from(e)))?;
             for parent_id in parents {
@@ -308,6 +342,7 @@ where
                 loaded.insert(
                     ChildPage {
                         parent_id,
+                        filter: filter.clone(),
                         request: request.clone(),
                     },
                     page,
@@ -323,16 +358,33 @@ impl<R: PagedRelation> Loader<ChildCount<R>> for DbLoader {
     type Error = Arc<Error>;
 
     async fn load(&self, keys: &[ChildCount<R>]) -> Result<HashMap<ChildCount<R>, i64>, Self::Error> {
-        let parents = parent_ids(keys, |key| key.0);
-        let counts = match R::parents() {
-            Parents::Column(column, _) => keyset::count_by_parent(&self.db, R::base(), column, &parents).await,
-            Parents::Linked(link) => keyset::count_by_link(&self.db, R::base(), link(&parents)).await,
+        // One statement per distinct filter; usually there is one.
+        let mut by_filter: HashMap<&R::Filter, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_filter.entry(&key.filter).or_default().push(key.parent_id);
         }
-        .map_err(|e| Arc::new(Error::from(e)))?;
-        Ok(parents
-            .into_iter()
-            .map(|parent| (ChildCount::new(parent), counts.get(&parent).copied().unwrap_or(0)))
-            .collect())
+        let mut loaded = HashMap::with_capacity(keys.len());
+        for (filter, mut parents) in by_filter {
+            parents.sort_unstable();
+            parents.dedup();
+            let base = filtered_base::<R>(filter)?;
+            let counts = match R::parents() {
+                Parents::Column(column, _) => keyset::count_by_parent(&self.db, base, column, &parents).await,
+                Parents::Linked(link) => keyset::count_by_link(&self.db, base, link(&parents)).await,
+            }
+            .map_err(|e| Arc::new(Error::from(e)))?;
+            for parent_id in parents {
+                let count = counts.get(&parent_id).copied().unwrap_or(0);
+                loaded.insert(
+                    ChildCount {
+                        parent_id,
+                        filter: filter.clone(),
+                    },
+                    count,
+                );
+            }
+        }
+        Ok(loaded)
     }
 }
 
@@ -538,6 +590,137 @@ impl Loader<PredictionOf> for DbLoader {
             let request = Request::new(key.horizon_months, f64::from_bits(key.rate_bits), 90).map_err(Arc::new)?;
             if let Some(prediction) = fitted.predict(key.customer_id, &request) {
                 loaded.insert(key.clone(), prediction);
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+/// The approval threshold of a test verdict, as bits: f64 is not `Eq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Threshold(u64);
+
+impl Threshold {
+    pub fn new(threshold: f64) -> Self {
+        Self(threshold.to_bits())
+    }
+
+    fn value(self) -> f64 {
+        f64::from_bits(self.0)
+    }
+}
+
+/// One product test's result (see [`crate::insights::product_tests`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TestResultOf {
+    pub test_id: i64,
+    pub threshold: Threshold,
+}
+
+impl Loader<TestResultOf> for DbLoader {
+    type Value = crate::insights::product_tests::TestResult;
+    type Error = Arc<Error>;
+
+    async fn load(&self, keys: &[TestResultOf]) -> Result<HashMap<TestResultOf, Self::Value>, Self::Error> {
+        use crate::insights::product_tests::{TestsOf, results_of};
+        let mut by_threshold: HashMap<Threshold, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_threshold.entry(key.threshold).or_default().push(key.test_id);
+        }
+        let mut loaded = HashMap::with_capacity(keys.len());
+        for (threshold, tests) in by_threshold {
+            let results = results_of(&self.db, TestsOf::Tests(&tests), threshold.value())
+                .await
+                .map_err(Arc::new)?;
+            for result in results {
+                loaded.insert(
+                    TestResultOf {
+                        test_id: result.test_id,
+                        threshold,
+                    },
+                    result,
+                );
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+/// The results of every test of one product.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProductTestResultsOf {
+    pub product_id: i64,
+    pub threshold: Threshold,
+}
+
+impl Loader<ProductTestResultsOf> for DbLoader {
+    type Value = Vec<crate::insights::product_tests::TestResult>;
+    type Error = Arc<Error>;
+
+    async fn load(
+        &self,
+        keys: &[ProductTestResultsOf],
+    ) -> Result<HashMap<ProductTestResultsOf, Self::Value>, Self::Error> {
+        use crate::insights::product_tests::{TestsOf, results_of};
+        let mut by_threshold: HashMap<Threshold, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_threshold.entry(key.threshold).or_default().push(key.product_id);
+        }
+        let mut loaded = HashMap::with_capacity(keys.len());
+        for (threshold, products) in by_threshold {
+            let results = results_of(&self.db, TestsOf::Products(&products), threshold.value())
+                .await
+                .map_err(Arc::new)?;
+            for product_id in products {
+                loaded.insert(ProductTestResultsOf { product_id, threshold }, Vec::new());
+            }
+            for result in results {
+                let key = ProductTestResultsOf {
+                    product_id: result.product_id,
+                    threshold,
+                };
+                loaded.entry(key).or_default().push(result);
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+/// What an account or a customer bought, per product (see [`crate::read::purchases`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProductsBoughtOf {
+    pub owner: crate::read::links::Owner,
+    pub parent_id: i64,
+    pub ordered: crate::read::TimeRange,
+}
+
+impl Loader<ProductsBoughtOf> for DbLoader {
+    type Value = Vec<crate::read::purchases::ProductBought>;
+    type Error = Arc<Error>;
+
+    async fn load(&self, keys: &[ProductsBoughtOf]) -> Result<HashMap<ProductsBoughtOf, Self::Value>, Self::Error> {
+        let mut by_request: HashMap<(crate::read::links::Owner, crate::read::TimeRange), Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_request
+                .entry((key.owner, key.ordered))
+                .or_default()
+                .push(key.parent_id);
+        }
+        let mut loaded = HashMap::with_capacity(keys.len());
+        for ((owner, ordered), parents) in by_request {
+            let mut bought = crate::read::purchases::products_bought(&self.db, owner, &parents, ordered)
+                .await
+                .map_err(Arc::new)?;
+            for parent_id in parents {
+                let products = bought.remove(&parent_id).unwrap_or_default();
+                loaded.insert(
+                    ProductsBoughtOf {
+                        owner,
+                        parent_id,
+                        ordered,
+                    },
+                    products,
+                );
             }
         }
         Ok(loaded)

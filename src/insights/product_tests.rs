@@ -52,33 +52,71 @@ pub struct ProductTests {
     pub definition: Definition,
 }
 
-/// Every test run inside the window, optionally of one product.
-pub async fn product_tests(
+/// Which tests [`results_of`] reads.
+#[derive(Debug, Clone, Copy)]
+pub enum TestsOf<'a> {
+    /// These tests.
+    Tests(&'a [i64]),
+    /// Every test of these products.
+    Products(&'a [i64]),
+}
+
+/// The results of tests whatever their date (a product page's tests), by
+/// the same definition as [`product_tests`]; in one statement.
+pub async fn results_of(
     db: &impl ConnectionTrait,
-    scope: &Scope,
-    product_id: Option<i64>,
+    tests: TestsOf<'_>,
     approval_threshold: f64,
-) -> Result<ProductTests, Error> {
-    if !(0.0..=1.0).contains(&approval_threshold) {
-        return Err(Error::validation(
-            "approvalThreshold",
-            format!("{approval_threshold} is outside 0..=1"),
-        ));
+) -> Result<Vec<TestResult>, Error> {
+    check_threshold(approval_threshold)?;
+    let (column, ids) = match tests {
+        TestsOf::Tests(ids) => ("t.id", ids),
+        TestsOf::Products(ids) => ("t.product_id", ids),
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
     let mut sql = Sql::new(db.get_database_backend());
+    push_test_votes(&mut sql);
+    sql.push(&format!(" WHERE {column} IN ")).bind_list(ids.iter().copied());
+    read_test_results(db, sql, approval_threshold).await
+}
+
+/// Whether customers approved a touchpoint: the Wilson interval's lower
+/// bound of its approval is at least the threshold. The one verdict every
+/// field showing `customerApproved` uses.
+pub fn customer_approved(approval: &Proportion, approval_threshold: f64) -> bool {
+    approval.ci_low.is_some_and(|low| low >= approval_threshold)
+}
+
+/// Refuses a threshold outside 0..=1, naming `approvalThreshold`.
+pub fn check_threshold(approval_threshold: f64) -> Result<(), Error> {
+    if (0.0..=1.0).contains(&approval_threshold) {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            "approvalThreshold",
+            format!("{approval_threshold} is outside 0..=1"),
+        ))
+    }
+}
+
+/// The select list and joins of a test's vote counts; the caller adds the WHERE.
+fn push_test_votes(sql: &mut Sql) {
     sql.push(
         "SELECT t.id, t.external_id, t.product_id, p.external_id AS product_external_id, t.touchpoint, t.variant, t.tested_at, \
          CAST(COUNT(v.id) AS BIGINT) AS n, CAST(COALESCE(SUM(CASE WHEN v.approved THEN 1 ELSE 0 END), 0) AS BIGINT) AS approved, \
          CAST(COUNT(v.rating) AS BIGINT) AS rating_n, CAST(COALESCE(SUM(v.rating), 0) AS BIGINT) AS rating_sum \
-         FROM product_test t JOIN product p ON p.id = t.product_id LEFT JOIN product_test_vote v ON v.test_id = t.id \
-         WHERE t.tested_at >= ",
+         FROM product_test t JOIN product p ON p.id = t.product_id LEFT JOIN product_test_vote v ON v.test_id = t.id",
     );
-    sql.bind(scope.window.start())
-        .push(" AND t.tested_at < ")
-        .bind(scope.window.end());
-    if let Some(product) = product_id {
-        sql.push(" AND t.product_id = ").bind(product);
-    }
+}
+
+/// Groups, orders and reads the statement [`push_test_votes`] began.
+async fn read_test_results(
+    db: &impl ConnectionTrait,
+    mut sql: Sql,
+    approval_threshold: f64,
+) -> Result<Vec<TestResult>, Error> {
     sql.push(
         " GROUP BY t.id, t.external_id, t.product_id, p.external_id, t.touchpoint, t.variant, t.tested_at ORDER BY ",
     );
@@ -98,12 +136,33 @@ pub async fn product_tests(
             touchpoint: row.try_get("", "touchpoint")?,
             variant: row.try_get("", "variant")?,
             tested_at: row.try_get("", "tested_at")?,
-            customer_approved: approval.ci_low.is_some_and(|low| low >= approval_threshold),
+            customer_approved: customer_approved(&approval, approval_threshold),
             approval,
             rating_n,
             mean_rating,
         });
     }
+    Ok(tests)
+}
+
+/// Every test run inside the window, optionally of one product.
+pub async fn product_tests(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    product_id: Option<i64>,
+    approval_threshold: f64,
+) -> Result<ProductTests, Error> {
+    check_threshold(approval_threshold)?;
+    let mut sql = Sql::new(db.get_database_backend());
+    push_test_votes(&mut sql);
+    sql.push(" WHERE t.tested_at >= ");
+    sql.bind(scope.window.start())
+        .push(" AND t.tested_at < ")
+        .bind(scope.window.end());
+    if let Some(product) = product_id {
+        sql.push(" AND t.product_id = ").bind(product);
+    }
+    let tests = read_test_results(db, sql, approval_threshold).await?;
     let mut comparisons = Vec::new();
     for a in tests.iter().filter(|test| test.variant == "A") {
         for b in tests
@@ -139,4 +198,48 @@ pub async fn product_tests(
         comparisons,
         definition,
     })
+}
+
+/// Whether customers approved every tested touchpoint of a product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProductApproval {
+    /// Touchpoints with at least one test.
+    pub touchpoints_tested: i64,
+    /// Touchpoints with at least one variant customers approved
+    /// ([`customer_approved`]): a variant that can ship.
+    pub touchpoints_approved: i64,
+}
+
+impl ProductApproval {
+    /// True when at least one touchpoint was tested and each was approved.
+    pub fn all_approved(&self) -> bool {
+        self.touchpoints_tested > 0 && self.touchpoints_approved == self.touchpoints_tested
+    }
+}
+
+/// The verdict over one product's test results.
+pub fn product_approval(results: &[TestResult]) -> ProductApproval {
+    let mut touchpoints: Vec<(ProductTouchpoint, bool)> = Vec::new();
+    for result in results {
+        match touchpoints
+            .iter_mut()
+            .find(|(touchpoint, _)| *touchpoint == result.touchpoint)
+        {
+            Some((_, approved)) => *approved |= result.customer_approved,
+            None => touchpoints.push((result.touchpoint, result.customer_approved)),
+        }
+    }
+    let count = |approved_only: bool| {
+        i64::try_from(
+            touchpoints
+                .iter()
+                .filter(|(_, approved)| *approved || !approved_only)
+                .count(),
+        )
+        .unwrap_or(i64::MAX)
+    };
+    ProductApproval {
+        touchpoints_tested: count(false),
+        touchpoints_approved: count(true),
+    }
 }

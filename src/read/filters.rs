@@ -40,6 +40,35 @@ fn customer_region(condition: Condition, customer_column: impl ColumnTrait, regi
     }
 }
 
+/// A filter a nested list takes (`customer.orders(filter:)`): the rows of
+/// `E` it keeps. `()` keeps every row, for relations without a filter.
+pub trait RowFilter<E: EntityTrait>: Clone + Eq + std::hash::Hash + Default + Send + Sync + 'static {
+    fn condition(&self) -> Result<Condition, Error>;
+}
+
+impl<E: EntityTrait> RowFilter<E> for () {
+    fn condition(&self) -> Result<Condition, Error> {
+        Ok(Condition::all())
+    }
+}
+
+macro_rules! row_filter {
+    ($($filter:ident for $table:ident),+ $(,)?) => {
+        $(impl RowFilter<$table::Entity> for $filter {
+            fn condition(&self) -> Result<Condition, Error> {
+                $filter::condition(self)
+            }
+        })+
+    };
+}
+
+row_filter!(
+    OrderFilter for orders,
+    TouchpointFilter for touchpoint,
+    LeadFilter for lead,
+    SurveyResponseFilter for survey_response,
+);
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct AccountFilter {
     pub region: Option<String>,
@@ -112,13 +141,18 @@ pub struct OrderFilter {
 }
 
 impl OrderFilter {
-    pub fn select(&self) -> Result<Select<orders::Entity>, Error> {
+    /// The rows this filter keeps, as a condition (nested lists add it to their relation).
+    pub fn condition(&self) -> Result<Condition, Error> {
         let condition = Condition::all().add(self.ordered.condition(orders::Column::OrderedAt, "ordered")?);
         let condition = equals(condition, orders::Column::CustomerId, self.customer_id);
         let condition = equals(condition, orders::Column::AccountId, self.account_id);
         let condition = equals(condition, orders::Column::Channel, self.channel);
         let condition = customer_region(condition, orders::Column::CustomerId, self.region.as_ref());
-        Ok(orders::Entity::find().filter(condition))
+        Ok(condition)
+    }
+
+    pub fn select(&self) -> Result<Select<orders::Entity>, Error> {
+        Ok(orders::Entity::find().filter(self.condition()?))
     }
 }
 
@@ -166,7 +200,8 @@ pub struct TouchpointFilter {
 }
 
 impl TouchpointFilter {
-    pub fn select(&self) -> Result<Select<touchpoint::Entity>, Error> {
+    /// The rows this filter keeps, as a condition (nested lists add it to their relation).
+    pub fn condition(&self) -> Result<Condition, Error> {
         let condition = Condition::all().add(self.occurred.condition(touchpoint::Column::OccurredAt, "occurred")?);
         let condition = equals(condition, touchpoint::Column::CustomerId, self.customer_id);
         let condition = equals(condition, touchpoint::Column::AccountId, self.account_id);
@@ -175,7 +210,11 @@ impl TouchpointFilter {
         let condition = equals(condition, touchpoint::Column::Channel, self.channel.clone());
         let condition = equals(condition, touchpoint::Column::Kind, self.kind);
         let condition = customer_region(condition, touchpoint::Column::CustomerId, self.region.as_ref());
-        Ok(touchpoint::Entity::find().filter(condition))
+        Ok(condition)
+    }
+
+    pub fn select(&self) -> Result<Select<touchpoint::Entity>, Error> {
+        Ok(touchpoint::Entity::find().filter(self.condition()?))
     }
 }
 
@@ -191,14 +230,19 @@ pub struct LeadFilter {
 }
 
 impl LeadFilter {
-    pub fn select(&self) -> Result<Select<lead::Entity>, Error> {
+    /// The rows this filter keeps, as a condition (nested lists add it to their relation).
+    pub fn condition(&self) -> Result<Condition, Error> {
         let condition = Condition::all().add(self.created.condition(lead::Column::CreatedAt, "created")?);
         let condition = equals(condition, lead::Column::CustomerId, self.customer_id);
         let condition = equals(condition, lead::Column::AccountId, self.account_id);
         let condition = equals(condition, lead::Column::SourceTeam, self.source_team);
         let condition = equals(condition, lead::Column::Stage, self.stage);
         let condition = customer_region(condition, lead::Column::CustomerId, self.region.as_ref());
-        Ok(lead::Entity::find().filter(condition))
+        Ok(condition)
+    }
+
+    pub fn select(&self) -> Result<Select<lead::Entity>, Error> {
+        Ok(lead::Entity::find().filter(self.condition()?))
     }
 }
 
@@ -223,7 +267,8 @@ pub struct SurveyResponseFilter {
 }
 
 impl SurveyResponseFilter {
-    pub fn select(&self) -> Result<Select<survey_response::Entity>, Error> {
+    /// The rows this filter keeps, as a condition (nested lists add it to their relation).
+    pub fn condition(&self) -> Result<Condition, Error> {
         let condition = Condition::all().add(
             self.responded
                 .condition(survey_response::Column::RespondedAt, "responded")?,
@@ -231,7 +276,11 @@ impl SurveyResponseFilter {
         let condition = equals(condition, survey_response::Column::SurveyId, self.survey_id);
         let condition = equals(condition, survey_response::Column::CustomerId, self.customer_id);
         let condition = equals(condition, survey_response::Column::Region, self.region.clone());
-        Ok(survey_response::Entity::find().filter(condition))
+        Ok(condition)
+    }
+
+    pub fn select(&self) -> Result<Select<survey_response::Entity>, Error> {
+        Ok(survey_response::Entity::find().filter(self.condition()?))
     }
 }
 

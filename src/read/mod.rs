@@ -6,6 +6,7 @@
 pub mod filters;
 pub mod journey;
 pub mod links;
+pub mod purchases;
 pub mod relations;
 pub mod sorts;
 

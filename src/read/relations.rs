@@ -11,6 +11,7 @@ use entity::{
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
+use super::filters::{LeadFilter, OrderFilter, RowFilter, SurveyResponseFilter, TouchpointFilter};
 use super::links::{Owned, Owner, links};
 use super::sorts::*;
 use crate::db::keyset::{Keyset, SortField};
@@ -19,6 +20,9 @@ use crate::db::keyset::{Keyset, SortField};
 pub trait PagedRelation: Send + Sync + 'static {
     type Child: Keyset;
     type Sort: SortField<Self::Child>;
+    /// The `filter` a client may give the nested list: the root list's
+    /// filter of the same rows, or `()` when the list takes none.
+    type Filter: RowFilter<Self::Child>;
     /// The children this relation ranges over (all, unless it filters).
     fn base() -> Select<Self::Child> {
         Self::Child::find()
@@ -44,7 +48,7 @@ pub trait ListRelation: Send + Sync + 'static {
 }
 
 macro_rules! paged_relation {
-    ($(#[$meta:meta])* $name:ident: $child:ident by $column:ident, sorted by $sort:ty, parent $field:ident $(as $optional:ident)?) => {
+    ($(#[$meta:meta])* $name:ident: $child:ident by $column:ident, sorted by $sort:ty, filtered by $filter:ty, parent $field:ident $(as $optional:ident)?) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub struct $name;
@@ -52,6 +56,7 @@ macro_rules! paged_relation {
         impl PagedRelation for $name {
             type Child = $child::Entity;
             type Sort = $sort;
+            type Filter = $filter;
             fn parents() -> Parents<$child::Entity> {
                 Parents::Column($child::Column::$column, |child: &$child::Model| paged_relation!(@parent child.$field $(, $optional)?))
             }
@@ -81,47 +86,47 @@ macro_rules! list_relation {
 
 paged_relation!(
     /// An account's contacts.
-    AccountCustomers: customer by AccountId, sorted by CustomerSort, parent account_id as optional
+    AccountCustomers: customer by AccountId, sorted by CustomerSort, filtered by (), parent account_id as optional
 );
 paged_relation!(
     /// Orders sold through an account.
-    AccountOrders: orders by AccountId, sorted by OrderSort, parent account_id as optional
+    AccountOrders: orders by AccountId, sorted by OrderSort, filtered by OrderFilter, parent account_id as optional
 );
 paged_relation!(
     /// Leads of an account.
-    AccountLeads: lead by AccountId, sorted by LeadSort, parent account_id as optional
+    AccountLeads: lead by AccountId, sorted by LeadSort, filtered by LeadFilter, parent account_id as optional
 );
 paged_relation!(
     /// A customer's orders.
-    CustomerOrders: orders by CustomerId, sorted by OrderSort, parent customer_id
+    CustomerOrders: orders by CustomerId, sorted by OrderSort, filtered by OrderFilter, parent customer_id
 );
 paged_relation!(
     /// A customer's journey.
-    CustomerTouchpoints: touchpoint by CustomerId, sorted by TouchpointSort, parent customer_id
+    CustomerTouchpoints: touchpoint by CustomerId, sorted by TouchpointSort, filtered by TouchpointFilter, parent customer_id
 );
 paged_relation!(
     /// A customer's leads.
-    CustomerLeads: lead by CustomerId, sorted by LeadSort, parent customer_id
+    CustomerLeads: lead by CustomerId, sorted by LeadSort, filtered by LeadFilter, parent customer_id
 );
 paged_relation!(
     /// A customer's survey responses.
-    CustomerSurveyResponses: survey_response by CustomerId, sorted by SurveyResponseSort, parent customer_id as optional
+    CustomerSurveyResponses: survey_response by CustomerId, sorted by SurveyResponseSort, filtered by SurveyResponseFilter, parent customer_id as optional
 );
 paged_relation!(
     /// Touchpoints a campaign produced.
-    CampaignTouchpoints: touchpoint by CampaignId, sorted by TouchpointSort, parent campaign_id as optional
+    CampaignTouchpoints: touchpoint by CampaignId, sorted by TouchpointSort, filtered by TouchpointFilter, parent campaign_id as optional
 );
 paged_relation!(
     /// A survey's responses.
-    SurveyResponses: survey_response by SurveyId, sorted by SurveyResponseSort, parent survey_id
+    SurveyResponses: survey_response by SurveyId, sorted by SurveyResponseSort, filtered by SurveyResponseFilter, parent survey_id
 );
 paged_relation!(
     /// Tests of a product's touchpoints.
-    ProductTests: product_test by ProductId, sorted by ProductTestSort, parent product_id
+    ProductTests: product_test by ProductId, sorted by ProductTestSort, filtered by (), parent product_id
 );
 paged_relation!(
     /// The votes of a product test.
-    ProductTestVotes: product_test_vote by TestId, sorted by ProductTestVoteSort, parent test_id
+    ProductTestVotes: product_test_vote by TestId, sorted by ProductTestVoteSort, filtered by (), parent test_id
 );
 
 list_relation!(
@@ -148,6 +153,7 @@ pub struct AccountOpenLeads;
 impl PagedRelation for AccountOpenLeads {
     type Child = lead::Entity;
     type Sort = LeadSort;
+    type Filter = LeadFilter;
     fn base() -> Select<lead::Entity> {
         lead::Entity::find().filter(lead::Column::Stage.is_not_in([LeadStage::Won, LeadStage::Lost]))
     }
@@ -164,7 +170,21 @@ pub struct AccountTouchpoints;
 impl PagedRelation for AccountTouchpoints {
     type Child = touchpoint::Entity;
     type Sort = TouchpointSort;
+    type Filter = TouchpointFilter;
     fn parents() -> Parents<touchpoint::Entity> {
         Parents::Linked(|accounts| links(Owner::Account, Owned::Touchpoints, accounts))
+    }
+}
+
+/// An account's survey responses: its contacts' ([`crate::read::links`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AccountSurveyResponses;
+
+impl PagedRelation for AccountSurveyResponses {
+    type Child = survey_response::Entity;
+    type Sort = SurveyResponseSort;
+    type Filter = SurveyResponseFilter;
+    fn parents() -> Parents<survey_response::Entity> {
+        Parents::Linked(|accounts| links(Owner::Account, Owned::SurveyResponses, accounts))
     }
 }

@@ -6,21 +6,26 @@ use super::account_context::{
 };
 use super::customer::Customer;
 use super::enums::{AccountKind, AccountTier};
+use super::filters::{LeadFilter, OrderFilter, SurveyResponseFilter, TimeRange, TouchpointFilter};
 use super::insights::{DriverBlock, DriverOutcome, FromInsight, NpsScore, suppression};
 use super::journey::{JourneyConnection, JourneyFilter, journey};
 use super::lead::Lead;
 use super::order::Order;
-use super::ordering::{CustomerOrderBy, LeadOrderBy, OrderOrderBy, TouchpointOrderBy};
+use super::ordering::{CustomerOrderBy, LeadOrderBy, OrderOrderBy, SurveyResponseOrderBy, TouchpointOrderBy};
+use super::product::{ProductBought, products_bought};
 use super::segment::{AccountSegment, Segment};
+use super::survey::SurveyResponse;
 use super::touchpoint::Touchpoint;
-use crate::graphql::connection::{ConnectionOf, SortDirection, child_connection};
+use crate::graphql::connection::{ConnectionOf, SortDirection, child_connection, filtered_child_connection};
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
 use crate::graphql::loaders::AccountSegmentsOf;
 use crate::graphql::scalars::Date;
 use crate::insights::scope::{Scope, Window};
 use crate::read::links::Owner;
-use crate::read::relations::{AccountCustomers, AccountLeads, AccountOpenLeads, AccountOrders, AccountTouchpoints};
+use crate::read::relations::{
+    AccountCustomers, AccountLeads, AccountOpenLeads, AccountOrders, AccountSurveyResponses, AccountTouchpoints,
+};
 
 /// A retail partner, distributor or business customer: what sales sells to.
 pub struct Account(pub account::Model);
@@ -61,27 +66,79 @@ impl Account {
     ) -> async_graphql::Result<ConnectionOf<Customer>> {
         child_connection::<AccountCustomers, _>(ctx, self.0.id, first, after, CustomerOrderBy::resolve(order_by)).await
     }
-    /// Orders sold through this account (most recent first by default).
+    /// Orders sold through this account (most recent first by default),
+    /// filtered like the root `orders` list.
     async fn orders(
         &self,
         ctx: &Context<'_>,
+        filter: Option<OrderFilter>,
         first: Option<i32>,
         after: Option<String>,
         order_by: Option<OrderOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Order>> {
-        child_connection::<AccountOrders, _>(ctx, self.0.id, first, after, OrderOrderBy::resolve(order_by)).await
+        let filter = filter.unwrap_or_default().into_domain();
+        filtered_child_connection::<AccountOrders, _>(
+            ctx,
+            self.0.id,
+            filter,
+            first,
+            after,
+            OrderOrderBy::resolve(order_by),
+        )
+        .await
+    }
+    /// What the account bought, per product (highest revenue first): over
+    /// the orders recorded against it or placed by any of its contacts,
+    /// placed in `ordered` (all when left out).
+    async fn products_bought(
+        &self,
+        ctx: &Context<'_>,
+        ordered: Option<TimeRange>,
+    ) -> async_graphql::Result<Vec<ProductBought>> {
+        products_bought(ctx, Owner::Account, self.0.id, ordered).await
     }
     /// Touchpoints recorded against this account or made to any of its
-    /// contacts, from every team (most recent first by default).
+    /// contacts, from every team (most recent first by default), filtered
+    /// like the root `touchpoints` list.
     async fn touchpoints(
         &self,
         ctx: &Context<'_>,
+        filter: Option<TouchpointFilter>,
         first: Option<i32>,
         after: Option<String>,
         order_by: Option<TouchpointOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Touchpoint>> {
-        child_connection::<AccountTouchpoints, _>(ctx, self.0.id, first, after, TouchpointOrderBy::resolve(order_by))
-            .await
+        let filter = filter.unwrap_or_default().into_domain();
+        filtered_child_connection::<AccountTouchpoints, _>(
+            ctx,
+            self.0.id,
+            filter,
+            first,
+            after,
+            TouchpointOrderBy::resolve(order_by),
+        )
+        .await
+    }
+    /// The survey answers of the account's contacts (most recent first by
+    /// default), filtered like the root `surveyResponses` list.
+    async fn survey_responses(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SurveyResponseFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        order_by: Option<SurveyResponseOrderBy>,
+    ) -> async_graphql::Result<ConnectionOf<SurveyResponse>> {
+        let filter = filter.unwrap_or_default().into_domain();
+        filtered_child_connection::<AccountSurveyResponses, _>(
+            ctx,
+            self.0.id,
+            filter,
+            first,
+            after,
+            SurveyResponseOrderBy::resolve(order_by),
+        )
+        .await
     }
     /// The account's whole story in time order (most recent first by
     /// default): touchpoints of every team, orders, lead stages and survey
@@ -96,25 +153,45 @@ impl Account {
     ) -> async_graphql::Result<JourneyConnection> {
         journey(ctx, Owner::Account, self.0.id, first, after, direction, filter).await
     }
-    /// Leads of this account (newest first by default).
+    /// Leads of this account (newest first by default), filtered like the root `leads` list.
     async fn leads(
         &self,
         ctx: &Context<'_>,
+        filter: Option<LeadFilter>,
         first: Option<i32>,
         after: Option<String>,
         order_by: Option<LeadOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Lead>> {
-        child_connection::<AccountLeads, _>(ctx, self.0.id, first, after, LeadOrderBy::resolve(order_by)).await
+        let filter = filter.unwrap_or_default().into_domain();
+        filtered_child_connection::<AccountLeads, _>(
+            ctx,
+            self.0.id,
+            filter,
+            first,
+            after,
+            LeadOrderBy::resolve(order_by),
+        )
+        .await
     }
     /// Leads of this account that are neither won nor lost (newest first by default).
     async fn open_leads(
         &self,
         ctx: &Context<'_>,
+        filter: Option<LeadFilter>,
         first: Option<i32>,
         after: Option<String>,
         order_by: Option<LeadOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Lead>> {
-        child_connection::<AccountOpenLeads, _>(ctx, self.0.id, first, after, LeadOrderBy::resolve(order_by)).await
+        let filter = filter.unwrap_or_default().into_domain();
+        filtered_child_connection::<AccountOpenLeads, _>(
+            ctx,
+            self.0.id,
+            filter,
+            first,
+            after,
+            LeadOrderBy::resolve(order_by),
+        )
+        .await
     }
     /// Orders and value over the last 30, 90 and 365 days up to `asOf` (default today).
     async fn order_stats(&self, ctx: &Context<'_>, as_of: Option<Date>) -> async_graphql::Result<OrderStats> {

@@ -3,17 +3,19 @@ use chrono::{DateTime, Utc};
 use entity::{customer, customer_identity};
 
 use super::account::Account;
+use super::filters::{LeadFilter, OrderFilter, SurveyResponseFilter, TimeRange, TouchpointFilter};
 use super::journey::{JourneyConnection, JourneyFilter, journey};
 use super::lead::Lead;
 use super::order::Order;
 use super::ordering::{LeadOrderBy, OrderOrderBy, SurveyResponseOrderBy, TouchpointOrderBy};
 use super::predictive_clv::{CustomerPrediction, predicted};
+use super::product::{ProductBought, products_bought};
 use super::survey::SurveyResponse;
 use super::touchpoint::Touchpoint;
 use super::{load_children, load_optional};
 use crate::auth::Viewer;
 use crate::error::Error;
-use crate::graphql::connection::{ConnectionOf, SortDirection, child_connection};
+use crate::graphql::connection::{ConnectionOf, SortDirection, filtered_child_connection};
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
 use crate::graphql::scalars::Date;
@@ -104,26 +106,54 @@ impl Customer {
     ) -> async_graphql::Result<Option<CustomerPrediction>> {
         predicted(ctx, self.0.id, as_of, horizon_months, monthly_discount_rate).await
     }
-    /// The customer's orders (most recent first by default).
+    /// The customer's orders (most recent first by default), filtered like the root `orders` list.
     async fn orders(
         &self,
         ctx: &Context<'_>,
+        filter: Option<OrderFilter>,
         first: Option<i32>,
         after: Option<String>,
         order_by: Option<OrderOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Order>> {
-        child_connection::<CustomerOrders, _>(ctx, self.0.id, first, after, OrderOrderBy::resolve(order_by)).await
+        let filter = filter.unwrap_or_default().into_domain();
+        filtered_child_connection::<CustomerOrders, _>(
+            ctx,
+            self.0.id,
+            filter,
+            first,
+            after,
+            OrderOrderBy::resolve(order_by),
+        )
+        .await
     }
-    /// The customer's touchpoints (most recent first by default).
+    /// What the customer bought, per product (highest revenue first), in
+    /// orders placed in `ordered` (all when left out).
+    async fn products_bought(
+        &self,
+        ctx: &Context<'_>,
+        ordered: Option<TimeRange>,
+    ) -> async_graphql::Result<Vec<ProductBought>> {
+        products_bought(ctx, Owner::Customer, self.0.id, ordered).await
+    }
+    /// The customer's touchpoints (most recent first by default), filtered like the root `touchpoints` list.
     async fn touchpoints(
         &self,
         ctx: &Context<'_>,
+        filter: Option<TouchpointFilter>,
         first: Option<i32>,
         after: Option<String>,
         order_by: Option<TouchpointOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Touchpoint>> {
-        child_connection::<CustomerTouchpoints, _>(ctx, self.0.id, first, after, TouchpointOrderBy::resolve(order_by))
-            .await
+        let filter = filter.unwrap_or_default().into_domain();
+        filtered_child_connection::<CustomerTouchpoints, _>(
+            ctx,
+            self.0.id,
+            filter,
+            first,
+            after,
+            TouchpointOrderBy::resolve(order_by),
+        )
+        .await
     }
     /// Everything that happened with this customer in time order (most
     /// recent first by default): touchpoints, orders, lead stages and survey responses.
@@ -137,27 +167,41 @@ impl Customer {
     ) -> async_graphql::Result<JourneyConnection> {
         journey(ctx, Owner::Customer, self.0.id, first, after, direction, filter).await
     }
-    /// The customer's leads (newest first by default).
+    /// The customer's leads (newest first by default), filtered like the root `leads` list.
     async fn leads(
         &self,
         ctx: &Context<'_>,
+        filter: Option<LeadFilter>,
         first: Option<i32>,
         after: Option<String>,
         order_by: Option<LeadOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<Lead>> {
-        child_connection::<CustomerLeads, _>(ctx, self.0.id, first, after, LeadOrderBy::resolve(order_by)).await
+        let filter = filter.unwrap_or_default().into_domain();
+        filtered_child_connection::<CustomerLeads, _>(
+            ctx,
+            self.0.id,
+            filter,
+            first,
+            after,
+            LeadOrderBy::resolve(order_by),
+        )
+        .await
     }
-    /// The customer's survey answers (most recent first by default).
+    /// The customer's survey answers (most recent first by default),
+    /// filtered like the root `surveyResponses` list.
     async fn survey_responses(
         &self,
         ctx: &Context<'_>,
+        filter: Option<SurveyResponseFilter>,
         first: Option<i32>,
         after: Option<String>,
         order_by: Option<SurveyResponseOrderBy>,
     ) -> async_graphql::Result<ConnectionOf<SurveyResponse>> {
-        child_connection::<CustomerSurveyResponses, _>(
+        let filter = filter.unwrap_or_default().into_domain();
+        filtered_child_connection::<CustomerSurveyResponses, _>(
             ctx,
             self.0.id,
+            filter,
             first,
             after,
             SurveyResponseOrderBy::resolve(order_by),
