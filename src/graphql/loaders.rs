@@ -277,7 +277,10 @@ impl<R: PagedRelation> Hash for ChildCount<R> {
 }
 
 /// A filter and a page request of relation `R`: what one statement reads.
-type PageOf<'a, R> = (&'a <R as PagedRelation>::Filter, &'a PageRequest<<R as PagedRelation>::Sort>);
+type PageOf<'a, R> = (
+    &'a <R as PagedRelation>::Filter,
+    &'a PageRequest<<R as PagedRelation>::Sort>,
+);
 
 /// The children `R` ranges over that pass `filter`.
 fn filtered_base<R: PagedRelation>(filter: &R::Filter) -> Result<sea_orm::Select<R::Child>, Arc<Error>> {

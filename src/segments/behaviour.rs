@@ -238,7 +238,10 @@ impl Purchased {
         if in_sequence {
             single_events(
                 path,
-                &[("count", self.count.is_some()), ("amountMinor", self.amount_minor.is_some())],
+                &[
+                    ("count", self.count.is_some()),
+                    ("amountMinor", self.amount_minor.is_some()),
+                ],
             )?;
         }
         Ok(())
@@ -440,7 +443,9 @@ impl Events for Responded {
     }
 
     fn source(&self, sql: &mut Sql, alias: &str) {
-        sql.push(&format!("FROM survey_response {alias} WHERE {alias}.customer_id = c.id"));
+        sql.push(&format!(
+            "FROM survey_response {alias} WHERE {alias}.customer_id = c.id"
+        ));
         if let Some(kind) = self.survey_kind {
             sql.push(&format!(
                 " AND {alias}.survey_id IN (SELECT id FROM survey WHERE kind = "
@@ -448,7 +453,11 @@ impl Events for Responded {
             .bind(kind.as_str())
             .push(")");
         }
-        if let Some((min, max)) = self.nps_category.map(NpsCategory::scores).or(self.nps_score.map(|r| (r.min, r.max))) {
+        if let Some((min, max)) = self
+            .nps_category
+            .map(NpsCategory::scores)
+            .or(self.nps_score.map(|r| (r.min, r.max)))
+        {
             sql.push(&format!(" AND {alias}.nps_score >= ")).bind(min);
             sql.push(&format!(" AND {alias}.nps_score <= ")).bind(max);
         }
@@ -475,7 +484,10 @@ fn reached(stage: LeadStage, alias: &str) -> (String, String) {
     };
     match stage {
         LeadStage::Lead => ("1 = 1".to_owned(), format!("{alias}.created_at")),
-        LeadStage::Mql => later(&["MQL", "SQL", "OPPORTUNITY", "WON"], &["mql_at", "sql_at", "opportunity_at"]),
+        LeadStage::Mql => later(
+            &["MQL", "SQL", "OPPORTUNITY", "WON"],
+            &["mql_at", "sql_at", "opportunity_at"],
+        ),
         LeadStage::Sql => later(&["SQL", "OPPORTUNITY", "WON"], &["sql_at", "opportunity_at"]),
         LeadStage::Opportunity => later(&["OPPORTUNITY", "WON"], &["opportunity_at"]),
         LeadStage::Won | LeadStage::Lost => (

@@ -124,8 +124,10 @@ async fn check_named(db: &impl ConnectionTrait, rule: &Rule) -> Result<(), Error
             sql.push(" UNION ");
         }
         first = false;
-        sql.push(&format!("SELECT '{kind}' AS kind, {column} AS name FROM {table} WHERE {column} IN "))
-            .bind_list(keys);
+        sql.push(&format!(
+            "SELECT '{kind}' AS kind, {column} AS name FROM {table} WHERE {column} IN "
+        ))
+        .bind_list(keys);
     }
     let mut found = HashSet::new();
     for row in sql.all(db).await? {
@@ -138,7 +140,11 @@ async fn check_named(db: &impl ConnectionTrait, rule: &Rule) -> Result<(), Error
             Named::Category(category) => ("category", category.clone(), "product category"),
         };
         if !found.contains(&(kind.to_owned(), key.clone())) {
-            let shown = if kind == "category" { format!("{key:?}") } else { "with that id".to_owned() };
+            let shown = if kind == "category" {
+                format!("{key:?}")
+            } else {
+                "with that id".to_owned()
+            };
             return Err(Error::validation(path, format!("no {what} {shown} exists")));
         }
     }

@@ -291,9 +291,7 @@ fn rule_json(rule: &Rule) -> serde_json::Value {
             value["sequence"]["then"] = rule_json(&sequence.then);
             value
         }
-        Rule::Touched(behaviour::Touched {
-            campaign: Some(id), ..
-        }) => {
+        Rule::Touched(behaviour::Touched { campaign: Some(id), .. }) => {
             let mut value = serde_json::to_value(rule).unwrap_or_default();
             value["touched"]["campaign"] = json!(ids::encode("Campaign", *id).0);
             value
