@@ -196,12 +196,12 @@ impl Metric {
             Metric::LeadsCreated => "leads by createdAt",
             Metric::LeadsWon => "WON leads by closedAt",
             Metric::WonRevenue => {
-                "Σ amountMinor of WON leads by closedAt (the won revenue of attribution WON_LEAD and of \
-                 revenueCycle(basis: CLOSED)); n = won leads"
+                "Σ amountMinor of WON leads by closedAt (the won revenue of attribution WON_LEAD; \
+                 revenueCycle counts leads by createdAt, so its won revenue differs); n = won leads"
             }
             Metric::WinRate => {
-                "WON leads / leads closed (WON or LOST) by closedAt, as revenueCycle(basis: CLOSED) counts them; \
-                 Wilson 95% interval"
+                "WON leads / leads closed (WON or LOST) by closedAt (revenueCycle counts leads by \
+                 createdAt); Wilson 95% interval"
             }
             Metric::Nps => {
                 "100·(promoters − detractors)/n over scored responses of every survey by respondedAt, \
