@@ -182,15 +182,7 @@ async fn series_refuse_filters_that_do_not_apply(app: TestApp) {
             "period",
         ),
     ];
-    for (variables, field) in cases {
-        let (status, body) = app.post(QUERY, variables.clone()).await;
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-            "{variables}: {body}"
-        );
-        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{variables}: {body}");
-    }
+    assert_refused(&app, QUERY, cases).await;
     let (_, body) = app
         .post(
             r#"{ insights(filter: { from: "2025-01-01", to: "2025-12-31" }) { series(metrics: [ORDERS], team: MARKETING) { metric } } }"#,
@@ -211,4 +203,17 @@ async fn series_refuse_filters_that_do_not_apply(app: TestApp) {
         .unwrap_or_default();
     assert_eq!(points.len(), 3, "zero-filled on an empty database");
     assert!(points.iter().all(|p| p["value"] == json!(0.0) && p["n"] == 0));
+}
+
+/// Each `(variables, field)` run through `query` is BAD_USER_INPUT naming `field`.
+pub(crate) async fn assert_refused<'a>(app: &TestApp, query: &str, cases: impl IntoIterator<Item = (Value, &'a str)>) {
+    for (variables, field) in cases {
+        let (status, body) = app.post(query, variables.clone()).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{variables}: {body}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{variables}: {body}");
+    }
 }

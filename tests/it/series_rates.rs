@@ -363,15 +363,7 @@ async fn rate_series_refuse_what_does_not_apply(app: TestApp) {
             "metrics",
         ),
     ];
-    for (variables, field) in cases {
-        let (status, body) = app.post(QUERY, variables.clone()).await;
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-            "{variables}: {body}"
-        );
-        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{variables}: {body}");
-    }
+    crate::series::assert_refused(&app, QUERY, cases).await;
     for query in [
         r#"{ insights { series(metrics: [TOUCHPOINTS], team: SALES) { metric } } }"#,
         r#"{ insights { series(metrics: [CHURN_RATE], churnThresholdDays: 0) { metric } } }"#,
