@@ -64,29 +64,16 @@ pub async fn account_stats(
             .and_time(NaiveTime::MIN)
             .and_utc()
     };
+    // The account's orders are those of `links` (sold through it or placed
+    // by a contact), aggregated once per account with conditional sums.
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT a.id AS account_id, (SELECT MAX(");
-    sql.day_index("o.ordered_at");
-    sql.push(") FROM orders o WHERE o.account_id = a.id AND o.ordered_at < ")
-        .bind(end)
-        .push(") AS last_order_day");
+    sql.push("SELECT a.id AS account_id, ord.last_order_day AS last_order_day");
     for days in WINDOW_DAYS {
-        sql.push(", (SELECT CAST(COUNT(*) AS BIGINT) FROM orders o WHERE o.account_id = a.id AND o.ordered_at >= ");
-        sql.bind(days_back(days))
-            .push(" AND o.ordered_at < ")
-            .bind(end)
-            .push(&format!(") AS orders_{days}"));
-        sql.push(", (SELECT CAST(COALESCE(SUM(o.amount_minor), 0) AS BIGINT) FROM orders o WHERE o.account_id = a.id AND o.ordered_at >= ");
-        sql.bind(days_back(days))
-            .push(" AND o.ordered_at < ")
-            .bind(end)
-            .push(&format!(") AS value_{days}"));
+        sql.push(&format!(
+            ", CAST(COALESCE(ord.orders_{days}, 0) AS BIGINT) AS orders_{days}, CAST(COALESCE(ord.value_{days}, 0) AS BIGINT) AS value_{days}"
+        ));
     }
-    sql.push(", (SELECT CAST(COALESCE(SUM(o.amount_minor), 0) AS BIGINT) FROM orders o WHERE o.account_id = a.id AND o.ordered_at >= ");
-    sql.bind(days_back(180))
-        .push(" AND o.ordered_at < ")
-        .bind(days_back(90))
-        .push(") AS value_previous_90");
+    sql.push(", CAST(COALESCE(ord.value_previous_90, 0) AS BIGINT) AS value_previous_90");
     for (name, condition) in [
         ("promoters", ">= 9"),
         ("passives", "BETWEEN 7 AND 8"),
@@ -104,7 +91,42 @@ pub async fn account_stats(
         .bind(days_back(30))
         .push(" AND t.occurred_at < ")
         .bind(end)
-        .push(" GROUP BY link.link_parent) touches ON touches.account_id = a.id WHERE a.id IN ")
+        .push(" GROUP BY link.link_parent) touches ON touches.account_id = a.id LEFT JOIN (SELECT link.link_parent AS account_id, MAX(CASE WHEN o.ordered_at < ")
+        .bind(end)
+        .push(" THEN ");
+    sql.day_index("o.ordered_at");
+    sql.push(" END) AS last_order_day");
+    let window = |sql: &mut Sql,
+                  name: &str,
+                  value: &str,
+                  from: chrono::DateTime<chrono::Utc>,
+                  before: chrono::DateTime<chrono::Utc>| {
+        sql.push(" , SUM(CASE WHEN o.ordered_at >= ")
+            .bind(from)
+            .push(" AND o.ordered_at < ")
+            .bind(before)
+            .push(&format!(" THEN {value} ELSE 0 END) AS {name}"));
+    };
+    for days in WINDOW_DAYS {
+        window(&mut sql, &format!("orders_{days}"), "1", days_back(days), end);
+        window(
+            &mut sql,
+            &format!("value_{days}"),
+            "o.amount_minor",
+            days_back(days),
+            end,
+        );
+    }
+    window(
+        &mut sql,
+        "value_previous_90",
+        "o.amount_minor",
+        days_back(180),
+        days_back(90),
+    );
+    sql.push(" FROM orders o JOIN (");
+    sql.push_query(&links(Owner::Account, Owned::Orders, account_ids));
+    sql.push(") link ON link.link_child = o.id GROUP BY link.link_parent) ord ON ord.account_id = a.id WHERE a.id IN ")
         .bind_list(account_ids.iter().copied());
     let as_of_day = crate::insights::period::index_of(crate::db::sql::PeriodUnit::Day, as_of);
     for row in sql.all(db).await? {

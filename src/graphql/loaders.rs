@@ -63,6 +63,9 @@ type Loaded<K, V> = Result<Arc<HashMap<K, V>>, Arc<Error>>;
 /// The keys of one kind waiting for the next statement.
 struct OpenBatch<K, V> {
     keys: HashSet<K>,
+    /// Callers that joined, repeats included: a batch is still growing while
+    /// callers arrive, even when they ask for keys it already holds.
+    callers: usize,
     done: watch::Sender<Option<Loaded<K, V>>>,
 }
 
@@ -70,6 +73,7 @@ impl<K, V> OpenBatch<K, V> {
     fn new() -> Self {
         Self {
             keys: HashSet::new(),
+            callers: 0,
             done: watch::channel(None).0,
         }
     }
@@ -102,6 +106,7 @@ impl Loaders {
         let (mut done, leads) = self.with_batch::<K, _>(|batch| {
             let leads = batch.keys.is_empty();
             batch.keys.insert(key.clone());
+            batch.callers += 1;
             (batch.done.subscribe(), leads)
         })?;
         if leads {
@@ -131,8 +136,11 @@ impl Loaders {
         }
     }
 
-    /// Lets the request's other resolvers run until no new key of kind `K`
-    /// arrives.
+    /// Lets the request's other resolvers run until no caller asks for a key
+    /// of kind `K` (new or not) for [`QUIET_ROUNDS`] polls. Counting callers
+    /// rather than distinct keys matters when many parents share a child (one
+    /// product under fifty accounts): the repeats still arriving would
+    /// otherwise look like quiet and open a second batch.
     async fn settle<K>(&self) -> Result<(), Arc<Error>>
     where
         K: Send + Sync + Hash + Eq + Clone + 'static,
@@ -141,7 +149,7 @@ impl Loaders {
         let mut seen = 0;
         let mut quiet = 0;
         for _ in 0..MAX_SETTLE_ROUNDS {
-            let pending = self.with_batch::<K, _>(|batch| batch.keys.len())?;
+            let pending = self.with_batch::<K, _>(|batch| batch.callers)?;
             if pending == seen {
                 quiet += 1;
                 if quiet == QUIET_ROUNDS {

@@ -89,14 +89,6 @@ paged_relation!(
     AccountCustomers: customer by AccountId, sorted by CustomerSort, filtered by (), parent account_id as optional
 );
 paged_relation!(
-    /// Orders sold through an account.
-    AccountOrders: orders by AccountId, sorted by OrderSort, filtered by OrderFilter, parent account_id as optional
-);
-paged_relation!(
-    /// Leads of an account.
-    AccountLeads: lead by AccountId, sorted by LeadSort, filtered by LeadFilter, parent account_id as optional
-);
-paged_relation!(
     /// A customer's orders.
     CustomerOrders: orders by CustomerId, sorted by OrderSort, filtered by OrderFilter, parent customer_id
 );
@@ -146,7 +138,7 @@ list_relation!(
     ResponseDriverRatings: driver_rating by ResponseId, parent response_id
 );
 
-/// An account's leads that are still open (not WON or LOST).
+/// An account's leads ([`AccountLeads`]) that are still open (not WON or LOST).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AccountOpenLeads;
 
@@ -158,7 +150,35 @@ impl PagedRelation for AccountOpenLeads {
         lead::Entity::find().filter(lead::Column::Stage.is_not_in([LeadStage::Won, LeadStage::Lost]))
     }
     fn parents() -> Parents<lead::Entity> {
-        Parents::Column(lead::Column::AccountId, |child: &lead::Model| child.account_id)
+        Parents::Linked(|accounts| links(Owner::Account, Owned::Leads, accounts))
+    }
+}
+
+/// An account's orders: sold through it or placed by any of its contacts
+/// ([`crate::read::links`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AccountOrders;
+
+impl PagedRelation for AccountOrders {
+    type Child = orders::Entity;
+    type Sort = OrderSort;
+    type Filter = OrderFilter;
+    fn parents() -> Parents<orders::Entity> {
+        Parents::Linked(|accounts| links(Owner::Account, Owned::Orders, accounts))
+    }
+}
+
+/// An account's leads: recorded against it or of any of its contacts
+/// ([`crate::read::links`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AccountLeads;
+
+impl PagedRelation for AccountLeads {
+    type Child = lead::Entity;
+    type Sort = LeadSort;
+    type Filter = LeadFilter;
+    fn parents() -> Parents<lead::Entity> {
+        Parents::Linked(|accounts| links(Owner::Account, Owned::Leads, accounts))
     }
 }
 

@@ -78,6 +78,15 @@ pub fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden")
 }
 
+/// Every record of one golden fixture file (`orders.ndjson`), parsed.
+pub fn golden_records(file: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(golden_dir().join(file)).expect("fixture is readable");
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).expect("fixture lines are JSON"))
+        .collect()
+}
+
 /// The golden fixture's expected values.
 pub fn expected() -> Value {
     expected_file("expected.json")

@@ -13,6 +13,7 @@ mod ws;
 
 mod access;
 mod attribution;
+mod behaviour;
 mod bounds;
 mod browser;
 mod budgets;
@@ -32,6 +33,7 @@ mod observability;
 mod paging;
 mod predictive_clv;
 mod privacy;
+mod products_bought;
 mod readme;
 mod schema;
 mod segments;

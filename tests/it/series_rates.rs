@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::{Value, json};
 
 use crate::golden;
-use crate::helpers::{TestApp, expected, golden_dir, on_both_backends};
+use crate::helpers::{TestApp, expected, golden_records, on_both_backends};
 
 on_both_backends!(
     rates_match_the_insights_and_the_records,
@@ -31,13 +31,6 @@ const QUERY: &str = r#"query($metrics: [SeriesMetric!]!, $period: Period!, $comp
 
 fn window() -> Value {
     json!({ "from": "2025-01-01", "to": "2026-06-30" })
-}
-
-fn records(file: &str) -> Vec<Value> {
-    let text = std::fs::read_to_string(golden_dir().join(file)).expect("fixture is readable");
-    text.lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .collect()
 }
 
 fn instant(record: &Value, key: &str) -> Option<DateTime<Utc>> {
@@ -154,7 +147,7 @@ async fn rates_match_the_insights_and_the_records(app: TestApp) {
 
     // Per month from the records: repeat purchase, churn as of the month's
     // last day (180 days), win rate by close date, touchpoints per team.
-    let orders = records("orders.ndjson");
+    let orders = golden_records("orders.ndjson");
     let window_start: DateTime<Utc> = "2025-01-01T00:00:00Z".parse().unwrap_or_default();
     let window_end: DateTime<Utc> = "2026-07-01T00:00:00Z".parse().unwrap_or_default();
     let mut per_month: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
@@ -222,7 +215,7 @@ async fn rates_match_the_insights_and_the_records(app: TestApp) {
     let december = churn_as_of(NaiveDate::from_ymd_opt(2024, 12, 31).unwrap_or_default());
     assert_eq!(churn_points[0]["compareTo"]["previousN"].as_i64(), Some(december.1));
 
-    let leads = records("leads.ndjson");
+    let leads = golden_records("leads.ndjson");
     let mut wins: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for lead in &leads {
         let stage = lead["stage"].as_str().unwrap_or_default();
@@ -245,7 +238,7 @@ async fn rates_match_the_insights_and_the_records(app: TestApp) {
         expected["attributionWonLeads"]["conversions"].as_i64().unwrap_or(-1)
     );
 
-    let touches = records("touchpoints.ndjson");
+    let touches = golden_records("touchpoints.ndjson");
     for team in ["MARKETING", "SALES", "SERVICE", "PRODUCT"] {
         let mut by_month: BTreeMap<String, i64> = BTreeMap::new();
         for touch in touches.iter().filter(|touch| touch["team"] == team) {
