@@ -16,7 +16,8 @@ use crate::helpers::{TestApp, golden_records, on_both_backends};
 
 on_both_backends!(
     every_behavioural_leaf_selects_the_customers_a_reference_selects,
-    sequences_select_the_customers_a_reference_selects
+    sequences_select_the_customers_a_reference_selects,
+    behavioural_rules_are_checked_with_their_rule_path
 );
 
 fn time(value: &Value) -> Option<DateTime<Utc>> {
@@ -485,4 +486,63 @@ async fn sequences_select_the_customers_a_reference_selects(app: TestApp) {
         &sequence(&golden.responses, detractor, &golden.touches, service, 7, true),
     )
     .await;
+}
+
+async fn behavioural_rules_are_checked_with_their_rule_path(app: TestApp) {
+    app.import_golden().await;
+    let missing_campaign = crate::segments::encode("Campaign", 999_999);
+    let missing_product = crate::segments::encode("Product", 999_999);
+    let click = json!({ "touched": { "kind": "CLICK" } });
+    let cases = [
+        (
+            json!({ "all": [click, { "touched": { "campaign": missing_campaign } }] }),
+            "rule.all[1].touched.campaign",
+            "no campaign",
+        ),
+        (
+            json!({ "purchased": { "product": missing_product } }),
+            "rule.purchased.product",
+            "no product",
+        ),
+        (
+            json!({ "purchased": { "category": "vacuum" } }),
+            "rule.purchased.category",
+            "no product category",
+        ),
+        (
+            json!({ "touched": { "windowDays": 0 } }),
+            "rule.touched.windowDays",
+            "outside 1..=3650",
+        ),
+        (
+            json!({ "responded": { "npsScore": { "min": 8, "max": 11 } } }),
+            "rule.responded.npsScore",
+            "0..=10",
+        ),
+        (
+            json!({ "sequence": { "first": click, "then": { "sequence": { "first": click, "then": click, "withinDays": 3 } }, "withinDays": 3 } }),
+            "rule.sequence.then.sequence",
+            "cannot hold another sequence",
+        ),
+        (
+            json!({ "sequence": { "first": { "touched": { "count": { "operator": "GTE", "value": 2 } } }, "then": click, "withinDays": 3 } }),
+            "rule.sequence.first.touched.count",
+            "single events",
+        ),
+        (
+            json!({ "sequence": { "first": click, "then": { "leadStage": { "stage": "WON" } }, "withinDays": 3 } }),
+            "rule.sequence.then",
+            "touched, purchased or responded",
+        ),
+    ];
+    for (rule, field, hint) in cases {
+        let (status, body) = app
+            .post("mutation($rule: SegmentRuleInput!) { previewSegment(rule: $rule) { size } }", json!({ "rule": rule }))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let error = &body["errors"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{rule}: {body}");
+        assert_eq!(error["extensions"]["field"], field, "{rule}: {body}");
+        assert!(error["message"].as_str().is_some_and(|m| m.contains(hint)), "{rule}: {body}");
+    }
 }

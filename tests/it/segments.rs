@@ -212,7 +212,7 @@ async fn segments_define_preview_refresh_page_and_export(app: TestApp) {
     assert!(names.contains(&"UK paid"), "{data}");
 }
 
-fn encode(type_name: &str, id: i64) -> String {
+pub(crate) fn encode(type_name: &str, id: i64) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("{type_name}:{id}"))
 }
