@@ -32,7 +32,25 @@ pub struct Health {
     pub components: Vec<Component>,
 }
 
-pub fn health(stats: &AccountStats) -> Health {
+/// `amount_minor` in major units of `currency`, grouped: `12,345.67 USD`.
+/// Every reporting currency Accord supports has two minor digits.
+pub fn display_amount(amount_minor: i64, currency: &str) -> String {
+    let sign = if amount_minor < 0 { "-" } else { "" };
+    let minor = amount_minor.unsigned_abs();
+    let major = (minor / 100).to_string();
+    let mut grouped = String::with_capacity(major.len() + major.len() / 3);
+    for (index, digit) in major.chars().enumerate() {
+        if index > 0 && (major.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{sign}{grouped}.{:02} {currency}", minor % 100)
+}
+
+/// The health of an account from its stats; money in the bases is shown
+/// in `currency`, the reporting currency.
+pub fn health(stats: &AccountStats, currency: &str) -> Health {
     let recency = match stats.days_since_last_order {
         None => 0.0,
         Some(days) if days <= 30 => 100.0,
@@ -64,7 +82,11 @@ pub fn health(stats: &AccountStats) -> Health {
             name: "value_trend",
             weight: 0.25,
             score: trend,
-            basis: format!("{recent} minor units in the last 90 days against {previous} in the 90 before"),
+            basis: format!(
+                "{} in the last 90 days against {} in the 90 before",
+                display_amount(recent, currency),
+                display_amount(previous, currency)
+            ),
         },
         Component {
             name: "nps",
@@ -124,12 +146,29 @@ mod tests {
         }
     }
 
+    fn health_usd(stats: &AccountStats) -> Health {
+        health(stats, "USD")
+    }
+
+    #[test]
+    fn value_bases_are_in_major_units_of_the_currency() {
+        assert_eq!(display_amount(123_456_789, "USD"), "1,234,567.89 USD");
+        assert_eq!(display_amount(5, "EUR"), "0.05 EUR");
+        assert_eq!(display_amount(-100_000, "GBP"), "-1,000.00 GBP");
+        assert_eq!(display_amount(i64::MIN, "USD"), "-92,233,720,368,547,758.08 USD");
+        let basis = &health_usd(&stats(Some(3), 250_000, 99_999, 0)).components[1].basis;
+        assert_eq!(
+            basis,
+            "2,500.00 USD in the last 90 days against 999.99 USD in the 90 before"
+        );
+    }
+
     #[test]
     fn a_thriving_account_scores_high_and_a_dormant_one_low() {
-        let thriving = health(&stats(Some(3), 200, 100, 12));
+        let thriving = health_usd(&stats(Some(3), 200, 100, 12));
         // recency 100, trend 100 (doubled), NPS 50 (no answers), engagement 100.
         assert!((thriving.score - (35.0 + 25.0 + 12.5 + 15.0)).abs() < 1e-9);
-        let dormant = health(&stats(None, 0, 0, 0));
+        let dormant = health_usd(&stats(None, 0, 0, 0));
         assert!((dormant.score - 12.5).abs() < 1e-9, "only the neutral NPS counts");
         let weights: f64 = thriving.components.iter().map(|c| c.weight).sum();
         assert!((weights - 1.0).abs() < 1e-12);
@@ -137,8 +176,8 @@ mod tests {
 
     #[test]
     fn a_halving_of_value_halves_the_trend_score() {
-        assert!((health(&stats(Some(10), 50, 100, 0)).components[1].score - 0.0).abs() < 1e-9);
-        assert!((health(&stats(Some(10), 100, 100, 0)).components[1].score - 50.0).abs() < 1e-9);
-        assert!((health(&stats(Some(200), 100, 100, 0)).components[0].score - 100.0 * 165.0 / 335.0).abs() < 1e-9);
+        assert!((health_usd(&stats(Some(10), 50, 100, 0)).components[1].score - 0.0).abs() < 1e-9);
+        assert!((health_usd(&stats(Some(10), 100, 100, 0)).components[1].score - 50.0).abs() < 1e-9);
+        assert!((health_usd(&stats(Some(200), 100, 100, 0)).components[0].score - 100.0 * 165.0 / 335.0).abs() < 1e-9);
     }
 }

@@ -4,6 +4,7 @@
 //! so a list of accounts costs the same as one.
 
 pub mod health;
+pub mod ranking;
 
 use std::collections::HashMap;
 

@@ -36,6 +36,8 @@ enum CountSource {
     Statement(Box<SelectStatement>),
     /// A nested list: count through the loader, batched across parents.
     Children(CountChildren),
+    /// A list computed whole before paging: its length.
+    Known(i64),
 }
 
 /// The `totalCount` field that every connection carries.
@@ -53,6 +55,16 @@ impl TotalCount {
                 keyset::count(db, statement.as_ref().clone()).await.gql()
             }
             CountSource::Children(count) => count(ctx.data::<Loaders>()?).await,
+            CountSource::Known(count) => Ok(*count),
+        }
+    }
+}
+
+impl TotalCount {
+    /// The count of a list computed whole before paging.
+    pub fn known(count: usize) -> Self {
+        Self {
+            source: CountSource::Known(i64::try_from(count).unwrap_or(i64::MAX)),
         }
     }
 }

@@ -537,12 +537,18 @@ async fn behavioural_rules_are_checked_with_their_rule_path(app: TestApp) {
     ];
     for (rule, field, hint) in cases {
         let (status, body) = app
-            .post("mutation($rule: SegmentRuleInput!) { previewSegment(rule: $rule) { size } }", json!({ "rule": rule }))
+            .post(
+                "mutation($rule: SegmentRuleInput!) { previewSegment(rule: $rule) { size } }",
+                json!({ "rule": rule }),
+            )
             .await;
         assert_eq!(status, 200, "{body}");
         let error = &body["errors"][0];
         assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{rule}: {body}");
         assert_eq!(error["extensions"]["field"], field, "{rule}: {body}");
-        assert!(error["message"].as_str().is_some_and(|m| m.contains(hint)), "{rule}: {body}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| m.contains(hint)),
+            "{rule}: {body}"
+        );
     }
 }

@@ -12,6 +12,7 @@ mod records;
 mod ws;
 
 mod access;
+mod accounts;
 mod attribution;
 mod behaviour;
 mod bounds;

@@ -2,8 +2,12 @@ use async_graphql::{Context, ID, Object};
 use entity::account;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
+use crate::accounts::ranking::{Rank, Ranking};
+use crate::config::ApiConfig;
+use crate::db::cursor_key::CursorKey;
+use crate::db::keyset;
 use crate::error::Error;
-use crate::graphql::connection::{ConnectionOf, root_list};
+use crate::graphql::connection::{ConnectionOf, TotalCount, root_list};
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
 use crate::graphql::types::account::Account;
@@ -11,7 +15,7 @@ use crate::graphql::types::customer::Customer;
 use crate::graphql::types::filters::{AccountFilter, CustomerFilter};
 use crate::graphql::types::load_by_id;
 use crate::graphql::types::node::{self, Node};
-use crate::graphql::types::ordering::{AccountOrderBy, CustomerOrderBy};
+use crate::graphql::types::ordering::{AccountOrder, AccountOrderBy, CustomerOrderBy};
 use crate::identity::find::{self, CustomerKey};
 
 #[derive(Default)]
@@ -71,11 +75,24 @@ impl DirectoryQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ConnectionOf<Account>> {
-        let select = filter
-            .unwrap_or_default()
-            .into_domain()
-            .and_then(|filter| filter.select());
-        root_list(ctx, select, first, after, AccountOrderBy::resolve(order_by)).await
+        let filter = filter.unwrap_or_default();
+        let health_below = filter.health_below;
+        let select = filter.into_domain().and_then(|filter| filter.select());
+        match (AccountOrderBy::resolve(order_by), health_below) {
+            (AccountOrder::Column(sort, direction), None) => {
+                root_list(ctx, select, first, after, (sort, direction)).await
+            }
+            (order, health_below) => {
+                let (by, direction) = order.ranked();
+                let ranking = Ranking {
+                    by,
+                    direction,
+                    health_below,
+                    as_of: chrono::Utc::now().date_naive(),
+                };
+                ranked_accounts(ctx, select.gql()?, ranking, first, after).await
+            }
+        }
     }
 
     /// One customer, by global id or by external id.
@@ -110,4 +127,51 @@ impl DirectoryQuery {
             .and_then(|filter| filter.select());
         root_list(ctx, select, first, after, CustomerOrderBy::resolve(order_by)).await
     }
+}
+
+/// One page of accounts in a computed ranking (by health or last order, or
+/// filtered by health): the whole ranking is computed, then paged after the
+/// cursor, which seals the last row's rank for this order and day.
+async fn ranked_accounts(
+    ctx: &Context<'_>,
+    select: sea_orm::Select<account::Entity>,
+    ranking: Ranking,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<ConnectionOf<Account>> {
+    use async_graphql::connection::{Connection, Edge};
+    let first = keyset::page_size(first.map(i64::from), ctx.data::<ApiConfig>()?.max_page_size).gql()?;
+    ranking.check().gql()?;
+    let cursor_key = ctx.data::<CursorKey>()?;
+    let list = format!("accounts:{:?}:{:?}:{}", ranking.by, ranking.direction, ranking.as_of);
+    let cursor = after
+        .as_deref()
+        .map(|text| {
+            let key = keyset::open_text_cursor(cursor_key, &list, text, "after")?;
+            serde_json::from_str::<Rank>(&key).map_err(|_| keyset::not_a_cursor("after"))
+        })
+        .transpose()
+        .gql()?;
+    let ranked = ranking.rank(ctx.data::<DatabaseConnection>()?, select).await.gql()?;
+    let start = match &cursor {
+        Some(cursor) => ranking.start_after(&ranked, cursor).gql()?,
+        None => 0,
+    };
+    let total = ranked.len();
+    let page: Vec<_> = ranked
+        .into_iter()
+        .skip(start)
+        .take(usize::try_from(first).unwrap_or(usize::MAX).saturating_add(1))
+        .collect();
+    let page = keyset::Page::from_rows(page, first);
+    let mut connection =
+        Connection::with_additional_fields(cursor.is_some(), page.has_next_page, TotalCount::known(total));
+    for row in page.rows {
+        let sealed = serde_json::to_string(&row.rank).map_err(|e| async_graphql::Error::new(e.to_string()))?;
+        connection.edges.push(Edge::new(
+            keyset::seal_text_cursor(cursor_key, &list, &sealed),
+            Account(row.account),
+        ));
+    }
+    Ok(connection)
 }

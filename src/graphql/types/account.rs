@@ -204,7 +204,7 @@ impl Account {
     }
     /// Health 0–100 with each component and the formula.
     async fn health(&self, ctx: &Context<'_>, as_of: Option<Date>) -> async_graphql::Result<Health> {
-        Ok(health_of(&stats_of(ctx, self.0.id, as_of).await?))
+        health_of(ctx, &stats_of(ctx, self.0.id, as_of).await?)
     }
     /// The latest touchpoints of each team that touched the account or any of its contacts.
     async fn touchpoints_by_team(

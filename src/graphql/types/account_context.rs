@@ -10,6 +10,7 @@ use super::insights::{FromInsight, NpsScore, Suppression};
 use super::money;
 use super::touchpoint::Touchpoint;
 use crate::accounts::{self, health};
+use crate::config::ApiConfig;
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::loaders::{AccountStatsOf, Loaders, TeamTouchpointsOf};
 use crate::graphql::scalars::{Date, Money};
@@ -89,9 +90,9 @@ pub(crate) fn order_stats(ctx: &Context<'_>, stats: &accounts::AccountStats) -> 
     })
 }
 
-pub(crate) fn health_of(stats: &accounts::AccountStats) -> Health {
-    let health = health::health(stats);
-    Health {
+pub(crate) fn health_of(ctx: &Context<'_>, stats: &accounts::AccountStats) -> async_graphql::Result<Health> {
+    let health = health::health(stats, &ctx.data::<ApiConfig>()?.ingest.currency);
+    Ok(Health {
         as_of: Date(stats.as_of),
         score: health.score,
         components: health
@@ -105,7 +106,7 @@ pub(crate) fn health_of(stats: &accounts::AccountStats) -> Health {
             })
             .collect(),
         formula: health::FORMULA.to_owned(),
-    }
+    })
 }
 
 pub(crate) fn nps_of(stats: &accounts::AccountStats, rule: Suppression) -> NpsScore {

@@ -70,9 +70,12 @@ pub struct AccountFilter {
     pub tier: Option<AccountTier>,
     /// The owning sales rep, exactly.
     pub owner: Option<String>,
+    /// Only accounts whose health score today is below this (0–100).
+    pub health_below: Option<f64>,
 }
 
 impl AccountFilter {
+    /// The filter's columns; `healthBelow` is applied by the ranking.
     pub fn into_domain(self) -> Result<domain::AccountFilter, Error> {
         Ok(domain::AccountFilter {
             region: self.region,

@@ -41,11 +41,61 @@ macro_rules! order_by {
     };
 }
 
-order_by!(
-    /// How to sort accounts (default: by external id).
-    AccountOrderBy, AccountSortField = "crate::read::sorts::AccountSort" as sorts::AccountSort { ExternalId, Name },
-    default ExternalId Asc
-);
+/// What accounts can be sorted by: a column, or what sales acts on
+/// (computed per account, [`crate::accounts::ranking`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum AccountSortField {
+    ExternalId,
+    Name,
+    /// The health score today (`health.score`).
+    Health,
+    /// The last order's day; accounts without an order sort as the oldest.
+    LastOrderAt,
+}
+
+/// How to sort accounts (default: by external id).
+#[derive(Debug, Clone, Copy, InputObject)]
+pub struct AccountOrderBy {
+    pub field: AccountSortField,
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+/// An account order: a column's keyset, or a ranking computed per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountOrder {
+    Column(sorts::AccountSort, Direction),
+    Ranked(crate::accounts::ranking::RankBy, Direction),
+}
+
+impl AccountOrderBy {
+    /// The order to apply: the client's, or by external id.
+    pub fn resolve(order: Option<Self>) -> AccountOrder {
+        use crate::accounts::ranking::RankBy;
+        let (field, direction) = order.map_or((AccountSortField::ExternalId, Direction::Asc), |order| {
+            (order.field, order.direction.into())
+        });
+        match field {
+            AccountSortField::ExternalId => AccountOrder::Column(sorts::AccountSort::ExternalId, direction),
+            AccountSortField::Name => AccountOrder::Column(sorts::AccountSort::Name, direction),
+            AccountSortField::Health => AccountOrder::Ranked(RankBy::Health, direction),
+            AccountSortField::LastOrderAt => AccountOrder::Ranked(RankBy::LastOrderAt, direction),
+        }
+    }
+}
+
+impl AccountOrder {
+    /// The same order as a ranking (for a list that must be ranked anyway,
+    /// because it is filtered by health).
+    pub fn ranked(self) -> (crate::accounts::ranking::RankBy, Direction) {
+        use crate::accounts::ranking::RankBy;
+        match self {
+            AccountOrder::Column(sorts::AccountSort::ExternalId, direction) => (RankBy::ExternalId, direction),
+            AccountOrder::Column(sorts::AccountSort::Name, direction) => (RankBy::Name, direction),
+            AccountOrder::Ranked(by, direction) => (by, direction),
+        }
+    }
+}
 order_by!(
     /// How to sort customers (default: by external id).
     CustomerOrderBy, CustomerSortField = "crate::read::sorts::CustomerSort" as sorts::CustomerSort {
