@@ -145,6 +145,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         DemoSpec {
             scale: Scale::Small,
             seed: 42,
+            last_day: None,
         },
         &mut ingestor,
         false,

@@ -38,6 +38,9 @@ pub enum Command {
         /// Development mode: migrate, load demo data into an empty database, turn introspection on, print the GraphiQL URL.
         #[arg(long, env = "ACCORD_DEMO")]
         demo: bool,
+        /// With --demo: the demo data's last day (YYYY-MM-DD), default today.
+        #[arg(long, env = "ACCORD_DEMO_AS_OF", requires = "demo")]
+        as_of: Option<chrono::NaiveDate>,
         /// Apply pending migrations before serving (without it, pending migrations stop the start).
         #[arg(long, env = "ACCORD_MIGRATE")]
         migrate: bool,
@@ -81,6 +84,9 @@ pub enum Command {
         /// The random seed: the same seed gives the same data.
         #[arg(long, env = "ACCORD_SEED", default_value_t = 42)]
         seed: u64,
+        /// The data's last day (YYYY-MM-DD), default today: every date moves so that activity ends on it.
+        #[arg(long, env = "ACCORD_DEMO_AS_OF")]
+        as_of: Option<chrono::NaiveDate>,
         #[command(flatten)]
         ingest: IngestConfig,
         #[command(flatten)]
@@ -240,6 +246,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed {
             scale,
             seed,
+            as_of,
             ingest,
             database,
             ..
@@ -252,6 +259,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 DemoSpec {
                     scale: scale.into(),
                     seed,
+                    last_day: Some(as_of.unwrap_or_else(|| chrono::Utc::now().date_naive())),
                 },
             )
             .await
@@ -286,6 +294,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve {
             demo,
+            as_of,
             migrate,
             bind,
             insecure_no_auth,
@@ -300,6 +309,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             api.cors_local |= demo;
             let options = ServeOptions {
                 demo,
+                as_of,
                 migrate,
                 insecure_no_auth,
                 jwt,
@@ -464,6 +474,8 @@ fn redact(url: &str) -> String {
 /// How `serve` starts.
 struct ServeOptions {
     demo: bool,
+    /// The demo data's last day; today when not given.
+    as_of: Option<chrono::NaiveDate>,
     migrate: bool,
     insecure_no_auth: bool,
     jwt: JwtConfig,
@@ -474,6 +486,7 @@ struct ServeOptions {
 async fn serve(database: &DatabaseConfig, api: ApiConfig, options: ServeOptions, bind: &str) -> anyhow::Result<()> {
     let ServeOptions {
         demo,
+        as_of,
         migrate,
         insecure_no_auth,
         jwt,
@@ -502,6 +515,7 @@ async fn serve(database: &DatabaseConfig, api: ApiConfig, options: ServeOptions,
             DemoSpec {
                 scale: Scale::Small,
                 seed: 42,
+                last_day: Some(as_of.unwrap_or_else(|| chrono::Utc::now().date_naive())),
             },
         )
         .await?;
@@ -590,6 +604,12 @@ async fn seed_demo(db: &DatabaseConnection, currency: &str, spec: DemoSpec) -> a
     }
     for &kind in EntityKind::ALL {
         println!("{:>20} {:>10}", kind.file_stem(), report.written(kind));
+    }
+    for (name, size) in crate::demo::segments::save(db).await? {
+        println!("{:>20} {size:>10}  {name}", "segment");
+    }
+    if let Some(last_day) = spec.last_day {
+        println!("the demo data's last day is {last_day}");
     }
     println!("demo data loaded in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())

@@ -2,8 +2,8 @@
 //! trying Accord out (`serve --demo`, `seed`) and for load tests.
 //!
 //! The generator is deterministic: one seed drives `ChaCha8Rng` streams and
-//! no wall-clock time is read, so the same seed gives the same records on
-//! every machine and every day. It streams: reference data (accounts,
+//! no wall-clock time is read, so the same seed (and last day, [`shift`])
+//! gives the same records on every machine. It streams: reference data (accounts,
 //! products, campaigns, surveys) is written first, then customers are drawn
 //! in chunks, and each chunk's customers are written before their orders,
 //! touchpoints, leads and survey responses. Memory therefore stays flat
@@ -24,6 +24,8 @@ mod orders;
 mod panels;
 mod people;
 mod random;
+pub mod segments;
+pub mod shift;
 mod surveys;
 #[cfg(test)]
 mod tests;
@@ -56,11 +58,16 @@ pub enum Scale {
     Large,
 }
 
-/// What to generate: the size and the seed that makes it reproducible.
+/// What to generate: the size, the seed that makes it reproducible, and
+/// the data's last day.
 #[derive(Debug, Clone, Copy)]
 pub struct DemoSpec {
     pub scale: Scale,
     pub seed: u64,
+    /// Every date moves so that the data ends on this day
+    /// ([`shift::Shift`]); `None` keeps the fixed calendar (ending
+    /// 2026-06-30), as tests that compare with known values need.
+    pub last_day: Option<chrono::NaiveDate>,
 }
 
 /// What was written: records per entity kind, in dependency order.
@@ -75,7 +82,8 @@ pub struct DemoSummary {
 /// The first error from the sink stops generation and is returned.
 pub async fn generate(spec: DemoSpec, sink: &mut impl RecordSink, progress: bool) -> Result<DemoSummary, Error> {
     let profile = Profile::of(spec.scale);
-    let mut writer = BatchWriter::new(sink);
+    let shift = spec.last_day.map(shift::Shift::to_last_day);
+    let mut writer = BatchWriter::new(sink, shift);
 
     let mut catalog_rng = section_rng(spec.seed, 0);
     let (catalog, reference) = Catalog::generate(&mut catalog_rng, profile.accounts, profile.spend_scale());

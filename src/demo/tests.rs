@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{AccountKind, LeadStage, OrderChannel, Team};
 use serde_json::Value;
 
+use super::shift::Shift;
 use super::*;
 use crate::ingest::kinds::{BatchVisitor, Kind, Numbered, RecordBatch};
 use crate::ingest::records::*;
@@ -132,11 +133,16 @@ fn rows(batch: &RecordBatch) -> Vec<Row> {
 }
 
 async fn small(seed: u64) -> (Vec<RecordBatch>, DemoSummary) {
+    small_ending(seed, None).await
+}
+
+async fn small_ending(seed: u64, last_day: Option<chrono::NaiveDate>) -> (Vec<RecordBatch>, DemoSummary) {
     let mut sink = CollectingSink::default();
     let summary = generate(
         DemoSpec {
             scale: Scale::Small,
             seed,
+            last_day,
         },
         &mut sink,
         false,
@@ -167,6 +173,7 @@ fn generation_can_run_on_a_spawned_task() {
         DemoSpec {
             scale: Scale::Small,
             seed: 1,
+            last_day: None,
         },
         &mut sink,
         false,
@@ -180,6 +187,53 @@ async fn the_same_seed_gives_identical_records() {
     let (second, second_summary) = small(7).await;
     assert_eq!(first_summary, second_summary);
     assert!(lines(&first) == lines(&second), "two runs with seed 7 differ");
+}
+
+/// The latest order and touchpoint instants of the batches.
+fn latest_activity(batches: &[RecordBatch]) -> Option<chrono::DateTime<chrono::Utc>> {
+    batches
+        .iter()
+        .flat_map(|batch| match batch {
+            RecordBatch::Orders(records) => records.iter().map(|r| r.record.ordered_at).collect(),
+            RecordBatch::Touchpoints(records) => records.iter().map(|r| r.record.occurred_at).collect(),
+            _ => Vec::new(),
+        })
+        .max()
+}
+
+#[tokio::test]
+async fn a_last_day_moves_the_activity_onto_it_and_keeps_the_data_deterministic() {
+    let day = |text: &str| text.parse::<chrono::NaiveDate>().ok();
+    let (fixed, _) = small(7).await;
+    let (moved, moved_summary) = small_ending(7, day("2027-03-14")).await;
+    let (again, again_summary) = small_ending(7, day("2027-03-14")).await;
+    assert_eq!(moved_summary, again_summary);
+    assert!(lines(&moved) == lines(&again), "the same seed and day differ");
+    assert!(lines(&moved) != lines(&fixed), "the dates did not move");
+    let latest = latest_activity(&moved).expect("activity");
+    assert_eq!(Some(latest.date_naive()), day("2027-03-14"));
+    let fixed_latest = latest_activity(&fixed).expect("activity");
+    // Everything moved by the same whole days: the same instant of day.
+    assert_eq!(latest.time(), fixed_latest.time());
+    assert_eq!(
+        (latest - fixed_latest).num_days(),
+        (day("2027-03-14").unwrap_or_default() - Shift::calendar_end()).num_days()
+    );
+    let mentions = |batches: &[RecordBatch]| -> Vec<chrono::NaiveDate> {
+        batches
+            .iter()
+            .flat_map(|batch| match batch {
+                RecordBatch::BrandMentions(records) => records.iter().map(|r| r.record.period_start).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    };
+    let moved_months = mentions(&moved);
+    assert!(
+        moved_months.iter().all(|d| chrono::Datelike::day(d) == 1),
+        "monthly periods start on the 1st"
+    );
+    assert_eq!(moved_months.iter().max().copied(), day("2027-03-01"));
 }
 
 #[tokio::test]
@@ -215,6 +269,7 @@ async fn every_record_is_valid_and_refers_only_to_records_written_before_it() {
     let spec = DemoSpec {
         scale: Scale::Small,
         seed: 42,
+        last_day: None,
     };
     let summary = generate(spec, &mut sink, false).await.expect("the sink never fails");
     assert_eq!(
@@ -597,6 +652,7 @@ async fn large_meets_its_minimum_sizes_quickly_and_is_valid() {
     let spec = DemoSpec {
         scale: Scale::Large,
         seed: 1,
+        last_day: None,
     };
     let mut counter = CountingSink::default();
     let started = std::time::Instant::now();

@@ -2,6 +2,7 @@
 //! counts what was written.
 
 use super::DemoSummary;
+use super::shift::Shift;
 use crate::error::Error;
 use crate::ingest::kinds::{EntityKind, Kind, Numbered, RecordSink};
 
@@ -12,14 +13,17 @@ pub(super) const BATCH_SIZE: usize = 1_000;
 /// numbers running across batches.
 pub(super) struct BatchWriter<'s, S> {
     sink: &'s mut S,
+    /// Moves each batch's dates to the chosen last day.
+    shift: Option<Shift>,
     /// Records written per kind, in `EntityKind::ALL` order.
     counts: [u64; EntityKind::ALL.len()],
 }
 
 impl<'s, S: RecordSink> BatchWriter<'s, S> {
-    pub fn new(sink: &'s mut S) -> Self {
+    pub fn new(sink: &'s mut S, shift: Option<Shift>) -> Self {
         BatchWriter {
             sink,
+            shift,
             counts: [0; EntityKind::ALL.len()],
         }
     }
@@ -42,7 +46,11 @@ impl<'s, S: RecordSink> BatchWriter<'s, S> {
                 .map(|(record, line)| Numbered { line, record })
                 .collect();
             let size = numbered.len() as u64;
-            self.sink.write(T::into_batch(numbered)).await?;
+            let mut batch = T::into_batch(numbered);
+            if let Some(shift) = self.shift {
+                shift.apply(&mut batch);
+            }
+            self.sink.write(batch).await?;
             if let Some(count) = self.counts.get_mut(slot) {
                 *count += size;
             }

@@ -33,19 +33,66 @@ fn examples() -> Vec<String> {
     blocks
 }
 
+/// The account the README's sales example names has contacts, orders, open
+/// leads, touches from every team and segments, and recent activity.
+async fn the_sales_example_names_an_account_with_a_whole_story(app: &TestApp) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+    let marker = "account(externalId: \"";
+    let start = readme.find(marker).expect("the sales example names an account") + marker.len();
+    let external_id = &readme[start..start + readme[start..].find('"').expect("closing quote")];
+    let data = app
+        .data(
+            "query($a: String!) { account(externalId: $a) { customers { totalCount } orders { totalCount } openLeads { totalCount }
+               touchpointsByTeam(perTeam: 1) { team } segments { segment { name } } orderStats { daysSinceLastOrder } } }",
+            json!({ "a": external_id }),
+        )
+        .await;
+    let account = &data["account"];
+    for list in ["customers", "orders", "openLeads"] {
+        assert!(
+            account[list]["totalCount"].as_i64() > Some(0),
+            "{external_id} has no {list}: {account}"
+        );
+    }
+    let teams: Vec<&str> = account["touchpointsByTeam"]
+        .as_array()
+        .expect("teams")
+        .iter()
+        .filter_map(|t| t["team"].as_str())
+        .collect();
+    assert_eq!(
+        teams,
+        ["MARKETING", "PRODUCT", "SALES", "SERVICE"],
+        "{external_id}: touches from every team"
+    );
+    assert!(
+        account["segments"].as_array().is_some_and(|s| !s.is_empty()),
+        "{external_id}: {account}"
+    );
+    assert!(
+        account["orderStats"]["daysSinceLastOrder"].as_i64() < Some(30),
+        "{external_id}: the demo data is alive: {account}"
+    );
+}
+
 async fn every_graphql_example_in_the_readme_runs_on_the_demo_data(app: TestApp) {
     let mut ingestor = Ingestor::begin(app.db.clone(), Atomicity::PerBatch, "USD")
         .await
         .expect("an ingestor");
+    // As `serve --demo` seeds it: ending today, with the demo segments.
     let spec = DemoSpec {
         scale: Scale::Small,
         seed: 42,
+        last_day: Some(chrono::Utc::now().date_naive()),
     };
     accord::demo::generate(spec, &mut ingestor, false)
         .await
         .expect("demo data");
     let report = ingestor.finish().await.expect("written");
     assert!(report.rejected.is_empty(), "{:?}", report.rejected.first());
+    let segments = accord::demo::segments::save(&app.db).await.expect("demo segments");
+    assert!(segments.iter().all(|(_, size)| *size >= 10), "{segments:?}");
+    the_sales_example_names_an_account_with_a_whole_story(&app).await;
 
     let examples = examples();
     assert!(examples.len() >= 4, "the README's examples were not found");
