@@ -52,6 +52,8 @@ pub struct CycleBlock {
     pub conversions: Vec<StageConversion>,
     pub median_days: Vec<MedianDays>,
     pub won_count: i64,
+    /// WON / closed (WON or LOST) leads of the block.
+    pub win_rate: Proportion,
     /// Distinct customers of the WON leads: the population of the won revenue.
     pub won_customers: i64,
     pub won_revenue_minor: i64,
@@ -67,8 +69,48 @@ pub struct RevenueCycle {
     pub definition: Definition,
 }
 
-/// The cycle of the leads created inside the window.
-pub async fn revenue_cycle(db: &impl ConnectionTrait, scope: &Scope) -> Result<RevenueCycle, Error> {
+/// Which leads a cycle counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CycleBasis {
+    /// Leads created in the window (a cohort: how its leads progressed).
+    #[default]
+    Created,
+    /// Leads closed (WON or LOST) in the window: its won revenue is the
+    /// window's won revenue by close date, the same as attribution's
+    /// WON_LEAD conversions, and its win rate is won / closed.
+    Closed,
+}
+
+impl CycleBasis {
+    fn column(self) -> &'static str {
+        match self {
+            CycleBasis::Created => "created_at",
+            CycleBasis::Closed => "closed_at",
+        }
+    }
+
+    fn formula(self) -> &'static str {
+        match self {
+            CycleBasis::Created => {
+                "over leads created in the window, per source team: a stage is reached when its timestamp, a later \
+             stage's timestamp or a current stage at or after it is present (LOST leads reach only what their \
+             timestamps show); conversion = reached(next) / reached(stage) with Wilson 95% intervals; median days \
+             between stages over leads with both timestamps; won revenue = Σ amount of WON leads (of this cohort, \
+             whenever they closed: basis CLOSED and attribution's WON_LEAD count leads closed in the window \
+             instead); share = team won revenue / all won revenue"
+            }
+            CycleBasis::Closed => {
+                "over leads closed (WON or LOST) in the window, by closedAt, per source team: stages reached as with \
+             basis CREATED; win rate = WON / closed with a Wilson 95% interval; median days between stages over \
+             leads with both timestamps; won revenue = Σ amount of WON leads closed in the window, the same leads \
+             and total as attribution(conversion: WON_LEAD); share = team won revenue / all won revenue"
+            }
+        }
+    }
+}
+
+/// The cycle of the leads created (or closed, `basis`) inside the window.
+pub async fn revenue_cycle(db: &impl ConnectionTrait, scope: &Scope, basis: CycleBasis) -> Result<RevenueCycle, Error> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
         "WITH l AS (SELECT customer_id, source_team, stage, amount_minor, created_at, mql_at, sql_at, opportunity_at, closed_at, ",
@@ -78,10 +120,14 @@ pub async fn revenue_cycle(db: &impl ConnectionTrait, scope: &Scope) -> Result<R
     sql.push(
         "CASE WHEN opportunity_at IS NOT NULL OR stage IN ('OPPORTUNITY', 'WON') THEN 1 ELSE 0 END AS r_opportunity ",
     );
-    sql.push("FROM lead WHERE created_at >= ")
+    let column = basis.column();
+    sql.push(&format!("FROM lead WHERE {column} >= "))
         .bind(scope.window.start())
-        .push(" AND created_at < ")
+        .push(&format!(" AND {column} < "))
         .bind(scope.window.end());
+    if basis == CycleBasis::Closed {
+        sql.push(" AND stage IN ('WON', 'LOST')");
+    }
     if let Some(account) = scope.account_id {
         sql.push(" AND account_id = ").bind(account);
     }
@@ -175,6 +221,7 @@ pub async fn revenue_cycle(db: &impl ConnectionTrait, scope: &Scope) -> Result<R
                     })
                     .collect(),
                 won_count: counts[4],
+                win_rate: proportion(counts[4], counts[4] + counts[5]),
                 won_customers: row.try_get("", "won_customers")?,
                 won_revenue_minor: row.try_get("", "won_revenue")?,
                 share_of_won_revenue: None,
@@ -214,15 +261,7 @@ pub async fn revenue_cycle(db: &impl ConnectionTrait, scope: &Scope) -> Result<R
         marketing_share_of_won_revenue: marketing_share,
         definition: scope.describe(
             Rows::People,
-            Definition::new(
-                "revenue_cycle",
-                1,
-                "over leads created in the window, per source team: a stage is reached when its timestamp, a later \
-             stage's timestamp or a current stage at or after it is present (LOST leads reach only what their \
-             timestamps show); conversion = reached(next) / reached(stage) with Wilson 95% intervals; median days \
-             between stages over leads with both timestamps; won revenue = Σ amount of WON leads; share = team won \
-             revenue / all won revenue",
-            ),
+            Definition::new("revenue_cycle", 1, basis.formula()).with_enum("basis", basis),
         ),
     })
 }
@@ -249,6 +288,7 @@ fn empty_block(team: &str) -> CycleBlock {
             })
             .collect(),
         won_count: 0,
+        win_rate: proportion(0, 0),
         won_customers: 0,
         won_revenue_minor: 0,
         share_of_won_revenue: None,

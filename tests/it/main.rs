@@ -36,6 +36,7 @@ mod predictive_clv;
 mod privacy;
 mod products_bought;
 mod readme;
+mod revenue_cycle;
 mod schema;
 mod segments;
 mod series;

@@ -271,10 +271,19 @@ impl Insights {
         Ok(PredictiveClv::from_insight(result, self.rule))
     }
 
-    /// The lead funnel marketing and sales share, per source team.
-    async fn revenue_cycle(&self, ctx: &Context<'_>) -> async_graphql::Result<RevenueCycle> {
+    /// The lead funnel marketing and sales share, per source team: of the
+    /// leads created in the window (`basis: CREATED`, a cohort), or of those
+    /// closed in it (`CLOSED`: won revenue by close date, as attribution's
+    /// WON_LEAD counts it).
+    async fn revenue_cycle(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] basis: CycleBasis,
+    ) -> async_graphql::Result<RevenueCycle> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let result = domain::revenue_cycle::revenue_cycle(db, &self.scope).await.gql()?;
+        let result = domain::revenue_cycle::revenue_cycle(db, &self.scope, basis.into())
+            .await
+            .gql()?;
         Ok(RevenueCycle::from_insight(result, self.rule))
     }
 }

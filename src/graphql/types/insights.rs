@@ -59,6 +59,17 @@ pub enum RetentionMode {
     Rolling,
 }
 
+/// Which leads a revenue cycle counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+#[graphql(remote = "crate::insights::revenue_cycle::CycleBasis")]
+pub enum CycleBasis {
+    /// Leads created in the window: a cohort and how far it progressed.
+    #[default]
+    Created,
+    /// Leads closed (WON or LOST) in the window, by closedAt: won revenue and win rate by close date.
+    Closed,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "crate::insights::nps::CompareTo")]
 pub enum CompareTo {
@@ -1123,6 +1134,8 @@ pub struct CycleBlock {
     pub conversions: Vec<StageConversion>,
     pub median_days: Vec<StageDuration>,
     pub won_count: Option<i64>,
+    /// WON / closed (WON or LOST) leads of the block, with its Wilson interval.
+    pub win_rate: Rate,
     /// Null when the block, or the customers of its won leads, are suppressed.
     pub won_revenue_minor: Option<BigInt>,
     pub share_of_won_revenue: Option<f64>,
@@ -1172,6 +1185,7 @@ impl FromInsight<domain::revenue_cycle::CycleBlock> for CycleBlock {
                 })
                 .collect(),
             won_count: count(b.won_count),
+            win_rate: Rate::from_insight(b.win_rate, part_rule),
             won_revenue_minor: (!won_hidden).then_some(BigInt(b.won_revenue_minor)),
             share_of_won_revenue: b.share_of_won_revenue.filter(|_| !won_hidden),
             won_revenue_suppressed: won_hidden,

@@ -196,12 +196,13 @@ impl Metric {
             Metric::LeadsCreated => "leads by createdAt",
             Metric::LeadsWon => "WON leads by closedAt",
             Metric::WonRevenue => {
-                "Σ amountMinor of WON leads by closedAt (the won revenue of attribution WON_LEAD; \
-                 revenueCycle counts leads by createdAt, so its won revenue differs); n = won leads"
+                "Σ amountMinor of WON leads by closedAt (the won revenue of attribution WON_LEAD and of \
+                 revenueCycle(basis: CLOSED); its default basis CREATED counts the leads created in the window, \
+                 so its won revenue differs); n = won leads"
             }
             Metric::WinRate => {
-                "WON leads / leads closed (WON or LOST) by closedAt (revenueCycle counts leads by \
-                 createdAt); Wilson 95% interval"
+                "WON leads / leads closed (WON or LOST) by closedAt (revenueCycle(basis: CLOSED).winRate \
+                 over the whole window); Wilson 95% interval"
             }
             Metric::Nps => {
                 "100·(promoters − detractors)/n over scored responses of every survey by respondedAt, \
