@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{
-    AccountKind, AccountTier, LeadSourceTeam, LeadStage, OrderChannel, ProductTouchpoint, SurveyKind, Team,
-    TouchpointKind,
+    AccountKind, AccountTier, ConsentStatus, ContactChannel, LeadSourceTeam, LeadStage, OrderChannel,
+    ProductTouchpoint, SurveyKind, Team, TouchpointKind,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -188,6 +188,68 @@ pub struct CustomerRecord {
     /// customer instead of creating another one.
     #[serde(default)]
     pub identities: Vec<IdentityRecord>,
+    /// Consent to contact per channel. A channel (or the whole object) left
+    /// out leaves what is stored unchanged, and a channel's consent older
+    /// than the stored one is ignored: consent is a timestamped fact, kept
+    /// newest first, not a field that the last record overwrites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentRecord>,
+}
+
+/// A customer's consent to contact, per channel; each channel is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConsentRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<ChannelConsentRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<ChannelConsentRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<ChannelConsentRecord>,
+}
+
+impl ConsentRecord {
+    /// The consent given for `channel`, if any.
+    pub fn channel(&self, channel: ContactChannel) -> Option<&ChannelConsentRecord> {
+        match channel {
+            ContactChannel::Email => self.email.as_ref(),
+            ContactChannel::Sms => self.sms.as_ref(),
+            ContactChannel::Phone => self.phone.as_ref(),
+        }
+    }
+
+    fn channel_mut(&mut self, channel: ContactChannel) -> &mut Option<ChannelConsentRecord> {
+        match channel {
+            ContactChannel::Email => &mut self.email,
+            ContactChannel::Sms => &mut self.sms,
+            ContactChannel::Phone => &mut self.phone,
+        }
+    }
+
+    /// Takes `later`'s consent for each channel it gives that is not older
+    /// than this one's: the rule the upsert applies to stored consent, for
+    /// records of one batch that resolve to the same customer.
+    pub fn merge_newer(&mut self, later: &ConsentRecord) {
+        for &channel in ContactChannel::ALL {
+            let Some(incoming) = later.channel(channel) else {
+                continue;
+            };
+            let slot = self.channel_mut(channel);
+            if slot.as_ref().is_none_or(|held| incoming.updated_at >= held.updated_at) {
+                *slot = Some(incoming.clone());
+            }
+        }
+    }
+}
+
+/// One channel's consent: its status, when the source recorded it, and
+/// which source (a preference centre, a signup form, a shop checkout).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChannelConsentRecord {
+    pub status: ConsentStatus,
+    pub updated_at: DateTime<Utc>,
+    pub source: String,
 }
 
 /// One source system's id for a customer.
@@ -426,6 +488,17 @@ impl Validate for CustomerRecord {
         for (index, identity) in self.identities.iter().enumerate() {
             required(&format!("identities[{index}].source"), &identity.source)?;
             required(&format!("identities[{index}].sourceId"), &identity.source_id)?;
+        }
+        if let Some(consent) = &self.consent {
+            for (name, given) in [
+                ("email", &consent.email),
+                ("sms", &consent.sms),
+                ("phone", &consent.phone),
+            ] {
+                if let Some(given) = given {
+                    required(&format!("consent.{name}.source"), &given.source)?;
+                }
+            }
         }
         Ok(())
     }
