@@ -793,4 +793,46 @@ mod tests {
             Err("npsScore".to_string())
         );
     }
+
+    #[test]
+    fn consent_out_of_the_set_names_its_field_and_newer_consent_wins() {
+        let line = r#"{"externalId":"C1","email":"a@example.com","name":"A","region":"EU","country":"DE","acquisitionChannel":"ads","firstSeenAt":"2025-01-01T00:00:00Z","consent":{"email":{"status":"MAYBE","updatedAt":"2025-01-01T00:00:00Z","source":"form"}}}"#;
+        let mut deserializer = serde_json::Deserializer::from_str(line);
+        let error = read_record::<CustomerRecord, _>(&mut deserializer).expect_err("MAYBE is refused");
+        assert_eq!(error.field, "consent.email.status");
+        assert!(error.message.contains("MAYBE"), "{error}");
+
+        let at = |day: u32| {
+            chrono::NaiveDate::from_ymd_opt(2025, 1, day)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+                .expect("a day")
+        };
+        let given = |status, day, source: &str| ChannelConsentRecord {
+            status,
+            updated_at: at(day),
+            source: source.to_owned(),
+        };
+        let mut held = ConsentRecord {
+            email: Some(given(ConsentStatus::Denied, 5, "unsubscribe")),
+            ..Default::default()
+        };
+        held.merge_newer(&ConsentRecord {
+            email: Some(given(ConsentStatus::Granted, 4, "old")),
+            sms: Some(given(ConsentStatus::Granted, 1, "form")),
+            phone: None,
+        });
+        assert_eq!(held.email, Some(given(ConsentStatus::Denied, 5, "unsubscribe")));
+        assert_eq!(held.sms, Some(given(ConsentStatus::Granted, 1, "form")));
+        held.merge_newer(&ConsentRecord {
+            email: Some(given(ConsentStatus::Granted, 5, "tie")),
+            ..Default::default()
+        });
+        assert_eq!(
+            held.email,
+            Some(given(ConsentStatus::Granted, 5, "tie")),
+            "a tie goes to the later record"
+        );
+        assert_eq!(held.channel(ContactChannel::Phone), None);
+    }
 }

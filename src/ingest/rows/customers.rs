@@ -87,6 +87,24 @@ impl Kind for CustomerRecord {
         self.account().into_iter().collect()
     }
 
+    /// An earlier line's consent stays where it is newer than this line's
+    /// (a channel with a blank source, which validation refuses, is not
+    /// taken).
+    fn absorb_earlier(&mut self, earlier: Self) {
+        let Some(mut held) = earlier.consent else {
+            return;
+        };
+        for given in [&mut held.email, &mut held.sms, &mut held.phone] {
+            if given.as_ref().is_some_and(|given| given.source.trim().is_empty()) {
+                *given = None;
+            }
+        }
+        if let Some(later) = &self.consent {
+            held.merge_newer(later);
+        }
+        self.consent = Some(held);
+    }
+
     fn row(&self, references: &References) -> Result<Row<Self>, FieldError> {
         let mut row = customer::ActiveModel {
             external_id: Set(self.external_id.clone()),
