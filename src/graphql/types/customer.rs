@@ -37,7 +37,7 @@ pub struct Consent {
 #[derive(SimpleObject)]
 pub struct ChannelConsent {
     pub status: ConsentStatus,
-    /// When the source recorded it; null while UNKNOWN was never sent.
+    /// When the source recorded it; null when no source sent this channel.
     pub updated_at: Option<DateTime<Utc>>,
     /// Which source sent it.
     pub source: Option<String>,
