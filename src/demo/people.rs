@@ -91,8 +91,8 @@ impl Person {
         };
         let sms = self
             .has_phone
-            .then(|| given(if self.number % 3 == 0 { Granted } else { Denied }));
-        let phone = (self.has_phone && self.number % 2 == 0).then(|| given(Granted));
+            .then(|| given(if self.number.is_multiple_of(3) { Granted } else { Denied }));
+        let phone = (self.has_phone && self.number.is_multiple_of(2)).then(|| given(Granted));
         ConsentRecord { email, sms, phone }
     }
 }

@@ -159,7 +159,9 @@ async fn consent_is_ingested_by_every_path_and_never_goes_back_in_time(app: Test
         "K1",
         json!({ "email": given("GRANTED", t1, "old_import"), "sms": given("GRANTED", t3, "sms_keyword") }),
     );
-    let (status, report) = app.bulk(&url, "customers", "", ndjson(&[older.clone()])).await;
+    let (status, report) = app
+        .bulk(&url, "customers", "", ndjson(std::slice::from_ref(&older)))
+        .await;
     assert_eq!((status, &report["written"]), (200, &json!(1)), "{report}");
     assert_eq!(
         stored(&app, "K1", "email").await,
