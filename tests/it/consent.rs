@@ -1,5 +1,5 @@
 //! Consent to contact, per channel: ingested through every write path
-//! (bulk NDJSON and CSV, `upsertCustomer`, `ingest(batch:)`), kept newest
+//! (bulk NDJSON and CSV, `accord import`, `upsertCustomer`, `ingest(batch:)`), kept newest
 //! first by `updatedAt`, refused per line when out of the set, and applied
 //! to segment member pages and exports (the CSV export requires the
 //! channel). Expected audiences are counted independently: in SQL, and
@@ -118,6 +118,22 @@ async fn consent_is_ingested_by_every_path_and_never_goes_back_in_time(app: Test
     assert_eq!(report["written"], 1, "{report}");
     assert_eq!(stored(&app, "K3", "sms").await, expect("GRANTED", t1, "sms_keyword"));
     assert_eq!(stored(&app, "K3", "email").await, expect("UNKNOWN", "", ""));
+
+    // `accord import`'s reader: a CSV file in a directory.
+    let dir = tempfile::tempdir().expect("a directory");
+    let file = csv(&[with_consent(
+        "K7",
+        json!({ "email": given("GRANTED", t1, "shop_checkout") }),
+    )]);
+    std::fs::write(dir.path().join("customers.csv"), file).expect("written");
+    let imported = accord::ingest::import_path(app.db.clone(), dir.path(), &accord::ingest::ImportOptions::default())
+        .await
+        .expect("import");
+    assert!(imported.ingest.rejected.is_empty(), "{:?}", imported.ingest.rejected);
+    assert_eq!(
+        stored(&app, "K7", "email").await,
+        expect("GRANTED", t1, "shop_checkout")
+    );
 
     // upsertCustomer and ingest(batch:), read back through GraphQL.
     let input = with_consent("K4", json!({ "email": given("DENIED", t1, "unsubscribe_link") }));
