@@ -3,7 +3,7 @@
 import { apiKey, graphql, showStatus } from './api.js';
 import { card, el, number, timeChart } from './ui.js';
 
-const LIST = `{ segments(first: 100) { nodes { id name team size refreshedAt membersCsvPath sizeHistory { at size } } } }`;
+const LIST = `{ segments(first: 100) { nodes { id name team size refreshedAt membersCsvPath(channel: EMAIL) sizeHistory { at size } } } }`;
 const PREVIEW = `mutation Preview($rule: SegmentRuleInput!) { previewSegment(rule: $rule, sample: 10) { size sample { externalId name email region } } }`;
 const CREATE = `mutation Create($input: CreateSegmentInput!) { createSegment(input: $input) { id } }`;
 const REFRESH = `mutation Refresh($id: ID!) { refreshSegment(id: $id) { size joined left } }`;

@@ -1,4 +1,5 @@
-//! A person, consumer or business contact. `email`, `name` and `phone` are PII.
+//! A person, consumer or business contact. `email`, `name` and `phone` are PII;
+//! consent to contact is kept per channel.
 
 #[allow(unused_imports)]
 use crate::enums::*;
@@ -26,6 +27,18 @@ pub struct Model {
     pub first_seen_at: DateTimeUtc,
     /// Set when this customer was merged into another one (identity resolution).
     pub merged_into_id: Option<i64>,
+    /// Consent to email, SMS and phone contact: each channel's status, when
+    /// the source system recorded it and which source that was. A channel
+    /// never heard of is UNKNOWN with no time or source.
+    pub consent_email: ConsentStatus,
+    pub consent_email_updated_at: Option<DateTimeUtc>,
+    pub consent_email_source: Option<String>,
+    pub consent_sms: ConsentStatus,
+    pub consent_sms_updated_at: Option<DateTimeUtc>,
+    pub consent_sms_source: Option<String>,
+    pub consent_phone: ConsentStatus,
+    pub consent_phone_updated_at: Option<DateTimeUtc>,
+    pub consent_phone_source: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -124,6 +124,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// Whether a customer agreed to be contacted on a channel.
+    ConsentStatus { Granted = "GRANTED", Denied = "DENIED", Unknown = "UNKNOWN" }
+);
+
+text_enum!(
+    /// A way to contact a customer that needs their consent.
+    ContactChannel { Email = "EMAIL", Sms = "SMS", Phone = "PHONE" }
+);
+
+text_enum!(
     /// Who may do what (DESIGN.md §5).
     Role {
         Admin = "ADMIN",

@@ -9,6 +9,7 @@ mod m20261127_000001_initial_schema;
 mod m20261127_000002_customer_email_key;
 mod m20261202_000003_server_secret;
 mod m20261202_000004_audit_subject;
+mod m20261202_000005_customer_consent;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_customer_email_key::Migration),
             Box::new(m20261202_000003_server_secret::Migration),
             Box::new(m20261202_000004_audit_subject::Migration),
+            Box::new(m20261202_000005_customer_consent::Migration),
         ]
     }
 }

@@ -13,7 +13,7 @@ use super::catalog::{CATEGORIES, Catalog, REGION_SHARES, REGIONS, region_code};
 use super::random::{
     DATA_END, DAY, DemoRng, HISTORY_START, between, chance, exponential, normal, pick, pick_weighted, timestamp, unit,
 };
-use crate::ingest::records::{CustomerRecord, IdentityRecord};
+use crate::ingest::records::{ChannelConsentRecord, ConsentRecord, CustomerRecord, IdentityRecord};
 
 /// Share of customers who are contacts at an account rather than consumers.
 const CONTACT_SHARE: f64 = 0.30;
@@ -70,7 +70,30 @@ impl Person {
                 source: "shop".to_owned(),
                 source_id: format!("S{:06}", self.number),
             }],
+            consent: Some(self.consent(first_seen_at)),
         }
+    }
+
+    /// Consent given at signup: email from most customers, SMS and phone
+    /// from some of those with a phone. Taken from the customer's number,
+    /// not the random stream, so the rest of the demo data stays as it was.
+    fn consent(&self, first_seen_at: i64) -> ConsentRecord {
+        use entity::enums::ConsentStatus::{Denied, Granted};
+        let given = |status| ChannelConsentRecord {
+            status,
+            updated_at: timestamp(first_seen_at),
+            source: "signup_form".to_owned(),
+        };
+        let email = match self.number % 10 {
+            0..=6 => Some(given(Granted)),
+            7 | 8 => Some(given(Denied)),
+            _ => None,
+        };
+        let sms = self
+            .has_phone
+            .then(|| given(if self.number.is_multiple_of(3) { Granted } else { Denied }));
+        let phone = (self.has_phone && self.number.is_multiple_of(2)).then(|| given(Granted));
+        ConsentRecord { email, sms, phone }
     }
 }
 

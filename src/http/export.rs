@@ -1,11 +1,13 @@
-//! `GET /segments/{id}/members.csv`: a segment's members as CSV, streamed
-//! from the database row by row, and refused for audiences smaller than
-//! the configured minimum so that an export cannot single out a person.
-//! Cells that start like a spreadsheet formula are escaped ([`formula_safe`]).
+//! `GET /segments/{id}/members.csv?channel=EMAIL|SMS|PHONE`: a segment's
+//! members who GRANTED consent for the channel (which is required) as CSV,
+//! streamed from the database row by row, and refused when fewer than the
+//! configured minimum would be sent so that an export cannot single out a
+//! person. Cells that start like a spreadsheet formula are escaped
+//! ([`formula_safe`]).
 
 use axum::Extension;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
@@ -16,6 +18,32 @@ use super::AppState;
 use crate::auth::{AuthError, Viewer};
 use crate::db::pools::ReadFrom;
 use crate::error::Error;
+use entity::enums::ContactChannel;
+
+/// The export's query string: `?channel=EMAIL`.
+#[derive(serde::Deserialize)]
+pub struct ExportQuery {
+    channel: Option<String>,
+}
+
+/// The channel an export is for: required, one of EMAIL, SMS, PHONE.
+fn channel(query: &ExportQuery) -> Result<ContactChannel, Error> {
+    let one_of = || {
+        let names: Vec<&str> = ContactChannel::ALL.iter().map(|c| c.as_str()).collect();
+        names.join(", ")
+    };
+    match query.channel.as_deref() {
+        None | Some("") => Err(Error::validation(
+            "channel",
+            format!(
+                "is required: ?channel= one of {}; the export holds only members who GRANTED consent for it",
+                one_of()
+            ),
+        )),
+        Some(text) => ContactChannel::parse(text)
+            .ok_or_else(|| Error::validation("channel", format!("{text:?} is not one of {}", one_of()))),
+    }
+}
 
 /// Rows buffered between the database and the client.
 const CHANNEL_ROWS: usize = 64;
@@ -24,24 +52,26 @@ pub async fn segment_members_csv(
     State(state): State<AppState>,
     viewer: Option<Extension<Viewer>>,
     Path(file): Path<String>,
+    Query(query): Query<ExportQuery>,
 ) -> Response {
     // Member lists carry PII: only roles that manage segments export them.
     let Some(Extension(viewer)) = viewer else {
         return super::auth::unauthenticated(&AuthError::Missing);
     };
-    match export(state, viewer, file).await {
+    match export(state, viewer, file, query).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
 }
 
-async fn export(state: AppState, viewer: Viewer, file: String) -> Result<Response, Error> {
+async fn export(state: AppState, viewer: Viewer, file: String, query: ExportQuery) -> Result<Response, Error> {
     if !(viewer.may_manage_segments() && viewer.may_read_pii()) {
         return Err(Error::Forbidden(format!(
             "role {} may not export segment members",
             viewer.role
         )));
     }
+    let channel = channel(&query)?;
     let id = file.parse::<i64>().map_err(|_| Error::not_found("segment", &file))?;
     // An export reads a refreshed segment's members: the replica may serve
     // it (a refresh it has not replayed yet shows the members before it).
@@ -58,10 +88,11 @@ async fn export(state: AppState, viewer: Viewer, file: String) -> Result<Respons
             found?;
         }
     }
-    let size = crate::segments::member_count(&members_db, id).await?;
+    // The minimum applies to the rows sent, the members who granted consent.
+    let size = crate::segments::export_count(&members_db, id, channel).await?;
     if size < state.min_audience_size {
         return Err(Error::Forbidden(format!(
-            "the segment has {size} members; exports need at least {} so that no one can be singled out (refresh it first if it is new)",
+            "the segment has {size} members who GRANTED {channel} consent; exports need at least {} so that no one can be singled out (refresh it first if it is new)",
             state.min_audience_size
         )));
     }
@@ -70,14 +101,14 @@ async fn export(state: AppState, viewer: Viewer, file: String) -> Result<Respons
         &state.db,
         &viewer,
         "exportSegmentMembers",
-        format!("segment {id}: {size} rows"),
+        format!("segment {id}, channel {channel}: {size} rows"),
     )
     .await;
 
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(CHANNEL_ROWS);
     let db = members_db;
     let rows = async move {
-        let statement = crate::segments::export_statement(db.get_database_backend(), id);
+        let statement = crate::segments::export_statement(db.get_database_backend(), id, channel);
         let header = csv_line(&[
             "external_id",
             "email",

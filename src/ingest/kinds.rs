@@ -102,6 +102,12 @@ pub trait Kind:
     /// references; an unknown reference is refused naming its field.
     fn row(&self, references: &References) -> Result<Row<Self>, FieldError>;
 
+    /// Takes from an earlier record of the batch with the same external id
+    /// what this later one does not supersede (a customer's consent that
+    /// is newer than this record's), as if the two had been sent one after
+    /// the other. By default the later record replaces the earlier whole.
+    fn absorb_earlier(&mut self, _earlier: Self) {}
+
     /// Refuses, before anything is written, records that would break a
     /// constraint other than the external id (a product's SKU).
     async fn screen(

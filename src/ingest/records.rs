@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{
-    AccountKind, AccountTier, LeadSourceTeam, LeadStage, OrderChannel, ProductTouchpoint, SurveyKind, Team,
-    TouchpointKind,
+    AccountKind, AccountTier, ConsentStatus, ContactChannel, LeadSourceTeam, LeadStage, OrderChannel,
+    ProductTouchpoint, SurveyKind, Team, TouchpointKind,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -188,6 +188,68 @@ pub struct CustomerRecord {
     /// customer instead of creating another one.
     #[serde(default)]
     pub identities: Vec<IdentityRecord>,
+    /// Consent to contact per channel. A channel (or the whole object) left
+    /// out leaves what is stored unchanged, and a channel's consent older
+    /// than the stored one is ignored: consent is a timestamped fact, kept
+    /// newest first, not a field that the last record overwrites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentRecord>,
+}
+
+/// A customer's consent to contact, per channel; each channel is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConsentRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<ChannelConsentRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<ChannelConsentRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<ChannelConsentRecord>,
+}
+
+impl ConsentRecord {
+    /// The consent given for `channel`, if any.
+    pub fn channel(&self, channel: ContactChannel) -> Option<&ChannelConsentRecord> {
+        match channel {
+            ContactChannel::Email => self.email.as_ref(),
+            ContactChannel::Sms => self.sms.as_ref(),
+            ContactChannel::Phone => self.phone.as_ref(),
+        }
+    }
+
+    fn channel_mut(&mut self, channel: ContactChannel) -> &mut Option<ChannelConsentRecord> {
+        match channel {
+            ContactChannel::Email => &mut self.email,
+            ContactChannel::Sms => &mut self.sms,
+            ContactChannel::Phone => &mut self.phone,
+        }
+    }
+
+    /// Takes `later`'s consent for each channel it gives that is not older
+    /// than this one's: the rule the upsert applies to stored consent, for
+    /// records of one batch that resolve to the same customer.
+    pub fn merge_newer(&mut self, later: &ConsentRecord) {
+        for &channel in ContactChannel::ALL {
+            let Some(incoming) = later.channel(channel) else {
+                continue;
+            };
+            let slot = self.channel_mut(channel);
+            if slot.as_ref().is_none_or(|held| incoming.updated_at >= held.updated_at) {
+                *slot = Some(incoming.clone());
+            }
+        }
+    }
+}
+
+/// One channel's consent: its status, when the source recorded it, and
+/// which source (a preference centre, a signup form, a shop checkout).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChannelConsentRecord {
+    pub status: ConsentStatus,
+    pub updated_at: DateTime<Utc>,
+    pub source: String,
 }
 
 /// One source system's id for a customer.
@@ -426,6 +488,17 @@ impl Validate for CustomerRecord {
         for (index, identity) in self.identities.iter().enumerate() {
             required(&format!("identities[{index}].source"), &identity.source)?;
             required(&format!("identities[{index}].sourceId"), &identity.source_id)?;
+        }
+        if let Some(consent) = &self.consent {
+            for (name, given) in [
+                ("email", &consent.email),
+                ("sms", &consent.sms),
+                ("phone", &consent.phone),
+            ] {
+                if let Some(given) = given {
+                    required(&format!("consent.{name}.source"), &given.source)?;
+                }
+            }
         }
         Ok(())
     }
@@ -719,5 +792,47 @@ mod tests {
             response.validate("USD").map_err(|e| e.field),
             Err("npsScore".to_string())
         );
+    }
+
+    #[test]
+    fn consent_out_of_the_set_names_its_field_and_newer_consent_wins() {
+        let line = r#"{"externalId":"C1","email":"a@example.com","name":"A","region":"EU","country":"DE","acquisitionChannel":"ads","firstSeenAt":"2025-01-01T00:00:00Z","consent":{"email":{"status":"MAYBE","updatedAt":"2025-01-01T00:00:00Z","source":"form"}}}"#;
+        let mut deserializer = serde_json::Deserializer::from_str(line);
+        let error = read_record::<CustomerRecord, _>(&mut deserializer).expect_err("MAYBE is refused");
+        assert_eq!(error.field, "consent.email.status");
+        assert!(error.message.contains("MAYBE"), "{error}");
+
+        let at = |day: u32| {
+            chrono::NaiveDate::from_ymd_opt(2025, 1, day)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+                .expect("a day")
+        };
+        let given = |status, day, source: &str| ChannelConsentRecord {
+            status,
+            updated_at: at(day),
+            source: source.to_owned(),
+        };
+        let mut held = ConsentRecord {
+            email: Some(given(ConsentStatus::Denied, 5, "unsubscribe")),
+            ..Default::default()
+        };
+        held.merge_newer(&ConsentRecord {
+            email: Some(given(ConsentStatus::Granted, 4, "old")),
+            sms: Some(given(ConsentStatus::Granted, 1, "form")),
+            phone: None,
+        });
+        assert_eq!(held.email, Some(given(ConsentStatus::Denied, 5, "unsubscribe")));
+        assert_eq!(held.sms, Some(given(ConsentStatus::Granted, 1, "form")));
+        held.merge_newer(&ConsentRecord {
+            email: Some(given(ConsentStatus::Granted, 5, "tie")),
+            ..Default::default()
+        });
+        assert_eq!(
+            held.email,
+            Some(given(ConsentStatus::Granted, 5, "tie")),
+            "a tie goes to the later record"
+        );
+        assert_eq!(held.channel(ContactChannel::Phone), None);
     }
 }

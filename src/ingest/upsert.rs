@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, IdenStatic,
-    Iterable, QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityName, EntityTrait,
+    IdenStatic, Iterable, QueryFilter,
 };
 
 use super::kinds::{Kind, Numbered, Row};
@@ -68,6 +68,42 @@ pub async fn upsert_by_external_id<A>(db: &impl ConnectionTrait, rows: Vec<A>) -
 where
     A: ActiveModelTrait + Send,
 {
+    upsert_by_external_id_guarded(db, rows, &[]).await
+}
+
+/// Columns an upsert updates only when the incoming row is not older: a
+/// timestamp column `when` and the columns written with it. They take the
+/// incoming values when its `when` is set and not before the stored one
+/// (or nothing is stored), and keep the stored ones otherwise. The choice
+/// is made in the statement, on the row it locks, so concurrent writers
+/// cannot let an older value win.
+#[derive(Debug, Clone, Copy)]
+pub struct Guarded {
+    pub when: &'static str,
+    pub columns: &'static [&'static str],
+}
+
+impl Guarded {
+    /// `column = CASE …`: the incoming value when it is not older, else the stored one.
+    fn update(&self, table: &str, column: &str) -> Expr {
+        let when = self.when;
+        Expr::cust(format!(
+            "CASE WHEN excluded.{when} IS NOT NULL AND (\"{table}\".{when} IS NULL OR excluded.{when} >= \"{table}\".{when}) \
+             THEN excluded.{column} ELSE \"{table}\".{column} END"
+        ))
+    }
+}
+
+/// [`upsert_by_external_id`], with the `guarded` columns updated only by
+/// rows that are not older than the stored one (see [`Guarded`]).
+pub async fn upsert_by_external_id_guarded<A>(
+    db: &impl ConnectionTrait,
+    rows: Vec<A>,
+    guarded: &[Guarded],
+) -> Result<(), Error>
+where
+    A: ActiveModelTrait + Send,
+{
     let Some(first) = rows.first() else {
         return Ok(());
     };
@@ -76,15 +112,29 @@ where
     let Some(external_id) = columns.iter().copied().find(|column| column.as_str() == "external_id") else {
         return Err(Error::Internal("an upserted row has no external id".to_owned()));
     };
-    let updated: Vec<_> = columns
-        .into_iter()
-        .filter(|column| !matches!(column.as_str(), "id" | "external_id"))
-        .collect();
+    let guard_of = |name: &str| {
+        guarded
+            .iter()
+            .find(|guard| guard.when == name || guard.columns.contains(&name))
+    };
+    let table = A::Entity::default().table_name().to_owned();
+    let mut updated = Vec::new();
+    let mut kept = Vec::new();
+    for column in columns {
+        if matches!(column.as_str(), "id" | "external_id") {
+            continue;
+        }
+        match guard_of(column.as_str()) {
+            Some(guard) => kept.push((column, guard.update(&table, column.as_str()))),
+            None => updated.push(column),
+        }
+    }
     for chunk in chunks(db.get_database_backend(), rows, width) {
         A::Entity::insert_many(chunk)
             .on_conflict(
                 OnConflict::column(external_id)
                     .update_columns(updated.clone())
+                    .values(kept.clone())
                     .to_owned(),
             )
             .exec_without_returning(db)

@@ -252,15 +252,18 @@ async fn write_kind<R: Kind>(batch: WriteBatch<'_>, records: Vec<Numbered<R>>) -
 }
 
 /// Keeps the last record of each external id: a later line supersedes an
-/// earlier one, as a second import would. (PostgreSQL also refuses to
+/// earlier one, as a second import would (keeping what
+/// [`Kind::absorb_earlier`] keeps). (PostgreSQL also refuses to
 /// upsert one row twice in a statement.)
 fn last_per_external_id<R: Kind>(records: Vec<Numbered<R>>) -> Vec<Numbered<R>> {
     let mut position: HashMap<String, usize> = HashMap::new();
     let mut kept: Vec<Option<Numbered<R>>> = Vec::with_capacity(records.len());
-    for record in records {
+    for mut record in records {
         let key = record.record.external_id().to_owned();
-        if let Some(previous) = position.insert(key, kept.len()) {
-            kept[previous] = None;
+        if let Some(previous) = position.insert(key, kept.len())
+            && let Some(earlier) = kept[previous].take()
+        {
+            record.record.absorb_earlier(earlier.record);
         }
         kept.push(Some(record));
     }

@@ -9,11 +9,11 @@ pub mod rule;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, Utc};
-use entity::enums::Team;
-use entity::{segment, segment_size};
+use entity::enums::{ConsentStatus, ContactChannel, Team};
+use entity::{customer, segment, segment_size};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IdenStatic,
+    QueryFilter, QueryOrder,
 };
 
 use crate::db::sql::Sql;
@@ -415,12 +415,45 @@ pub async fn member_count(db: &impl ConnectionTrait, id: i64) -> Result<i64, Err
         .unwrap_or(0))
 }
 
-/// The statement streaming a segment's members for export, by external id.
-pub fn export_statement(backend: sea_orm::DatabaseBackend, id: i64) -> sea_orm::Statement {
+/// The column holding each customer's consent for `channel`.
+pub fn consent_column(channel: ContactChannel) -> customer::Column {
+    match channel {
+        ContactChannel::Email => customer::Column::ConsentEmail,
+        ContactChannel::Sms => customer::Column::ConsentSms,
+        ContactChannel::Phone => customer::Column::ConsentPhone,
+    }
+}
+
+/// The members of a segment who GRANTED consent for `channel`, joined to
+/// their customer rows (`m`, `c`): what an export sends, and counts.
+fn write_exported(sql: &mut Sql, id: i64, channel: ContactChannel) {
+    sql.push(" FROM segment_member m JOIN customer c ON c.id = m.customer_id WHERE m.segment_id = ")
+        .bind(id)
+        .push(" AND c.")
+        .push(consent_column(channel).as_str())
+        .push(" = ")
+        .bind(ConsentStatus::Granted.as_str());
+}
+
+/// The number of rows an export of the segment for `channel` sends.
+pub async fn export_count(db: &impl ConnectionTrait, id: i64, channel: ContactChannel) -> Result<i64, Error> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT CAST(COUNT(*) AS BIGINT) AS size");
+    write_exported(&mut sql, id, channel);
+    Ok(sql
+        .one(db)
+        .await?
+        .map(|row| row.try_get("", "size"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+/// The statement streaming a segment's members who GRANTED consent for
+/// `channel`, for export, by external id.
+pub fn export_statement(backend: sea_orm::DatabaseBackend, id: i64, channel: ContactChannel) -> sea_orm::Statement {
     let mut sql = Sql::new(backend);
-    sql.push("SELECT c.external_id, c.email, c.name, c.phone, c.region, c.country, m.joined_at FROM segment_member m ");
-    sql.push("JOIN customer c ON c.id = m.customer_id WHERE m.segment_id = ")
-        .bind(id);
+    sql.push("SELECT c.external_id, c.email, c.name, c.phone, c.region, c.country, m.joined_at");
+    write_exported(&mut sql, id, channel);
     sql.push(" ORDER BY ").byte_ordered("c.external_id");
     sql.statement()
 }

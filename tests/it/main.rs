@@ -20,6 +20,7 @@ mod browser;
 mod budgets;
 mod bulk;
 mod cli;
+mod consent;
 mod errors;
 mod faults;
 mod identity;

@@ -51,6 +51,9 @@ fn fixture_customers(keep: impl Fn(&Value) -> bool) -> i64 {
 
 async fn segments_define_preview_refresh_page_and_export(app: TestApp) {
     app.import_golden().await;
+    // Three in four customers granted email: the export holds only those.
+    let granted = json!({ "email": crate::consent::given("GRANTED", "2026-01-01T00:00:00Z", "form") });
+    crate::consent::give_golden_consent(&app, |index| if index % 4 == 0 { json!({}) } else { granted.clone() }).await;
     let uk_paid = json!({ "all": [
         { "trait": { "field": "region", "operator": "EQ", "value": "UK" } },
         { "trait": { "field": "acquisitionChannel", "operator": "IN", "value": ["paid_search", "social"] } }
@@ -108,7 +111,7 @@ async fn segments_define_preview_refresh_page_and_export(app: TestApp) {
     let second = app.data(REFRESH, json!({ "id": id })).await["refreshSegment"].clone();
     assert_eq!((second["joined"].as_i64(), second["left"].as_i64()), (Some(0), Some(0)));
     let segment = app
-        .data("query($id: ID!) { segment(id: $id) { size sizeHistory { size joined left } members(first: 500) { totalCount nodes { region } } membersCsvPath } }", json!({ "id": id }))
+        .data("query($id: ID!) { segment(id: $id) { size sizeHistory { size joined left } members(first: 500) { totalCount nodes { region } } membersCsvPath(channel: EMAIL) } }", json!({ "id": id }))
         .await["segment"]
         .clone();
     assert_eq!(segment["size"].as_i64(), Some(expected_uk_paid));
@@ -145,8 +148,19 @@ async fn segments_define_preview_refresh_page_and_export(app: TestApp) {
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "CONFLICT", "{body}");
 
-    // Export: streamed CSV with a header and one line per member.
+    // Export: streamed CSV with a header and one line per member who
+    // granted email; without a channel it is refused.
+    let expected_export = sql_count(&app, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM customer WHERE region = 'UK' AND acquisition_channel IN ('paid_search', 'social') AND consent_email = 'GRANTED'").await;
+    assert!(expected_export >= 10 && expected_export < expected_uk_paid);
     let path = segment["membersCsvPath"].as_str().expect("path").to_owned();
+    let bare = path.trim_end_matches("?channel=EMAIL");
+    let refused = app
+        .client
+        .get(format!("{}{bare}", app.base_url))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status().as_u16(), 400);
     let response = app
         .client
         .get(format!("{}{path}", app.base_url))
@@ -161,7 +175,7 @@ async fn segments_define_preview_refresh_page_and_export(app: TestApp) {
     );
     let text = response.text().await.expect("text");
     assert!(text.starts_with("external_id,email,name,phone,region,country,joined_at\n"));
-    assert_eq!(i64::try_from(text.lines().count()).ok(), Some(expected_uk_paid + 1));
+    assert_eq!(i64::try_from(text.lines().count()).ok(), Some(expected_export + 1));
     // The export of personal data is audited with its row count.
     let audited = entity::audit_log::Entity::find()
         .filter(entity::audit_log::Column::Action.eq("exportSegmentMembers"))
@@ -170,7 +184,7 @@ async fn segments_define_preview_refresh_page_and_export(app: TestApp) {
         .expect("audit log");
     assert_eq!(audited.len(), 1, "{audited:?}");
     assert!(
-        audited[0].target.ends_with(&format!(": {expected_uk_paid} rows")),
+        audited[0].target.ends_with(&format!(": {expected_export} rows")),
         "{audited:?}"
     );
 
@@ -180,7 +194,7 @@ async fn segments_define_preview_refresh_page_and_export(app: TestApp) {
     app.data(REFRESH, json!({ "id": tiny_id })).await;
     let tiny_path = app
         .data(
-            "query($id: ID!) { segment(id: $id) { membersCsvPath } }",
+            "query($id: ID!) { segment(id: $id) { membersCsvPath(channel: EMAIL) } }",
             json!({ "id": tiny_id }),
         )
         .await["segment"]["membersCsvPath"]

@@ -509,7 +509,8 @@ async fn segment_exports_escape_formulas(app: TestApp) {
             let phone = if index == 1 { json!("+49 30 1234") } else { Value::Null };
             let record = json!({ "externalId": format!("F{index:02}"), "email": format!("f{index}@example.com"),
                 "name": name, "phone": phone, "region": "DE", "country": "DE", "acquisitionChannel": "direct",
-                "firstSeenAt": "2026-01-05T10:00:00Z", "traits": { "list": "formula" } });
+                "firstSeenAt": "2026-01-05T10:00:00Z", "traits": { "list": "formula" },
+                "consent": { "email": { "status": "GRANTED", "updatedAt": "2026-01-05T10:00:00Z", "source": "form" } } });
             format!("{record}\n")
         })
         .collect();
@@ -517,7 +518,7 @@ async fn segment_exports_escape_formulas(app: TestApp) {
     assert_eq!(status, 200, "{body}");
     let created = app
         .data(
-            "mutation($rule: SegmentRuleInput!) { createSegment(input: { name: \"Formula\", team: MARKETING, rule: $rule }) { id membersCsvPath } }",
+            "mutation($rule: SegmentRuleInput!) { createSegment(input: { name: \"Formula\", team: MARKETING, rule: $rule }) { id membersCsvPath(channel: EMAIL) } }",
             json!({ "rule": { "trait": { "field": "traits.list", "operator": "EQ", "value": "formula" } } }),
         )
         .await;

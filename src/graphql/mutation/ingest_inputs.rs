@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 
 use crate::graphql::scalars::{BigInt, Date};
 use crate::graphql::types::enums::{
-    AccountKind, AccountTier, LeadSourceTeam, LeadStage, OrderChannel, ProductTouchpoint, SurveyKind, Team,
-    TouchpointKind,
+    AccountKind, AccountTier, ConsentStatus, LeadSourceTeam, LeadStage, OrderChannel, ProductTouchpoint, SurveyKind,
+    Team, TouchpointKind,
 };
 use crate::ingest::records::{self, FieldError, read_record};
 use crate::ingest::{AnyRecord, EntityKind, UnreadableRecord};
@@ -74,6 +74,34 @@ pub struct CustomerInput {
     /// The customer's ids in source systems.
     #[graphql(default)]
     pub identities: Vec<IdentityInput>,
+    /// Consent to contact per channel. A channel left out keeps what is
+    /// stored, and consent older (by `updatedAt`) than the stored one is
+    /// ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentInput>,
+}
+
+/// A customer's consent per channel; each channel is optional.
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<ChannelConsentInput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms: Option<ChannelConsentInput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<ChannelConsentInput>,
+}
+
+/// One channel's consent, as the source system recorded it.
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelConsentInput {
+    pub status: ConsentStatus,
+    /// When the source recorded it; an older one than the stored is ignored.
+    pub updated_at: DateTime<Utc>,
+    /// Where it was given: a preference centre, a signup form, a checkout.
+    pub source: String,
 }
 
 /// One source system's id for a customer.

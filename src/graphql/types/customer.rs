@@ -1,8 +1,9 @@
-use async_graphql::{Context, ID, Json, Object};
+use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{customer, customer_identity};
 
 use super::account::Account;
+use super::enums::ConsentStatus;
 use super::filters::{LeadFilter, OrderFilter, SurveyResponseFilter, TimeRange, TouchpointFilter};
 use super::journey::{JourneyConnection, JourneyFilter, journey};
 use super::lead::Lead;
@@ -23,6 +24,24 @@ use crate::read::links::Owner;
 use crate::read::relations::{
     CustomerIdentities, CustomerLeads, CustomerOrders, CustomerSurveyResponses, CustomerTouchpoints,
 };
+
+/// A customer's consent to contact, per channel.
+#[derive(SimpleObject)]
+pub struct Consent {
+    pub email: ChannelConsent,
+    pub sms: ChannelConsent,
+    pub phone: ChannelConsent,
+}
+
+/// One channel's consent: the newest the sources sent.
+#[derive(SimpleObject)]
+pub struct ChannelConsent {
+    pub status: ConsentStatus,
+    /// When the source recorded it; null when no source sent this channel.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Which source sent it.
+    pub source: Option<String>,
+}
 
 /// A person: a consumer or a business contact. `email`, `name` and `phone`
 /// are personal data, readable only by roles with PII access.
@@ -88,6 +107,22 @@ impl Customer {
     }
     async fn first_seen_at(&self) -> DateTime<Utc> {
         self.0.first_seen_at
+    }
+    /// Consent to contact, per channel. Not personal data: it says whether
+    /// to contact the customer, not how, so every role that reads customers
+    /// sees it (ANALYST too, to size a reachable audience).
+    async fn consent(&self) -> Consent {
+        let c = &self.0;
+        let channel = |status: entity::enums::ConsentStatus, updated_at, source: &Option<String>| ChannelConsent {
+            status: status.into(),
+            updated_at,
+            source: source.clone(),
+        };
+        Consent {
+            email: channel(c.consent_email, c.consent_email_updated_at, &c.consent_email_source),
+            sms: channel(c.consent_sms, c.consent_sms_updated_at, &c.consent_sms_source),
+            phone: channel(c.consent_phone, c.consent_phone_updated_at, &c.consent_phone_source),
+        }
     }
     /// The account this person is a contact of, if any.
     async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Account>> {

@@ -105,3 +105,24 @@ pub enum ProductTouchpoint {
     Messaging,
     Packaging,
 }
+
+/// Whether a customer agreed to be contacted on a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
+#[graphql(remote = "entity::enums::ConsentStatus")]
+#[serde(into = "entity::enums::ConsentStatus")]
+pub enum ConsentStatus {
+    Granted,
+    Denied,
+    /// Never recorded, or recorded as not known.
+    Unknown,
+}
+
+/// A way to contact a customer that needs their consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
+#[graphql(remote = "entity::enums::ContactChannel")]
+#[serde(into = "entity::enums::ContactChannel")]
+pub enum ContactChannel {
+    Email,
+    Sms,
+    Phone,
+}

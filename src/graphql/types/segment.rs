@@ -7,7 +7,7 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::customer::Customer;
-use super::enums::{LeadSourceTeam, LeadStage, SurveyKind, Team, TouchpointKind};
+use super::enums::{ContactChannel, LeadSourceTeam, LeadStage, SurveyKind, Team, TouchpointKind};
 use super::ordering::CustomerOrderBy;
 use crate::error::Error;
 use crate::graphql::connection::{ConnectionOf, root_list};
@@ -16,6 +16,7 @@ use crate::graphql::ids;
 use crate::graphql::types::insights::suppression;
 use crate::segments::behaviour;
 use crate::segments::rule::{self, Rule};
+use entity::enums::ConsentStatus;
 
 /// A rule over customers; exactly one field is given.
 #[derive(Debug, Clone, OneofObject)]
@@ -384,25 +385,37 @@ impl Segment {
             })
             .collect())
     }
-    /// The members as of the last refresh.
+    /// The members as of the last refresh; with `channel`, only those who
+    /// GRANTED consent for it.
     async fn members(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
         order_by: Option<CustomerOrderBy>,
+        channel: Option<ContactChannel>,
     ) -> async_graphql::Result<ConnectionOf<Customer>> {
         let members = Query::select()
             .column(segment_member::Column::CustomerId)
             .from(segment_member::Entity)
             .and_where(segment_member::Column::SegmentId.eq(self.0.id))
             .to_owned();
-        let select = customer::Entity::find().filter(customer::Column::Id.in_subquery(members));
+        let mut select = customer::Entity::find().filter(customer::Column::Id.in_subquery(members));
+        if let Some(channel) = channel {
+            select = select.filter(crate::segments::consent_column(channel.into()).eq(ConsentStatus::Granted));
+        }
         root_list(ctx, Ok(select), first, after, CustomerOrderBy::resolve(order_by)).await
     }
-    /// Where the members can be downloaded as CSV (refused below the minimum audience size).
-    async fn members_csv_path(&self) -> String {
-        format!("/segments/{}/members.csv", self.0.id)
+    /// Where the members who GRANTED consent for a channel can be downloaded
+    /// as CSV (refused when fewer than the minimum audience size would be
+    /// sent). The export requires the channel: without `channel` here, add
+    /// `?channel=EMAIL` (or SMS, PHONE) to the path.
+    async fn members_csv_path(&self, channel: Option<ContactChannel>) -> String {
+        let path = format!("/segments/{}/members.csv", self.0.id);
+        match channel {
+            Some(channel) => format!("{path}?channel={}", entity::enums::ContactChannel::from(channel)),
+            None => path,
+        }
     }
 }
 

@@ -13,9 +13,47 @@ use sea_orm::DatabaseTransaction;
 use crate::error::Error;
 use crate::identity;
 use crate::ingest::kinds::{EntityKind, Kind, Numbered, Reference, Row};
-use crate::ingest::records::{CustomerRecord, FieldError};
+use crate::ingest::records::{ConsentRecord, CustomerRecord, FieldError};
 use crate::ingest::references::References;
-use crate::ingest::upsert::{ids_by_external_id, insert_rows_new_on, upsert_by_external_id};
+use crate::ingest::upsert::{Guarded, ids_by_external_id, insert_rows_new_on, upsert_by_external_id_guarded};
+
+/// The consent columns, each channel's written only when its `updated_at`
+/// is given and not older than the stored one (see [`Guarded`]), so a
+/// record without consent, or with older consent, leaves it as it is.
+const CONSENT_COLUMNS: [Guarded; 3] = [
+    Guarded {
+        when: "consent_email_updated_at",
+        columns: &["consent_email", "consent_email_source"],
+    },
+    Guarded {
+        when: "consent_sms_updated_at",
+        columns: &["consent_sms", "consent_sms_source"],
+    },
+    Guarded {
+        when: "consent_phone_updated_at",
+        columns: &["consent_phone", "consent_phone_source"],
+    },
+];
+
+/// Sets the consent columns of `row` from `consent`: UNKNOWN with no time
+/// for a channel the record leaves out (what a new customer stores; an
+/// existing one keeps its own, as the upsert guards these columns).
+fn set_consent(row: &mut customer::ActiveModel, consent: Option<&ConsentRecord>) {
+    use entity::enums::{ConsentStatus, ContactChannel};
+    let given = |channel| consent.and_then(|consent| consent.channel(channel));
+    let status = |channel| given(channel).map_or(ConsentStatus::Unknown, |given| given.status);
+    let updated_at = |channel| given(channel).map(|given| given.updated_at);
+    let source = |channel| given(channel).map(|given| given.source.clone());
+    row.consent_email = Set(status(ContactChannel::Email));
+    row.consent_email_updated_at = Set(updated_at(ContactChannel::Email));
+    row.consent_email_source = Set(source(ContactChannel::Email));
+    row.consent_sms = Set(status(ContactChannel::Sms));
+    row.consent_sms_updated_at = Set(updated_at(ContactChannel::Sms));
+    row.consent_sms_source = Set(source(ContactChannel::Sms));
+    row.consent_phone = Set(status(ContactChannel::Phone));
+    row.consent_phone_updated_at = Set(updated_at(ContactChannel::Phone));
+    row.consent_phone_source = Set(source(ContactChannel::Phone));
+}
 
 impl identity::Incoming for CustomerRecord {
     fn external_id(&self) -> &str {
@@ -49,8 +87,26 @@ impl Kind for CustomerRecord {
         self.account().into_iter().collect()
     }
 
+    /// An earlier line's consent stays where it is newer than this line's
+    /// (a channel with a blank source, which validation refuses, is not
+    /// taken).
+    fn absorb_earlier(&mut self, earlier: Self) {
+        let Some(mut held) = earlier.consent else {
+            return;
+        };
+        for given in [&mut held.email, &mut held.sms, &mut held.phone] {
+            if given.as_ref().is_some_and(|given| given.source.trim().is_empty()) {
+                *given = None;
+            }
+        }
+        if let Some(later) = &self.consent {
+            held.merge_newer(later);
+        }
+        self.consent = Some(held);
+    }
+
     fn row(&self, references: &References) -> Result<Row<Self>, FieldError> {
-        Ok(customer::ActiveModel {
+        let mut row = customer::ActiveModel {
             external_id: Set(self.external_id.clone()),
             account_id: Set(references.id_if(self.account().as_ref())?),
             email: Set(self.email.clone()),
@@ -63,7 +119,9 @@ impl Kind for CustomerRecord {
             traits: Set(self.traits.clone()),
             first_seen_at: Set(self.first_seen_at),
             ..Default::default()
-        })
+        };
+        set_consent(&mut row, self.consent.as_ref());
+        Ok(row)
     }
 
     async fn write_rows(
@@ -74,16 +132,22 @@ impl Kind for CustomerRecord {
         let incoming: Vec<&CustomerRecord> = accepted.iter().map(|(n, _)| &n.record).collect();
         let targets = identity::resolve::canonical_keys(db, &incoming).await?;
         // Several records may resolve to one customer; the last one's fields
-        // win, as they would if the records had been sent one after another.
-        let mut rows: HashMap<&str, (usize, Row<Self>)> = HashMap::new();
-        for (position, ((_, row), target)) in accepted.iter().zip(&targets).enumerate() {
+        // win, as they would if the records had been sent one after another,
+        // and so does each channel's newest consent among them.
+        let mut rows: HashMap<&str, (usize, Row<Self>, Option<ConsentRecord>)> = HashMap::new();
+        for (position, ((numbered, row), target)) in accepted.iter().zip(&targets).enumerate() {
             let mut row = row.clone();
             row.external_id = Set(target.clone());
-            rows.insert(target.as_str(), (position, row));
+            let mut consent = rows.remove(target.as_str()).and_then(|(_, _, consent)| consent);
+            if let Some(incoming) = &numbered.record.consent {
+                consent.get_or_insert_with(ConsentRecord::default).merge_newer(incoming);
+            }
+            set_consent(&mut row, consent.as_ref());
+            rows.insert(target.as_str(), (position, row, consent));
         }
-        let mut rows: Vec<(usize, Row<Self>)> = rows.into_values().collect();
-        rows.sort_by_key(|(position, _)| *position);
-        upsert_by_external_id(db, rows.into_iter().map(|(_, row)| row).collect()).await?;
+        let mut rows: Vec<(usize, Row<Self>, Option<ConsentRecord>)> = rows.into_values().collect();
+        rows.sort_by_key(|(position, _, _)| *position);
+        upsert_by_external_id_guarded(db, rows.into_iter().map(|(_, row, _)| row).collect(), &CONSENT_COLUMNS).await?;
 
         let ids = ids_by_external_id(db, EntityKind::Customers.table(), &targets).await?;
         let mut identities = BTreeSet::new();
