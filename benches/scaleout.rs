@@ -19,7 +19,8 @@
 //! For each configuration and workload it prints requests, errors,
 //! throughput, p50 and p99, and the share of statements each server ran
 //! (`pg_stat_statements` calls, reset before each run; transaction control,
-//! `SET`, `DEALLOCATE` and the bench's own statements are left out). With
+//! `SET`, `DEALLOCATE`, the replica lag monitor's and the bench's own
+//! statements are left out). With
 //! `promtool` on the PATH it also checks an instance's `/metrics` (with the
 //! replica families) with `promtool check metrics`. It asserts nothing
 //! about time; everything it starts it stops (Drop guards).
@@ -32,7 +33,8 @@
 //! `ACCORD_BENCH_SECONDS` (10, per workload and configuration),
 //! `ACCORD_BENCH_CONCURRENCY` (8), `ACCORD_BENCH_SCALE` (`small` or
 //! `large`, the demo data's scale), `ACCORD_BENCH_WORKLOADS` (a comma list
-//! of `account`, `list`, `insights`; all by default). Needs PostgreSQL 15's
+//! of `account`, `list`, `insights`; all by default), `ACCORD_BENCH_VERBOSE`
+//! (set: also print each run's most frequent statements per server). Needs PostgreSQL 15's
 //! binaries (`ACCORD_PG_BIN`), `pg_stat_statements` and `pgbouncer`.
 
 use std::fs::File;
@@ -68,10 +70,7 @@ async fn main() -> anyhow::Result<()> {
             .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/accord").into()),
     );
     if !binary.is_file() {
-        bail!(
-            "no accord binary at {} (build it, or set ACCORD_BIN)",
-            binary.display()
-        );
+        bail!("no accord binary at {} (build it, or set ACCORD_BIN)", binary.display());
     }
     let chosen = std::env::var("ACCORD_BENCH_WORKLOADS").unwrap_or_else(|_| "account,list,insights".into());
     let insight = insight_query()?;
@@ -95,7 +94,16 @@ async fn main() -> anyhow::Result<()> {
     println!("seeding the demo data ({scale}) on the primary …");
     let seeded = Instant::now();
     let status = Command::new(&binary)
-        .args(["seed", "--demo", "--scale", &scale, "--database-url", &primary_url, "--log", "warn"])
+        .args([
+            "seed",
+            "--demo",
+            "--scale",
+            &scale,
+            "--database-url",
+            &primary_url,
+            "--log",
+            "warn",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .status()
@@ -121,6 +129,10 @@ async fn main() -> anyhow::Result<()> {
         "0",
         "--cursor-key",
         &cursor_key,
+        // Insights queue for a place rather than fail after 2 s: the
+        // bench measures throughput, not load shedding.
+        "--insight-wait-ms",
+        "60000",
         "--log",
         "warn,sqlx::postgres::notice=error",
     ];
@@ -165,8 +177,19 @@ async fn main() -> anyhow::Result<()> {
         binary.display()
     );
     println!(
+        "statements: pg_stat_statements calls, without transaction control, SET, DEALLOCATE and the replica lag checks"
+    );
+    println!(
         "{:<34} {:<20} {:>8} {:>6} {:>8} {:>8} {:>8} {:>16} {:>16}",
-        "configuration", "workload", "requests", "errors", "req/s", "p50 ms", "p99 ms", "primary stmts", "standby stmts"
+        "configuration",
+        "workload",
+        "requests",
+        "errors",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "primary stmts",
+        "standby stmts"
     );
     for (configuration, workload, run) in &report {
         let total = (run.primary + run.standby).max(1) as f64;
@@ -298,11 +321,23 @@ async fn account_ids(db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
 
 /// Statements a server ran since its last reset, leaving out transaction
 /// control and session statements (the pooler's `BEGIN`/`COMMIT`,
-/// `SET LOCAL`, PgBouncer's `DEALLOCATE ALL`) and the bench's own.
+/// `SET LOCAL`, PgBouncer's `DEALLOCATE ALL`), the replica lag monitor's
+/// (`pg_current_wal_lsn()` on the primary, `pg_last_wal_replay_lsn()` on
+/// the standby, once a `ACCORD_REPLICA_CHECK_MS` per instance) and the
+/// bench's own.
 const WORK_STATEMENTS: &str = "SELECT COALESCE(SUM(calls), 0)::bigint AS v FROM pg_stat_statements \
     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'accord') \
     AND query !~* '^\\s*(BEGIN|COMMIT|ROLLBACK|START|SET|RESET|DEALLOCATE|DISCARD|SHOW)\\M' \
-    AND query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE '%pg_last_wal_replay_lsn%'";
+    AND query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE '%pg_last_wal_replay_lsn%' \
+    AND query NOT ILIKE '%pg_current_wal_lsn%'";
+
+/// The most frequent of [`WORK_STATEMENTS`] (`ACCORD_BENCH_VERBOSE`).
+const TOP_STATEMENTS: &str = "SELECT calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query FROM pg_stat_statements \
+    WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'accord') \
+    AND query !~* '^\\s*(BEGIN|COMMIT|ROLLBACK|START|SET|RESET|DEALLOCATE|DISCARD|SHOW)\\M' \
+    AND query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE '%pg_last_wal_replay_lsn%' \
+    AND query NOT ILIKE '%pg_current_wal_lsn%' \
+    ORDER BY calls DESC LIMIT 6";
 
 /// One `accord serve` process; killed on drop.
 struct Server {
@@ -451,6 +486,18 @@ async fn measure(
     let started = Instant::now();
     let (latencies, errors, first_error) = load(workload, bases, inputs, concurrency, span).await;
     let elapsed = started.elapsed();
+    if std::env::var_os("ACCORD_BENCH_VERBOSE").is_some() {
+        for (name, server) in [("primary", primary), ("standby", standby)] {
+            for row in server
+                .query_all_raw(Statement::from_string(DbBackend::Postgres, TOP_STATEMENTS))
+                .await?
+            {
+                let calls: i64 = row.try_get("", "calls")?;
+                let query: String = row.try_get("", "query")?;
+                println!("  {name} {calls:>7}  {query}");
+            }
+        }
+    }
     Ok(Run {
         latencies,
         errors,
@@ -483,7 +530,12 @@ async fn load(
             while Instant::now() < end {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 let started = Instant::now();
-                let outcome = match client.post(&urls[n % urls.len()]).json(&bodies[n % bodies.len()]).send().await {
+                let outcome = match client
+                    .post(&urls[n % urls.len()])
+                    .json(&bodies[n % bodies.len()])
+                    .send()
+                    .await
+                {
                     Ok(response) => {
                         let status = response.status();
                         match response.json::<Value>().await {
@@ -533,7 +585,10 @@ async fn check_metrics(base_url: &str) {
             return;
         }
     };
-    let families = metrics.lines().filter(|line| line.starts_with("# TYPE accord_db_replica")).count();
+    let families = metrics
+        .lines()
+        .filter(|line| line.starts_with("# TYPE accord_db_replica"))
+        .count();
     let child = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
