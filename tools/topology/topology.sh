@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A PostgreSQL scale-out topology on one machine, for tests/it/topology.rs
-# and tools/topology/bench.sh: a primary (initdb) and a `pg_basebackup -R`
+# and benches/scaleout.rs: a primary (initdb) and a `pg_basebackup -R`
 # hot standby on their own ports and data directories, with
 # pg_stat_statements on both, and PgBouncer in transaction pooling mode in
 # front of the primary. Everything lives under DIR; `stop` ends it all.
