@@ -24,7 +24,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use chrono::Utc;
 use entity::server_secret;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ActiveValue::Set, DbErr, EntityTrait, TransactionSession, TransactionTrait};
 
 /// The first byte of every sealed cursor: the format, so that a later
 /// format can tell old cursors apart.
@@ -115,9 +115,12 @@ impl CursorKey {
 /// The configured key, or else the one stored in the database, created
 /// there first if no instance has yet. Concurrent first starts agree: each
 /// inserts its own candidate only if no row exists, then all read the row
-/// that won.
+/// that won. Both statements run in one transaction, which commits before
+/// this returns: behind a transaction-pooling PgBouncer a plain statement
+/// commits only when its connection goes back to the pool
+/// ([`crate::db::pooler`]), later than another connection may look.
 pub async fn configured_or_stored(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     configured: Option<CursorKey>,
 ) -> Result<CursorKey, DbErr> {
     if let Some(key) = configured {
@@ -128,14 +131,16 @@ pub async fn configured_or_stored(
         value: Set(CursorKey::generate().hex),
         created_at: Set(Utc::now()),
     };
+    let transaction = db.begin().await?;
     server_secret::Entity::insert(candidate)
         .on_conflict(OnConflict::column(server_secret::Column::Name).do_nothing().to_owned())
-        .exec_without_returning(db)
+        .exec_without_returning(&transaction)
         .await?;
     let stored = server_secret::Entity::find_by_id(SECRET_NAME.to_owned())
-        .one(db)
+        .one(&transaction)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("server_secret {SECRET_NAME}")))?;
+    transaction.commit().await?;
     CursorKey::from_hex(&stored.value).map_err(|reason| DbErr::Custom(format!("the stored cursor key: {reason}")))
 }
 

@@ -13,7 +13,7 @@ use entity::enums::{ConsentStatus, ContactChannel, Team};
 use entity::{customer, segment, segment_size};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IdenStatic,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 
 use crate::db::sql::Sql;
@@ -202,7 +202,12 @@ pub async fn create(db: &DatabaseConnection, new: NewSegment) -> Result<segment:
         refreshed_at: Set(None),
         ..Default::default()
     };
-    Ok(model.insert(db).await?)
+    // Committed before returning, so that a refresh right after it (on
+    // another pooled connection) finds the segment, behind PgBouncer too.
+    let transaction = db.begin().await?;
+    let created = model.insert(&transaction).await?;
+    transaction.commit().await?;
+    Ok(created)
 }
 
 pub async fn update(db: &DatabaseConnection, id: i64, changes: SegmentChanges) -> Result<segment::Model, Error> {
