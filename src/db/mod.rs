@@ -99,7 +99,27 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 }
 
 /// Applies every pending migration.
+///
+/// On SQLite the migrations run on a connection of their own, never on the
+/// pool's: the migrator spreads its statements over pooled connections,
+/// and a connection that read the schema halfway through (between two
+/// `ALTER TABLE`s) would later prepare a statement against that stale
+/// schema; SQLite re-prepares it at its first step with more columns than
+/// sqlx recorded, and sqlx's row reader panics (an index out of bounds on
+/// its worker thread).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if let DatabaseConnectionType::SqlxSqlitePoolConnection(_) = &db.inner {
+        let options = (*db.get_sqlite_connection_pool().connect_options()).clone();
+        let own = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|error| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(error.into())))?;
+        let own = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(own);
+        let migrated = Migrator::up(&own, None).await;
+        own.close().await?;
+        return migrated;
+    }
     Migrator::up(db, None).await
 }
 
