@@ -7,12 +7,15 @@
 //!
 //! The database joins conversions to their touches and streams them in
 //! conversion order; Rust applies the weights and adds them into a few
-//! dozen buckets, so memory does not grow with the data.
+//! dozen buckets, so memory does not grow with the data. Conversions come
+//! grouped by customer, so each bucket also counts the distinct customers
+//! whose conversions it was credited from (its population, for
+//! small-population suppression) without holding a set of customers.
 
 pub mod markov;
 pub mod weights;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use entity::enums::Team;
 use futures::StreamExt;
@@ -65,6 +68,10 @@ pub struct Credit {
     pub conversions: f64,
     /// MARKOV only: the state's removal effect.
     pub removal_effect: Option<f64>,
+    /// Distinct customers whose conversions credited the bucket (with a
+    /// positive weight; for MARKOV, with a touch in the state): the
+    /// bucket's population.
+    pub customers: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -153,8 +160,24 @@ impl Touched {
     }
 }
 
+/// A bucket whose distinct customers are counted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum BucketId {
+    Team(Model, String),
+    Channel(Model, String),
+    /// `None`: the campaign NONE bucket (touches without a campaign and
+    /// conversions without a touch).
+    Campaign(Model, Option<i64>),
+    /// The team and channel NONE bucket: conversions without a touch.
+    NoTouch,
+}
+
 /// Running totals per model and bucket.
 struct Buckets {
+    /// The buckets the current customer's conversions credited so far.
+    customer_buckets: BTreeSet<BucketId>,
+    /// Distinct customers per bucket, over the finished customers.
+    customers: BTreeMap<BucketId, i64>,
     missing_milestones: [i64; 3],
     by_channel: markov::Chain,
     by_team: markov::Chain,
@@ -166,6 +189,25 @@ struct Buckets {
 }
 
 impl Buckets {
+    /// Counts the current customer in every bucket it credited.
+    fn finish_customer(&mut self) {
+        for bucket in std::mem::take(&mut self.customer_buckets) {
+            *self.customers.entry(bucket).or_default() += 1;
+        }
+    }
+
+    fn customers_of(&self, bucket: &BucketId) -> i64 {
+        self.customers.get(bucket).copied().unwrap_or(0)
+    }
+
+    /// A conversion of the current customer without a touch: NONE.
+    fn add_untouched(&mut self, kind: Conversion) {
+        self.customer_buckets.insert(BucketId::NoTouch);
+        for model in kind.models() {
+            self.customer_buckets.insert(BucketId::Campaign(model, None));
+        }
+    }
+
     fn add_conversion(&mut self, kind: Conversion, conversion: &Touched, touches: &[Touch], half_life_days: f64) {
         let ages: Vec<f64> = touches.iter().map(|touch| touch.age_days).collect();
         let milestones = conversion.milestones(touches);
@@ -181,6 +223,12 @@ impl Buckets {
         self.by_team
             .add_path(touches.iter().map(|touch| touch.team.as_str()), true);
         self.in_lookback.extend(touches.iter().map(|touch| touch.id));
+        for touch in touches {
+            self.customer_buckets
+                .insert(BucketId::Team(Model::Markov, touch.team.clone()));
+            self.customer_buckets
+                .insert(BucketId::Channel(Model::Markov, touch.channel.clone()));
+        }
         #[allow(clippy::cast_precision_loss)]
         let value = conversion.value as f64;
         for model in kind.models() {
@@ -195,6 +243,13 @@ impl Buckets {
                 add(self.team.entry((model, touch.team.clone())).or_default());
                 add(self.channel.entry((model, touch.channel.clone())).or_default());
                 add(self.campaign.entry((model, touch.campaign_id)).or_default());
+                if weight > 0.0 {
+                    self.customer_buckets.insert(BucketId::Team(model, touch.team.clone()));
+                    self.customer_buckets
+                        .insert(BucketId::Channel(model, touch.channel.clone()));
+                    self.customer_buckets
+                        .insert(BucketId::Campaign(model, touch.campaign_id));
+                }
             }
         }
     }
@@ -263,23 +318,26 @@ pub async fn attribute(
 
     let mut touches_sql = Sql::new(db.get_database_backend());
     touches_sql
-        .push("SELECT c.id AS conversion_id, c.value, c.created_age, c.opportunity_age, t.id AS touch_id, c.at - ");
+        .push("SELECT c.id AS conversion_id, c.customer_id, c.value, c.created_age, c.opportunity_age, t.id AS touch_id, c.at - ");
     touches_sql.epoch_seconds("t.occurred_at");
     touches_sql.push(" AS age_seconds, t.team, t.channel, t.campaign_id FROM (");
     conversions(&mut touches_sql);
-    touches_sql.push(") c JOIN touchpoint t ON t.customer_id = c.customer_id WHERE ");
+    // Conversions without a touch come as one row without a touch: NONE's customers.
+    touches_sql.push(") c LEFT JOIN touchpoint t ON t.customer_id = c.customer_id AND ");
     touches_sql
         .epoch_seconds("t.occurred_at")
         .push(" >= c.at - ")
         .bind(lookback_seconds);
     touches_sql.push(" AND ").epoch_seconds("t.occurred_at").push(" < c.at");
     touches_sql
-        .push(" ORDER BY c.id, t.occurred_at, ")
+        .push(" ORDER BY c.customer_id, c.id, t.occurred_at, ")
         .byte_ordered("t.external_id");
 
     let channels = touch_channels(db).await?;
     let teams: Vec<String> = Team::ALL.iter().map(|team| team.as_str().to_owned()).collect();
     let mut buckets = Buckets {
+        customer_buckets: BTreeSet::new(),
+        customers: BTreeMap::new(),
         missing_milestones: [0; 3],
         by_channel: markov::Chain::new(channels.clone()),
         by_team: markov::Chain::new(teams),
@@ -292,17 +350,28 @@ pub async fn attribute(
     let mut touched_value: i64 = 0;
     let mut touches_in_window: i64 = 0;
     let mut current: Option<Touched> = None;
+    let mut current_customer: Option<i64> = None;
     let mut touches: Vec<Touch> = Vec::new();
     let stream = db.stream_raw(touches_sql.statement()).await?;
     let mut stream = std::pin::pin!(stream);
     while let Some(row) = stream.next().await {
         let row = row?;
         let conversion_id: i64 = row.try_get("", "conversion_id")?;
-        if current.is_none_or(|conversion| conversion.id != conversion_id) {
-            if let Some(previous) = current {
-                buckets.add_conversion(kind, &previous, &touches, half_life_days);
-            }
+        let customer_id: i64 = row.try_get("", "customer_id")?;
+        if let Some(previous) = current.filter(|conversion| conversion.id != conversion_id) {
+            buckets.add_conversion(kind, &previous, &touches, half_life_days);
             touches.clear();
+            current = None;
+        }
+        if current_customer != Some(customer_id) {
+            buckets.finish_customer();
+            current_customer = Some(customer_id);
+        }
+        let Some(touch_id) = row.try_get::<Option<i64>>("", "touch_id")? else {
+            buckets.add_untouched(kind);
+            continue;
+        };
+        if current.is_none() {
             let conversion = Touched {
                 id: conversion_id,
                 value: row.try_get("", "value")?,
@@ -318,7 +387,7 @@ pub async fn attribute(
         let age_seconds: i64 = row.try_get("", "age_seconds")?;
         #[allow(clippy::cast_precision_loss)]
         touches.push(Touch {
-            id: row.try_get("", "touch_id")?,
+            id: touch_id,
             age_seconds,
             age_days: age_seconds as f64 / 86_400.0,
             team: row.try_get("", "team")?,
@@ -330,6 +399,7 @@ pub async fn attribute(
     if let Some(conversion) = current {
         buckets.add_conversion(kind, &conversion, &touches, half_life_days);
     }
+    buckets.finish_customer();
 
     let (null_paths, touches_in_null_paths) = add_null_paths(db, scope, &mut buckets).await?;
     let no_touch_value_minor = total_value_minor
@@ -342,7 +412,7 @@ pub async fn attribute(
         no_touch_value_minor,
         conversions_without_touch,
     };
-    let models = assemble(db, kind, &channels, &buckets, &totals).await?;
+    let models = assemble(db, kind, &channels, &buckets, &totals, customers).await?;
     let definition = scope
         .describe(
             match kind {
@@ -398,6 +468,7 @@ async fn assemble(
     channels: &[String],
     buckets: &Buckets,
     totals: &Totals,
+    customers: i64,
 ) -> Result<Vec<ModelCredit>, Error> {
     let no_touch_value_minor = totals.no_touch_value_minor;
     let conversions_without_touch = totals.conversions_without_touch;
@@ -417,17 +488,21 @@ async fn assemble(
         credit_minor: no_touch_value_minor as f64,
         conversions: conversions_without_touch as f64,
         removal_effect: None,
+        customers: buckets.customers_of(&BucketId::NoTouch),
     };
     let mut models = Vec::with_capacity(Model::ALL.len() + 1);
     for model in kind.models() {
         let mut by_team: Vec<(String, Credit)> = Team::ALL
             .iter()
             .map(|team| {
-                let credit = buckets
-                    .team
-                    .get(&(model, team.as_str().to_owned()))
-                    .cloned()
-                    .unwrap_or_default();
+                let credit = Credit {
+                    customers: buckets.customers_of(&BucketId::Team(model, team.as_str().to_owned())),
+                    ..buckets
+                        .team
+                        .get(&(model, team.as_str().to_owned()))
+                        .cloned()
+                        .unwrap_or_default()
+                };
                 (team.as_str().to_owned(), credit)
             })
             .collect();
@@ -435,21 +510,25 @@ async fn assemble(
         let mut by_channel: Vec<(String, Credit)> = channels
             .iter()
             .map(|channel| {
-                (
-                    channel.clone(),
-                    buckets
+                let credit = Credit {
+                    customers: buckets.customers_of(&BucketId::Channel(model, channel.clone())),
+                    ..buckets
                         .channel
                         .get(&(model, channel.clone()))
                         .cloned()
-                        .unwrap_or_default(),
-                )
+                        .unwrap_or_default()
+                };
+                (channel.clone(), credit)
             })
             .collect();
         by_channel.push((NONE.to_owned(), none.clone()));
         let mut by_campaign: Vec<CampaignCredit> = campaigns
             .iter()
             .map(|(id, external_id, spend)| {
-                let credit = buckets.campaign.get(&(model, Some(*id))).cloned().unwrap_or_default();
+                let credit = Credit {
+                    customers: buckets.customers_of(&BucketId::Campaign(model, Some(*id))),
+                    ..buckets.campaign.get(&(model, Some(*id))).cloned().unwrap_or_default()
+                };
                 #[allow(clippy::cast_precision_loss)]
                 let roi = (*spend > 0).then(|| credit.credit_minor / *spend as f64);
                 CampaignCredit {
@@ -469,6 +548,7 @@ async fn assemble(
                 credit_minor: none.credit_minor + without_campaign.credit_minor,
                 conversions: none.conversions + without_campaign.conversions,
                 removal_effect: None,
+                customers: buckets.customers_of(&BucketId::Campaign(model, None)),
             },
             spend_minor: None,
             roi: None,
@@ -480,7 +560,7 @@ async fn assemble(
             by_campaign,
         });
     }
-    models.push(markov_credit(buckets, totals, &none));
+    models.push(markov_credit(buckets, totals, &none, customers));
     Ok(models)
 }
 
@@ -495,9 +575,9 @@ struct Totals {
 /// MARKOV: the touched conversions' value and count split by each state's
 /// share of the removal effects; campaigns are not states, so all
 /// campaign credit is NONE.
-fn markov_credit(buckets: &Buckets, totals: &Totals, none: &Credit) -> ModelCredit {
+fn markov_credit(buckets: &Buckets, totals: &Totals, none: &Credit, customers: i64) -> ModelCredit {
     #[allow(clippy::cast_precision_loss)]
-    let split = |chain: &markov::Chain| -> Vec<(String, Credit)> {
+    let split = |chain: &markov::Chain, bucket: fn(Model, String) -> BucketId| -> Vec<(String, Credit)> {
         let effects = chain.removal_effects();
         let sum: f64 = effects.iter().sum();
         let mut credits: Vec<(String, Credit)> = chain
@@ -510,6 +590,7 @@ fn markov_credit(buckets: &Buckets, totals: &Totals, none: &Credit) -> ModelCred
                     credit_minor: share * totals.touched_value as f64,
                     conversions: share * totals.with_touches as f64,
                     removal_effect: Some(effect),
+                    customers: buckets.customers_of(&bucket(Model::Markov, state.clone())),
                 };
                 (state.clone(), credit)
             })
@@ -522,11 +603,12 @@ fn markov_credit(buckets: &Buckets, totals: &Totals, none: &Credit) -> ModelCred
         credit_minor: (totals.touched_value + totals.no_touch_value_minor) as f64,
         conversions: (totals.with_touches + totals.conversions_without_touch) as f64,
         removal_effect: None,
+        customers,
     };
     ModelCredit {
         model: Model::Markov,
-        by_team: split(&buckets.by_team),
-        by_channel: split(&buckets.by_channel),
+        by_team: split(&buckets.by_team, BucketId::Team),
+        by_channel: split(&buckets.by_channel, BucketId::Channel),
         by_campaign: vec![CampaignCredit {
             campaign_id: None,
             campaign_external_id: None,

@@ -18,6 +18,15 @@
 //!   its own under the request deadline. A refusal is that operation's
 //!   error (`extensions.code` LIMIT_EXCEEDED, with `retryAfter` seconds for
 //!   the rate limit); the connection stays open.
+//! - **Refusals are `error` messages.** Under graphql-transport-ws, an
+//!   operation refused before it ran (it did not parse or validate, or the
+//!   query limits, the rate limit or the cap on open operations refused it)
+//!   is answered `{"type":"error","id":…,"payload":[GraphQL errors with
+//!   extensions.code]}` and no `complete`, as the protocol says;
+//!   async-graphql never sends `error`, so [`Operations`] marks such a
+//!   response and [`Refusals`] turns its `next` and `complete` into that
+//!   one message. An operation that ran answers `next` (with its errors,
+//!   the deadline's too) and `complete`. The older protocol keeps `data`.
 //! - **Per connection and key.** At most `ACCORD_WS_MAX_OPERATIONS`
 //!   operations open on one connection (one more is refused alone), and
 //!   `ACCORD_WS_MAX_CONNECTIONS_PER_KEY` connections per key (one more is
@@ -34,7 +43,7 @@ use std::sync::{Arc, OnceLock};
 
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols as Protocols, WsMessage};
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Data, Executor, Request, ServerError};
+use async_graphql::{Data, Executor, Request, ServerError, Value};
 use axum::Extension;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
@@ -51,7 +60,7 @@ use super::limits::Client;
 use crate::auth::{AuthError, Viewer, keys};
 use crate::graphql::error::code;
 use crate::graphql::loaders::DbLoader;
-use crate::graphql::response::Completed;
+use crate::graphql::response::{Completed, failed_before_execution};
 
 /// Close codes of graphql-transport-ws and RFC 6455 this module sends.
 mod close {
@@ -279,7 +288,9 @@ async fn serve(
     let operations = Operations {
         schema,
         connection: connection.clone(),
+        mark_refusals: protocol == Protocols::GraphQLWS,
     };
+    let mut refusals = Refusals::default();
     let init = {
         let connection = connection.clone();
         move |payload| async move { connection.init(viewer, payload).await }
@@ -293,7 +304,10 @@ async fn serve(
     loop {
         let outgoing = tokio::select! {
             message = protocol_stream.next() => match message {
-                Some(WsMessage::Text(text)) => Message::Text(text.into()),
+                Some(WsMessage::Text(text)) => match refusals.outgoing(text) {
+                    Some(text) => Message::Text(text.into()),
+                    None => continue,
+                },
                 Some(WsMessage::Close(code, reason)) => close_frame(connection.close_code(code), reason),
                 None if too_big.load(Ordering::Relaxed) => close_frame(
                     close::MESSAGE_TOO_BIG,
@@ -339,12 +353,70 @@ fn init_authorization(payload: &serde_json::Value) -> Option<&str> {
         .find_map(|key| payload.get(key).and_then(|value| value.as_str()))
 }
 
+/// The extension [`Operations`] marks a refusal before execution with, for
+/// [`Refusals`]; never sent.
+const REFUSED: &str = "x-accord-refused-before-execution";
+
+/// graphql-transport-ws's `error` message for operations refused before
+/// they ran: the marked `next` is held back, and its operation's `complete`
+/// (async-graphql sends it right after) is replaced by the `error`.
+#[derive(Default)]
+struct Refusals {
+    /// The errors of refused operations whose `complete` is still to come, by id.
+    pending: std::collections::HashMap<String, serde_json::Value>,
+}
+
+impl Refusals {
+    /// What to send for `text`, the protocol's next message; `None`: nothing yet.
+    fn outgoing(&mut self, text: String) -> Option<String> {
+        if self.pending.is_empty() && !text.contains(REFUSED) {
+            return Some(text);
+        }
+        let Ok(mut message) = serde_json::from_str::<serde_json::Value>(&text) else {
+            return Some(text);
+        };
+        let Some(id) = message["id"].as_str().map(str::to_owned) else {
+            return Some(text);
+        };
+        match message["type"].as_str() {
+            Some("next") if message["payload"]["extensions"].get(REFUSED).is_some() => {
+                let errors = message["payload"]["errors"].take();
+                self.pending.insert(id, errors);
+                None
+            }
+            Some("complete") => match self.pending.remove(&id) {
+                Some(errors) => Some(serde_json::json!({ "type": "error", "id": id, "payload": errors }).to_string()),
+                None => Some(text),
+            },
+            _ => Some(text),
+        }
+    }
+}
+
 /// The schema as one connection runs it: each operation checked against
 /// the connection's limits first.
 #[derive(Clone)]
 struct Operations {
     schema: Completed,
     connection: Arc<Connection>,
+    /// Whether refusals before execution are marked for [`Refusals`]
+    /// (graphql-transport-ws).
+    mark_refusals: bool,
+}
+
+impl Operations {
+    /// `response`, marked for [`Refusals`] when it is a refusal before execution.
+    fn marked(&self, mut response: async_graphql::Response) -> async_graphql::Response {
+        if self.mark_refusals && failed_before_execution(&response) {
+            response.extensions.insert(REFUSED.to_owned(), Value::Boolean(true));
+        }
+        response
+    }
+
+    fn refused(&self, message: String, retry_after: Option<u64>) -> BoxStream<'static, async_graphql::Response> {
+        let response = self.marked(refusal(message, retry_after));
+        futures::stream::once(std::future::ready(response)).boxed()
+    }
 }
 
 impl Executor for Operations {
@@ -361,14 +433,14 @@ impl Executor for Operations {
         if let (Some(rate_limit), Some(credential)) = (&state.rate_limit, self.connection.client.get())
             && let Some(retry_after) = rate_limit.check(&credential.client)
         {
-            return refused(
+            return self.refused(
                 format!("too many requests: retry after {retry_after} s"),
                 Some(retry_after),
             );
         }
         let max = state.limits.ws_max_operations;
         let Some(open) = OpenOperation::enter(&self.connection.open_operations, max) else {
-            return refused(
+            return self.refused(
                 format!("this connection has {max} operations open, the most it may: complete one first"),
                 None,
             );
@@ -380,12 +452,18 @@ impl Executor for Operations {
             .and_then(|document| super::graphql::operation_type(document, operation_name.as_deref()))
             == Some(OperationType::Subscription);
         let mut responses = self.schema.execute_stream(request, session_data);
+        let operations = self.clone();
         if is_subscription {
-            // Open for as long as its events flow.
+            // Open for as long as its events flow; only its first response can be a refusal.
+            let mut first = true;
             return responses
                 .map(move |response| {
                     let _open = &open;
-                    response
+                    if std::mem::take(&mut first) {
+                        operations.marked(response)
+                    } else {
+                        response
+                    }
                 })
                 .boxed();
         }
@@ -398,7 +476,7 @@ impl Executor for Operations {
         futures::stream::once(async move {
             let _open = open;
             match tokio::time::timeout(deadline, execution).await {
-                Ok(Ok(Some(response))) => response,
+                Ok(Ok(Some(response))) => operations.marked(response),
                 Ok(Ok(None) | Err(_)) => coded_response(ServerError::new("internal error", None), code::INTERNAL),
                 Err(_) => coded_response(
                     ServerError::new(
@@ -417,7 +495,7 @@ impl Executor for Operations {
 }
 
 /// An operation refused before it ran.
-fn refused(message: String, retry_after: Option<u64>) -> BoxStream<'static, async_graphql::Response> {
+fn refusal(message: String, retry_after: Option<u64>) -> async_graphql::Response {
     let mut error = ServerError::new(message, None);
     if let Some(retry_after) = retry_after {
         error
@@ -425,8 +503,7 @@ fn refused(message: String, retry_after: Option<u64>) -> BoxStream<'static, asyn
             .get_or_insert_with(Default::default)
             .set("retryAfter", retry_after);
     }
-    let response = coded_response(error, code::LIMIT_EXCEEDED);
-    futures::stream::once(std::future::ready(response)).boxed()
+    coded_response(error, code::LIMIT_EXCEEDED)
 }
 
 fn coded_response(mut error: ServerError, error_code: &str) -> async_graphql::Response {

@@ -23,6 +23,7 @@ on_both_backends!(
     customer_insights_are_suppressed_below_the_minimum,
     survey_insights_are_suppressed_below_the_minimum,
     attribution_revenue_cycle_and_series_are_suppressed_below_the_minimum,
+    each_attribution_bucket_is_suppressed_by_its_own_customers,
     a_one_member_segment_does_not_reveal_its_member,
     segment_exports_escape_formulas
 );
@@ -421,7 +422,8 @@ async fn attribution_revenue_cycle_and_series_are_suppressed_below_the_minimum(a
     let query = format!(
         "query($filter: InsightFilter) {{ insights(filter: $filter) {{
             attribution {{ customers conversions totalValueMinor noTouchValueMinor touchesInWindow suppressed
-                models {{ model byTeam {{ key creditMinor conversions }} byCampaign {{ campaignExternalId creditMinor roi spendMinor }} }} }}
+                models {{ model byTeam {{ key customers suppressed creditMinor conversions }}
+                    byCampaign {{ campaignExternalId customers suppressed creditMinor roi spendMinor }} }} }}
             revenueCycle {{ all {{ {block} }} bySourceTeam {{ {block} }} }}
             series(metrics: [REVENUE, ORDERS, AVERAGE_ORDER_VALUE, NEW_CUSTOMERS, LEADS_WON, NPS], period: DAY, compareTo: PREVIOUS_PERIOD) {{
                 metric total {{ value n ciLow ciHigh promoters suppressed }}
@@ -544,4 +546,199 @@ async fn segment_exports_escape_formulas(app: TestApp) {
     assert_eq!(&by_id("F00")[2], format!("'{formula}"), "{text}");
     assert_eq!(&by_id("F01")[3], "'+49 30 1234", "{text}");
     assert_eq!(&by_id("F02")[2], "Member 2", "{text}");
+}
+
+/// The attribution models whose every touch in the lookback gets a
+/// positive weight (so a bucket's customers are those with a touch in it).
+const EVERY_TOUCH: [&str; 4] = ["LINEAR", "TIME_DECAY", "POSITION_BASED", "MARKOV"];
+
+/// Per bucket (`model`, dimension, key), the distinct customers whose
+/// orders in `[from, to]` it is credited from, counted from the fixture's
+/// NDJSON: every touch for [`EVERY_TOUCH`], the oldest for FIRST_TOUCH,
+/// the newest for LAST_TOUCH; NONE holds the customers with an order
+/// without a touch (and, for campaigns, a credited touch without one).
+/// Also returns the customers with an order.
+fn bucket_customers(from: &str, to: &str) -> (BTreeMap<(String, &'static str, String), i64>, usize) {
+    use chrono::{DateTime, Duration, NaiveDate, Utc};
+    use std::collections::BTreeSet;
+    let read = |name: &str| -> Vec<Value> {
+        let text = std::fs::read_to_string(crate::helpers::golden_dir().join(name)).expect("fixture");
+        text.lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| serde_json::from_str(line).expect("NDJSON"))
+            .collect()
+    };
+    let instant = |value: &Value| -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(value.as_str().expect("a timestamp"))
+            .expect("RFC 3339")
+            .with_timezone(&Utc)
+    };
+    let day = |date: &str| {
+        NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .expect("date")
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+    };
+    let (start, end) = (day(from), day(to) + Duration::days(1));
+    // Per customer: (when, external id, team, channel, campaign).
+    let mut touches: BTreeMap<String, Vec<(DateTime<Utc>, String, String, String, String)>> = BTreeMap::new();
+    for touch in read("touchpoints.ndjson") {
+        let text = |name: &str| touch[name].as_str().map(str::to_owned);
+        touches
+            .entry(text("customerExternalId").expect("customer"))
+            .or_default()
+            .push((
+                instant(&touch["occurredAt"]),
+                text("externalId").expect("id"),
+                text("team").expect("team"),
+                text("channel").expect("channel"),
+                text("campaignExternalId").unwrap_or_else(|| "NONE".to_owned()),
+            ));
+    }
+    for list in touches.values_mut() {
+        list.sort();
+    }
+    let mut sets: BTreeMap<(String, &'static str, String), BTreeSet<String>> = BTreeMap::new();
+    let mut converting = BTreeSet::new();
+    for order in read("orders.ndjson") {
+        let at = instant(&order["orderedAt"]);
+        if at < start || at >= end {
+            continue;
+        }
+        let customer = order["customerExternalId"].as_str().expect("customer").to_owned();
+        converting.insert(customer.clone());
+        let lookback: Vec<_> = touches
+            .get(&customer)
+            .map(|list| {
+                list.iter()
+                    .filter(|t| t.0 >= at - Duration::days(30) && t.0 < at)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut add = |model: &str, dimension: &'static str, key: &str| {
+            sets.entry((model.to_owned(), dimension, key.to_owned()))
+                .or_default()
+                .insert(customer.clone());
+        };
+        if lookback.is_empty() {
+            for model in EVERY_TOUCH.iter().chain(&["FIRST_TOUCH", "LAST_TOUCH"]) {
+                add(model, "byTeam", "NONE");
+                add(model, "byChannel", "NONE");
+                if *model != "MARKOV" {
+                    add(model, "byCampaign", "NONE");
+                }
+            }
+            continue;
+        }
+        let credited = [
+            ("FIRST_TOUCH", vec![lookback[0]]),
+            ("LAST_TOUCH", vec![lookback[lookback.len() - 1]]),
+        ]
+        .into_iter()
+        .chain(EVERY_TOUCH.iter().map(|model| (*model, lookback.clone())));
+        for (model, credited) in credited {
+            for (_, _, team, channel, campaign) in credited {
+                add(model, "byTeam", team);
+                add(model, "byChannel", channel);
+                if model != "MARKOV" {
+                    add(model, "byCampaign", campaign);
+                }
+            }
+        }
+    }
+    let counts = sets
+        .into_iter()
+        .map(|(bucket, customers)| (bucket, i64::try_from(customers.len()).unwrap_or(i64::MAX)))
+        .collect();
+    (counts, converting.len())
+}
+
+/// Attribution credit per team, channel and campaign: a bucket credited
+/// from fewer than 10 customers is suppressed for DASHBOARD and ANALYST
+/// even when the attribution as a whole is shown; ADMIN, SALES and
+/// MARKETING see every bucket, with the customers the fixture gives.
+async fn each_attribution_bucket_is_suppressed_by_its_own_customers(app: TestApp) {
+    app.import_golden().await;
+    let bucket = "key customers suppressed creditMinor conversions removalEffect";
+    let query = format!(
+        "query($filter: InsightFilter) {{ insights(filter: $filter) {{ attribution {{ customers suppressed
+            models {{ model byTeam {{ {bucket} }} byChannel {{ {bucket} }}
+                byCampaign {{ campaignExternalId customers suppressed creditMinor conversions roi spendMinor }} }} }} }} }}"
+    );
+    let mut checked = 0;
+    let (mut small, mut large) = (0, 0);
+    for (from, to) in [("2026-02-01", "2026-03-31"), WEEK] {
+        let variables = json!({ "filter": { "from": from, "to": to } });
+        let (admin, tally) = check_as(
+            &app,
+            &[Role::Analyst, Role::Dashboard],
+            &format!("attribution {from}..{to}"),
+            &query,
+            variables.clone(),
+        )
+        .await;
+        let attribution = &admin["insights"]["attribution"];
+        let (expected, converting) = bucket_customers(from, to);
+        assert_eq!(
+            attribution["customers"].as_i64(),
+            i64::try_from(converting).ok(),
+            "{from}..{to}"
+        );
+        assert_eq!(
+            attribution["suppressed"], false,
+            "{from}..{to}: the whole attribution is shown"
+        );
+        let (suppressed, shown) = tally.0.get("attribution").copied().unwrap_or_default();
+        assert!(
+            suppressed > 0 && shown > 0,
+            "{from}..{to}: {suppressed} buckets suppressed, {shown} shown"
+        );
+        let dashboard = data_as(&app, Role::Dashboard, &query, &variables).await;
+        for (index, model) in attribution["models"].as_array().expect("models").iter().enumerate() {
+            let name = model["model"].as_str().expect("model").to_owned();
+            for dimension in ["byTeam", "byChannel", "byCampaign"] {
+                for (position, bucket) in model[dimension].as_array().expect("buckets").iter().enumerate() {
+                    let key = bucket["key"]
+                        .as_str()
+                        .or(bucket["campaignExternalId"].as_str())
+                        .unwrap_or("NONE")
+                        .to_owned();
+                    let customers = bucket["customers"]
+                        .as_i64()
+                        .expect("ADMIN sees every bucket's customers");
+                    let viewed = &dashboard["insights"]["attribution"]["models"][index][dimension][position];
+                    assert_eq!(
+                        viewed["suppressed"],
+                        customers < MINIMUM,
+                        "{name} {dimension} {key}: {viewed}"
+                    );
+                    if customers < MINIMUM {
+                        small += 1;
+                        assert_eq!(viewed["creditMinor"], Value::Null, "{name} {dimension} {key}");
+                        assert_eq!(viewed["customers"], Value::Null, "{name} {dimension} {key}");
+                    } else {
+                        large += 1;
+                        assert_eq!(viewed["customers"], customers, "{name} {dimension} {key}");
+                    }
+                    let independent = if name == "MARKOV" && dimension == "byCampaign" {
+                        attribution["customers"].as_i64()
+                    } else if EVERY_TOUCH.contains(&name.as_str()) || name.ends_with("_TOUCH") {
+                        Some(
+                            expected
+                                .get(&(name.clone(), dimension, key.clone()))
+                                .copied()
+                                .unwrap_or(0),
+                        )
+                    } else {
+                        continue;
+                    };
+                    assert_eq!(Some(customers), independent, "{from}..{to} {name} {dimension} {key}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} buckets checked");
+    assert!(small > 0 && large > 0, "{small} small buckets, {large} large");
 }

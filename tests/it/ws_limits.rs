@@ -20,6 +20,7 @@ use crate::ws::WsClient;
 
 on_both_backends!(
     operations_have_the_query_and_size_limits_of_http,
+    refusals_before_execution_are_error_messages,
     queries_have_the_request_deadline with with_tiny_deadline,
     operations_draw_on_the_rate_limit_of_their_key with with_low_rate_limit,
     operations_per_connection_and_connections_per_key_are_capped with with_few_places,
@@ -69,6 +70,20 @@ async fn answer(ws: &mut WsClient, id: &str) -> Value {
     next["payload"].clone()
 }
 
+/// The `error` message graphql-transport-ws answers an operation refused
+/// before it ran with (no `complete` follows): its errors, as `{"errors": …}`.
+async fn refusal(ws: &mut WsClient, id: &str) -> Value {
+    let error = ws.next().await;
+    assert_eq!(
+        (error["type"].as_str(), error["id"].as_str()),
+        (Some("error"), Some(id)),
+        "{error}"
+    );
+    let errors = &error["payload"];
+    assert!(errors.as_array().is_some_and(|errors| !errors.is_empty()), "{error}");
+    json!({ "errors": errors })
+}
+
 fn code(payload: &Value) -> &Value {
     &payload["errors"][0]["extensions"]["code"]
 }
@@ -76,11 +91,11 @@ fn code(payload: &Value) -> &Value {
 async fn operations_have_the_query_and_size_limits_of_http(app: TestApp) {
     let mut ws = WsClient::connect(&app.base_url, json!({})).await;
     ws.subscribe("bomb", &fragment_bomb(10), json!({})).await;
-    let refused = answer(&mut ws, "bomb").await;
+    let refused = refusal(&mut ws, "bomb").await;
     assert_eq!(code(&refused), "LIMIT_EXCEEDED", "{refused}");
     let deep = format!("{}{}", "{ f ".repeat(25), "}".repeat(25));
     ws.subscribe("deep", &deep, json!({})).await;
-    let refused = answer(&mut ws, "deep").await;
+    let refused = refusal(&mut ws, "deep").await;
     assert_eq!(code(&refused), "LIMIT_EXCEEDED", "{refused}");
     let costly = (0..30)
         .map(|i| format!("a{i}: insights {{ attribution {{ totalConversions }} }}"))
@@ -88,7 +103,7 @@ async fn operations_have_the_query_and_size_limits_of_http(app: TestApp) {
         .join(" ");
     app.take_statement_count();
     ws.subscribe("costly", &format!("{{ {costly} }}"), json!({})).await;
-    let refused = answer(&mut ws, "costly").await;
+    let refused = refusal(&mut ws, "costly").await;
     assert_eq!(code(&refused), "LIMIT_EXCEEDED", "{refused}");
     assert_eq!(app.take_statement_count(), 0, "refused before running");
     // The connection goes on after a refusal.
@@ -114,6 +129,41 @@ async fn operations_have_the_query_and_size_limits_of_http(app: TestApp) {
     assert_eq!(health.status(), 200);
 }
 
+/// graphql-transport-ws: an operation that does not parse, validate or
+/// pass the query limits is answered with `error` (the GraphQL errors,
+/// with their codes) and no `complete`; one that ran, errors or not, with
+/// `next` and `complete`.
+async fn refusals_before_execution_are_error_messages(app: TestApp) {
+    let mut ws = WsClient::connect(&app.base_url, json!({})).await;
+    let deep = format!("{}{}", "{ f ".repeat(25), "}".repeat(25));
+    let refusals = [
+        ("unknown", "{ noSuchField }".to_owned(), "GRAPHQL_VALIDATION_FAILED"),
+        ("unparsable", "{ customers(first: ".to_owned(), "GRAPHQL_PARSE_FAILED"),
+        ("deep", deep, "LIMIT_EXCEEDED"),
+        ("bomb", fragment_bomb(10), "LIMIT_EXCEEDED"),
+    ];
+    for (id, query, expected) in refusals {
+        ws.subscribe(id, &query, json!({})).await;
+        let refused = refusal(&mut ws, id).await;
+        assert_eq!(code(&refused), expected, "{id}: {refused}");
+        // No `complete` for it: the next message is the next operation's.
+        ws.subscribe("after", "{ __typename }", json!({})).await;
+        assert_eq!(
+            answer(&mut ws, "after").await["data"]["__typename"],
+            "Query",
+            "after {id}"
+        );
+    }
+    // An operation that ran and failed keeps `next` with its errors, then `complete`.
+    ws.subscribe("failed", r#"{ node(id: "not-an-id") { id } }"#, json!({}))
+        .await;
+    let failed = answer(&mut ws, "failed").await;
+    assert_eq!(code(&failed), "BAD_USER_INPUT", "{failed}");
+    // A refused id can be used again.
+    ws.subscribe("unknown", "{ __typename }", json!({})).await;
+    assert_eq!(answer(&mut ws, "unknown").await["data"]["__typename"], "Query");
+}
+
 async fn queries_have_the_request_deadline(app: TestApp) {
     app.import_golden().await;
     // The deadline is 1 ms: a query over the fixture's orders cannot finish in time.
@@ -137,7 +187,7 @@ async fn operations_draw_on_the_rate_limit_of_their_key(app: TestApp) {
         assert_eq!(answer(&mut ws, id).await["data"]["__typename"], "Query");
     }
     ws.subscribe("4", "{ __typename }", json!({})).await;
-    let refused = answer(&mut ws, "4").await;
+    let refused = refusal(&mut ws, "4").await;
     assert_eq!(code(&refused), "LIMIT_EXCEEDED", "{refused}");
     let retry_after = refused["errors"][0]["extensions"]["retryAfter"]
         .as_u64()
@@ -157,7 +207,7 @@ async fn operations_per_connection_and_connections_per_key_are_capped(app: TestA
     first.subscribe("a", SILENT, json!({})).await;
     first.subscribe("b", SILENT, json!({})).await;
     first.subscribe("c", SILENT, json!({})).await;
-    let refused = answer(&mut first, "c").await;
+    let refused = refusal(&mut first, "c").await;
     assert_eq!(code(&refused), "LIMIT_EXCEEDED", "{refused}");
     let message = refused["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains("2 operations"), "{message}");

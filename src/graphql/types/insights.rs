@@ -974,11 +974,17 @@ pub struct MissingMilestones {
     pub opportunity_created: i64,
 }
 
-/// Credit summed into one bucket (a team, a channel, or NONE); null when
-/// the attribution is suppressed.
+/// Credit summed into one bucket (a team, a channel, or NONE). Its
+/// population is `customers`; when that is suppressed (or the whole
+/// attribution is), its numbers are null.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct CreditBucket {
     pub key: String,
+    /// Distinct customers whose conversions credited the bucket (with a positive weight; MARKOV: with a touch
+    /// in the state; NONE: with a conversion without a touch).
+    pub customers: Option<i64>,
+    /// True when `customers` is below the minimum audience size for this viewer.
+    pub suppressed: bool,
     /// Fractional minor units; a dimension's buckets sum to the total value.
     pub credit_minor: Option<f64>,
     /// Credited conversions (the sum of the weights).
@@ -991,6 +997,11 @@ pub struct CreditBucket {
 pub struct CampaignCredit {
     /// Null for the NONE bucket (no touch, or touches without a campaign).
     pub campaign_external_id: Option<String>,
+    /// Distinct customers whose conversions credited the bucket (with a positive weight): its population.
+    pub customers: Option<i64>,
+    /// True when `customers` is below the minimum audience size for this viewer: credit, conversions and ROI are
+    /// then null.
+    pub suppressed: bool,
     pub credit_minor: Option<f64>,
     pub conversions: Option<f64>,
     /// The campaign's spend (not a population: shown even when suppressed).
@@ -1035,13 +1046,21 @@ pub struct Attribution {
 impl FromInsight<crate::attribution::Attribution> for Attribution {
     fn from_insight(a: crate::attribution::Attribution, rule: Suppression) -> Self {
         let population = a.customers;
+        // A bucket is shown when its own population is (it is part of the whole, so never more).
+        let bucket_rule = |customers: i64| rule.hides(population) || rule.hides(customers);
         let buckets = |list: Vec<(String, crate::attribution::Credit)>| {
             list.into_iter()
-                .map(|(key, credit)| CreditBucket {
-                    key,
-                    credit_minor: rule.shown(population, credit.credit_minor),
-                    conversions: rule.shown(population, credit.conversions),
-                    removal_effect: credit.removal_effect.and_then(|effect| rule.shown(population, effect)),
+                .map(|(key, credit)| {
+                    let hidden = bucket_rule(credit.customers);
+                    let shown = |value: f64| (!hidden).then_some(value);
+                    CreditBucket {
+                        key,
+                        customers: (!hidden).then_some(credit.customers),
+                        suppressed: hidden,
+                        credit_minor: shown(credit.credit_minor),
+                        conversions: shown(credit.conversions),
+                        removal_effect: credit.removal_effect.and_then(shown),
+                    }
                 })
                 .collect()
         };
@@ -1083,12 +1102,17 @@ impl FromInsight<crate::attribution::Attribution> for Attribution {
                     by_campaign: m
                         .by_campaign
                         .into_iter()
-                        .map(|c| CampaignCredit {
-                            campaign_external_id: c.campaign_external_id,
-                            credit_minor: rule.shown(population, c.credit.credit_minor),
-                            conversions: rule.shown(population, c.credit.conversions),
-                            spend_minor: c.spend_minor.map(BigInt),
-                            roi: rule.shown(population, c.roi).flatten(),
+                        .map(|c| {
+                            let hidden = bucket_rule(c.credit.customers);
+                            CampaignCredit {
+                                campaign_external_id: c.campaign_external_id,
+                                customers: (!hidden).then_some(c.credit.customers),
+                                suppressed: hidden,
+                                credit_minor: (!hidden).then_some(c.credit.credit_minor),
+                                conversions: (!hidden).then_some(c.credit.conversions),
+                                spend_minor: c.spend_minor.map(BigInt),
+                                roi: c.roi.filter(|_| !hidden),
+                            }
                         })
                         .collect(),
                 })
