@@ -582,7 +582,8 @@ fn bucket_customers(from: &str, to: &str) -> (BTreeMap<(String, &'static str, St
     };
     let (start, end) = (day(from), day(to) + Duration::days(1));
     // Per customer: (when, external id, team, channel, campaign).
-    let mut touches: BTreeMap<String, Vec<(DateTime<Utc>, String, String, String, String)>> = BTreeMap::new();
+    type Touch = (DateTime<Utc>, String, String, String, String);
+    let mut touches: BTreeMap<String, Vec<Touch>> = BTreeMap::new();
     for touch in read("touchpoints.ndjson") {
         let text = |name: &str| touch[name].as_str().map(str::to_owned);
         touches
