@@ -18,6 +18,7 @@ mod browser;
 mod budgets;
 mod bulk;
 mod cli;
+mod deadline;
 mod errors;
 mod faults;
 mod identity;
