@@ -51,6 +51,12 @@ impl From<DbErr> for Error {
                 tracing::info!(%detail, "a write broke a unique constraint");
                 Error::Conflict("another record already holds a value that must be unique".to_owned())
             }
+            _ if crate::db::deadline::is_stopped_statement(&error) => {
+                tracing::info!(%error, "a database statement was stopped at its time limit");
+                Error::LimitExceeded(
+                    "the request ran past its deadline and its database statement was stopped".to_owned(),
+                )
+            }
             _ if is_numeric_overflow(&error) => {
                 tracing::info!(%error, "a total does not fit 64 bits");
                 Error::total_overflow()

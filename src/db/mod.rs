@@ -13,6 +13,7 @@ use crate::config::DatabaseConfig;
 
 pub mod cursor_key;
 pub mod dates;
+pub mod deadline;
 pub mod keyset;
 pub mod pooler;
 pub mod pools;
@@ -57,6 +58,16 @@ fn options(config: &DatabaseConfig, writable: bool) -> ConnectOptions {
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
+        // The request deadline interrupts a running SQLite statement (see [`deadline`]).
+        .map_sqlx_sqlite_before_acquire(|connection, _| {
+            Box::pin(async move {
+                deadline::arm(connection).await?;
+                Ok(true)
+            })
+        })
+        .map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_connect(|connection, _| Box::pin(async move { deadline::arm(connection).await }))
+        })
         .map_sqlx_sqlite_opts(move |sqlite| {
             let sqlite = sqlite.busy_timeout(Duration::from_secs(30)).foreign_keys(true);
             if writable {

@@ -222,7 +222,8 @@ async fn run(
 ) -> Option<Result<async_graphql::Response, tokio::task::JoinError>> {
     let schema = state.schema.clone();
     let execution = AbortOnDropHandle::new(tokio::spawn(
-        async move { schema.execute(request).await }.instrument(tracing::Span::current()),
+        crate::db::deadline::scope(ends_at.into_std(), async move { schema.execute(request).await })
+            .instrument(tracing::Span::current()),
     ));
     tokio::time::timeout_at(ends_at, execution).await.ok()
 }

@@ -470,8 +470,10 @@ impl Executor for Operations {
         // A query or mutation: on a task of its own under the request
         // deadline, as over HTTP; aborted when the client completes it.
         let deadline = state.limits.request_timeout();
+        let ends_at = std::time::Instant::now() + deadline;
         let execution = AbortOnDropHandle::new(tokio::spawn(
-            async move { responses.next().await }.instrument(tracing::Span::current()),
+            crate::db::deadline::scope(ends_at, async move { responses.next().await })
+                .instrument(tracing::Span::current()),
         ));
         futures::stream::once(async move {
             let _open = open;

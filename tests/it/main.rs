@@ -21,6 +21,7 @@ mod budgets;
 mod bulk;
 mod cli;
 mod consent;
+mod deadline;
 mod errors;
 mod faults;
 mod identity;
