@@ -264,12 +264,7 @@ pub async fn preview(db: &impl ConnectionTrait, rule: &Rule, sample: u64) -> Res
     let mut count = Sql::new(db.get_database_backend());
     count.push("SELECT CAST(COUNT(*) AS BIGINT) AS size FROM customer c WHERE ");
     audience.write(&mut count)?;
-    let size: i64 = count
-        .one(db)
-        .await?
-        .map(|row| row.try_get("", "size"))
-        .transpose()?
-        .unwrap_or(0);
+    let size = size_of(&count, db).await?;
     let mut first = Sql::new(db.get_database_backend());
     first.push("SELECT c.id FROM customer c WHERE ");
     audience.write(&mut first)?;
@@ -316,16 +311,7 @@ pub async fn refresh(db: &DatabaseConnection, id: i64) -> Result<Refresh, Error>
     leave.push(")");
     let left = transaction.execute_raw(leave.statement()).await?.rows_affected();
 
-    let mut count = Sql::new(backend);
-    count
-        .push("SELECT CAST(COUNT(*) AS BIGINT) AS size FROM segment_member WHERE segment_id = ")
-        .bind(id);
-    let size: i64 = count
-        .one(&transaction)
-        .await?
-        .map(|row| row.try_get("", "size"))
-        .transpose()?
-        .unwrap_or(0);
+    let size = member_count(&transaction, id).await?;
     let as_count = |rows: u64| i64::try_from(rows).unwrap_or(i64::MAX);
     segment_size::ActiveModel {
         segment_id: Set(id),
@@ -412,6 +398,11 @@ pub async fn member_count(db: &impl ConnectionTrait, id: i64) -> Result<i64, Err
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT CAST(COUNT(*) AS BIGINT) AS size FROM segment_member WHERE segment_id = ")
         .bind(id);
+    size_of(&sql, db).await
+}
+
+/// The `size` column of the one row a `SELECT COUNT(*) AS size …` returns.
+async fn size_of(sql: &Sql, db: &impl ConnectionTrait) -> Result<i64, Error> {
     Ok(sql
         .one(db)
         .await?
@@ -445,12 +436,7 @@ pub async fn export_count(db: &impl ConnectionTrait, id: i64, channel: ContactCh
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT CAST(COUNT(*) AS BIGINT) AS size");
     write_exported(&mut sql, id, channel);
-    Ok(sql
-        .one(db)
-        .await?
-        .map(|row| row.try_get("", "size"))
-        .transpose()?
-        .unwrap_or(0))
+    size_of(&sql, db).await
 }
 
 /// The statement streaming a segment's members who GRANTED consent for
