@@ -81,6 +81,14 @@ const INSIGHT_QUERIES: &[(&str, &str)] = &[
         "revenueCycle",
         "revenueCycle { all { leads wonRevenueMinor } bySourceTeam { medianDays { medianDays } } }",
     ),
+    (
+        "whole-window insights against the previous year",
+        "repeatPurchase(compareTo: PREVIOUS_YEAR) { compared { pValue } } churn(compareTo: PREVIOUS_YEAR) { compared { pValue } } \
+         clv(compareTo: PREVIOUS_YEAR) { overall { compared { averageMinor { pValue } } } } \
+         revenueCycle(compareTo: PREVIOUS_YEAR) { all { compared { winRate { pValue } } } } \
+         shareOfVoice(compareTo: PREVIOUS_YEAR) { overall { compared { pValue } } } \
+         productTests(compareTo: PREVIOUS_YEAR) { tests { compared { pValue } } }",
+    ),
 ];
 
 /// A three-condition audience for the segment benchmark.

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
 
 use super::Definition;
+use super::compare;
 use super::delta::{self, Delta};
 use super::nps::CompareTo;
 use super::period::{PeriodUnit, index_of, start_of};
@@ -232,6 +233,10 @@ pub struct VoiceShare {
     pub negative: i64,
     /// (positive − negative) / mentions; `None` without mentions.
     pub net_sentiment: Option<f64>,
+    /// With `compareTo`, overall and per channel: the share against the
+    /// same brand's (and channel's) share over the compared window, with the
+    /// two-proportion z-test on mentions; `None` per month.
+    pub compared: Option<Delta>,
 }
 
 #[derive(Debug, Clone)]
@@ -244,8 +249,45 @@ pub struct ShareOfVoice {
 }
 
 /// Share of voice over the months that start inside the window, optionally
-/// in one mention channel.
+/// in one mention channel; with `compare_to`, each brand's overall and
+/// per-channel share against the compared window's.
 pub async fn share_of_voice(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    channel: Option<&str>,
+    compare_to: Option<CompareTo>,
+) -> Result<ShareOfVoice, Error> {
+    let mut current = share_of_voice_in(db, scope, channel).await?;
+    let previous = compare::previous(scope, compare_to, |scope| async move {
+        share_of_voice_in(db, &scope, channel).await
+    });
+    if let Some(previous) = previous.await? {
+        let then = &previous.value;
+        for (now, earlier) in [
+            (&mut current.overall, &then.overall),
+            (&mut current.by_channel, &then.by_channel),
+        ] {
+            for share in now.iter_mut() {
+                let same = |other: &&VoiceShare| other.brand == share.brand && other.channel == share.channel;
+                // A brand without mentions then had a share of 0 of the window's mentions.
+                let then_mentions = earlier.iter().find(same).map_or(0, |other| other.mentions);
+                let then_total = earlier
+                    .iter()
+                    .find(|other| other.channel == share.channel)
+                    .map_or(0, |other| other.total_mentions);
+                share.compared = Some(compare_proportions(
+                    previous.start(),
+                    (share.mentions, share.total_mentions),
+                    (then_mentions, then_total),
+                ));
+            }
+        }
+        current.definition = previous.describe(current.definition);
+    }
+    Ok(current)
+}
+
+async fn share_of_voice_in(
     db: &impl ConnectionTrait,
     scope: &Scope,
     channel: Option<&str>,
@@ -322,6 +364,7 @@ pub async fn share_of_voice(
             neutral: row.try_get("", "neutral")?,
             negative,
             net_sentiment: ratio(positive - negative, mentions),
+            compared: None,
         };
         match grouping.as_str() {
             "channel_month" => result.by_channel_month.push(share),

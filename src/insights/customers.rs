@@ -7,6 +7,10 @@ use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, QueryResult};
 
 use super::Definition;
+use super::brand::compare_proportions;
+use super::compare;
+use super::delta::{self, Delta, Moments, Test};
+use super::nps::CompareTo;
 use super::period::{PeriodUnit, index_of, start_of};
 use super::scope::{Rows, Scope};
 use super::stats::{Proportion, proportion};
@@ -18,12 +22,36 @@ pub struct RepeatPurchase {
     pub customers_with_orders: i64,
     pub customers_with_repeat: i64,
     pub rate: Proportion,
+    /// With `compareTo`: the rate against the compared window's.
+    pub compared: Option<Delta>,
     pub definition: Definition,
 }
 
 /// Customers with two or more orders among those with at least one,
-/// counting orders inside the window.
-pub async fn repeat_purchase(db: &impl ConnectionTrait, scope: &Scope) -> Result<RepeatPurchase, Error> {
+/// counting orders inside the window; with `compare_to`, the rate against
+/// the compared window's (two-proportion z-test).
+pub async fn repeat_purchase(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    compare_to: Option<CompareTo>,
+) -> Result<RepeatPurchase, Error> {
+    let mut current = repeat_purchase_in(db, scope).await?;
+    let previous = compare::previous(scope, compare_to, |scope| async move {
+        repeat_purchase_in(db, &scope).await
+    });
+    if let Some(previous) = previous.await? {
+        let then = &previous.value;
+        current.compared = Some(compare_proportions(
+            previous.start(),
+            (current.customers_with_repeat, current.customers_with_orders),
+            (then.customers_with_repeat, then.customers_with_orders),
+        ));
+        current.definition = previous.describe(current.definition);
+    }
+    Ok(current)
+}
+
+async fn repeat_purchase_in(db: &impl ConnectionTrait, scope: &Scope) -> Result<RepeatPurchase, Error> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
         "SELECT CAST(COUNT(*) AS BIGINT) AS with_orders, \
@@ -39,6 +67,7 @@ pub async fn repeat_purchase(db: &impl ConnectionTrait, scope: &Scope) -> Result
         customers_with_orders: with_orders,
         customers_with_repeat: with_repeat,
         rate: proportion(with_repeat, with_orders),
+        compared: None,
         definition: scope.describe(
             Rows::Orders,
             Definition::new(
@@ -60,12 +89,38 @@ pub struct Churn {
     pub customers_with_orders: i64,
     pub churned: i64,
     pub rate: Proportion,
+    /// With `compareTo`: the rate against the one as of the compared window's last day.
+    pub compared: Option<Delta>,
     pub definition: Definition,
 }
 
 /// As of the window's last day D: customers with an order on or before D
-/// whose last order is more than `threshold_days` days before D.
-pub async fn churn(db: &impl ConnectionTrait, scope: &Scope, threshold_days: i64) -> Result<Churn, Error> {
+/// whose last order is more than `threshold_days` days before D; with
+/// `compare_to`, the rate against the one as of the compared window's last
+/// day (two-proportion z-test).
+pub async fn churn(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    threshold_days: i64,
+    compare_to: Option<CompareTo>,
+) -> Result<Churn, Error> {
+    let mut current = churn_in(db, scope, threshold_days).await?;
+    let previous = compare::previous(scope, compare_to, |scope| async move {
+        churn_in(db, &scope, threshold_days).await
+    });
+    if let Some(previous) = previous.await? {
+        let then = &previous.value;
+        current.compared = Some(compare_proportions(
+            previous.start(),
+            (current.churned, current.customers_with_orders),
+            (then.churned, then.customers_with_orders),
+        ));
+        current.definition = previous.describe(current.definition);
+    }
+    Ok(current)
+}
+
+async fn churn_in(db: &impl ConnectionTrait, scope: &Scope, threshold_days: i64) -> Result<Churn, Error> {
     if !(1..=3650).contains(&threshold_days) {
         return Err(Error::validation(
             "thresholdDays",
@@ -89,6 +144,7 @@ pub async fn churn(db: &impl ConnectionTrait, scope: &Scope, threshold_days: i64
         customers_with_orders: with_orders,
         churned,
         rate: proportion(churned, with_orders),
+        compared: None,
         definition: scope
             .describe(
                 Rows::Orders,
@@ -246,8 +302,69 @@ pub struct ValueGroup {
     pub key: String,
     pub customers: i64,
     pub total_minor: i64,
+    /// Σ of the squared per-customer totals: the spread behind the average.
+    pub squares: f64,
     /// total / customers; `None` for an empty group.
     pub average_minor: Option<f64>,
+    /// With `compareTo`, overall and per region: against the same group
+    /// over the compared window (cohorts differ between windows: `None`).
+    pub compared: Option<ValueChanges>,
+}
+
+impl ValueGroup {
+    fn empty(key: &str) -> Self {
+        Self {
+            key: key.to_owned(),
+            customers: 0,
+            total_minor: 0,
+            squares: 0.0,
+            average_minor: None,
+            compared: None,
+        }
+    }
+
+    /// The per-customer totals as a sample.
+    fn moments(&self) -> Moments {
+        #[allow(clippy::cast_precision_loss)]
+        Moments {
+            n: self.customers,
+            sum: self.total_minor as f64,
+            squares: self.squares,
+        }
+    }
+
+    /// This group against `previous` (an empty group when absent): the
+    /// average with Welch's t-test over the customers' totals, the total
+    /// with no test (a sum of money).
+    fn compare(&mut self, previous_start: NaiveDate, previous: Option<&ValueGroup>) {
+        let previous = previous.cloned().unwrap_or_else(|| Self::empty(&self.key));
+        #[allow(clippy::cast_precision_loss)]
+        let total = |group: &ValueGroup| Some(group.total_minor as f64);
+        self.compared = Some(ValueChanges {
+            average_minor: Delta::new(
+                previous_start,
+                self.average_minor,
+                previous.average_minor,
+                previous.customers,
+                delta::welch_t(&self.moments(), &previous.moments()),
+            ),
+            total_minor: Delta::new(
+                previous_start,
+                total(self),
+                total(&previous),
+                previous.customers,
+                Test::money_sum(),
+            ),
+        });
+    }
+}
+
+/// A value group against the same group over the compared window; each
+/// delta's `previous_n` is the compared group's customers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueChanges {
+    pub average_minor: Delta,
+    pub total_minor: Delta,
 }
 
 #[derive(Debug, Clone)]
@@ -260,27 +377,42 @@ pub struct CustomerValue {
 }
 
 /// Historical CLV: each customer's total order amount in the window,
-/// averaged over all customers, per first-order cohort and per region.
+/// averaged over all customers, per first-order cohort and per region;
+/// with `compare_to`, overall and per region against the compared window.
 pub async fn customer_value(
     db: &impl ConnectionTrait,
     scope: &Scope,
     unit: PeriodUnit,
+    compare_to: Option<CompareTo>,
 ) -> Result<CustomerValue, Error> {
+    let mut current = customer_value_in(db, scope, unit).await?;
+    let previous = compare::previous(scope, compare_to, |scope| async move {
+        customer_value_in(db, &scope, unit).await
+    });
+    if let Some(previous) = previous.await? {
+        let then = &previous.value;
+        current.overall.compare(previous.start(), Some(&then.overall));
+        for group in &mut current.by_region {
+            let earlier = then.by_region.iter().find(|earlier| earlier.key == group.key);
+            group.compare(previous.start(), earlier);
+        }
+        current.definition = previous.describe(current.definition);
+    }
+    Ok(current)
+}
+
+async fn customer_value_in(db: &impl ConnectionTrait, scope: &Scope, unit: PeriodUnit) -> Result<CustomerValue, Error> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("WITH per_customer AS (SELECT o.customer_id, MIN(");
     sql.period_index("o.ordered_at", unit);
     sql.push(") AS cohort, SUM(o.amount_minor) AS total FROM orders o WHERE ");
     scope.orders_where(&mut sql);
     sql.push(" GROUP BY o.customer_id)");
-    sql.push(" SELECT 'cohort' AS grouping, CAST(cohort AS TEXT) AS key, CAST(COUNT(*) AS BIGINT) AS customers, CAST(SUM(total) AS BIGINT) AS total FROM per_customer GROUP BY cohort");
-    sql.push(" UNION ALL SELECT 'region' AS grouping, c.region AS key, CAST(COUNT(*) AS BIGINT) AS customers, CAST(SUM(p.total) AS BIGINT) AS total FROM per_customer p JOIN customer c ON c.id = p.customer_id GROUP BY c.region");
-    sql.push(" UNION ALL SELECT 'all' AS grouping, '' AS key, CAST(COUNT(*) AS BIGINT) AS customers, CAST(COALESCE(SUM(total), 0) AS BIGINT) AS total FROM per_customer");
-    let mut overall = ValueGroup {
-        key: String::new(),
-        customers: 0,
-        total_minor: 0,
-        average_minor: None,
-    };
+    let squares = "SUM(CAST(total AS DOUBLE PRECISION) * CAST(total AS DOUBLE PRECISION)) AS squares";
+    sql.push(&format!(" SELECT 'cohort' AS grouping, CAST(cohort AS TEXT) AS key, CAST(COUNT(*) AS BIGINT) AS customers, CAST(SUM(total) AS BIGINT) AS total, {squares} FROM per_customer GROUP BY cohort"));
+    sql.push(&format!(" UNION ALL SELECT 'region' AS grouping, c.region AS key, CAST(COUNT(*) AS BIGINT) AS customers, CAST(SUM(p.total) AS BIGINT) AS total, {squares} FROM per_customer p JOIN customer c ON c.id = p.customer_id GROUP BY c.region"));
+    sql.push(&format!(" UNION ALL SELECT 'all' AS grouping, '' AS key, CAST(COUNT(*) AS BIGINT) AS customers, CAST(COALESCE(SUM(total), 0) AS BIGINT) AS total, {squares} FROM per_customer"));
+    let mut overall = ValueGroup::empty("");
     let mut by_cohort = BTreeMap::new();
     let mut by_region = Vec::new();
     for row in sql.all(db).await? {
@@ -288,13 +420,16 @@ pub async fn customer_value(
         let key: String = row.try_get("", "key")?;
         let customers: i64 = row.try_get("", "customers")?;
         let total_minor: i64 = row.try_get("", "total")?;
+        let squares: Option<f64> = row.try_get("", "squares")?;
         #[allow(clippy::cast_precision_loss)]
         let average_minor = (customers > 0).then(|| total_minor as f64 / customers as f64);
         let group = ValueGroup {
             key: key.clone(),
             customers,
             total_minor,
+            squares: squares.unwrap_or(0.0),
             average_minor,
+            compared: None,
         };
         match grouping.as_str() {
             "cohort" => {
@@ -315,7 +450,9 @@ pub async fn customer_value(
             .describe(Rows::Orders, Definition::new(
                 "clv_historical",
                 1,
-                "per customer: total order amount in the window; groups report customers, the total and the average per customer",
+                "per customer: total order amount in the window; groups report customers, the total and the average per customer; \
+                 with compareTo, overall and per region against the compared window: the average with Welch's t-test \
+                 over the customers' totals, the total with none (a sum of money)",
             ))
             .with_enum("cohortPeriod", unit),
     })

@@ -46,6 +46,12 @@ impl Test {
         }
     }
 
+    /// A sum of money has no test: its spread is not a count's, and there
+    /// is no sample of amounts behind a total to test with.
+    pub fn money_sum() -> Self {
+        Self::none(NONE_MONEY_SUM)
+    }
+
     fn z(z: f64, method: &'static str) -> Self {
         Self {
             p_value: Some(two_sided_p(z)),

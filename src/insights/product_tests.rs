@@ -8,6 +8,10 @@ use entity::enums::ProductTouchpoint;
 use sea_orm::ConnectionTrait;
 
 use super::Definition;
+use super::brand::compare_proportions;
+use super::compare;
+use super::delta::Delta;
+use super::nps::CompareTo;
 use super::scope::{Rows, Scope};
 use super::stats::{Proportion, TwoProportionTest, proportion, two_proportion_z_test};
 use crate::db::sql::Sql;
@@ -30,6 +34,9 @@ pub struct TestResult {
     pub customer_approved: bool,
     pub rating_n: i64,
     pub mean_rating: Option<f64>,
+    /// With `compareTo` ([`product_tests`] only): the approval against the
+    /// compared window's tests of the same product and touchpoint.
+    pub compared: Option<Delta>,
 }
 
 /// Variant A of a touchpoint against another variant of it.
@@ -140,13 +147,49 @@ async fn read_test_results(
             approval,
             rating_n,
             mean_rating,
+            compared: None,
         });
     }
     Ok(tests)
 }
 
-/// Every test run inside the window, optionally of one product.
+/// Every test run inside the window, optionally of one product; with
+/// `compare_to`, each test's approval against the votes of the compared
+/// window's tests of the same product and touchpoint, pooled (a test is
+/// run once: the touchpoint is what is tested again).
 pub async fn product_tests(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    product_id: Option<i64>,
+    approval_threshold: f64,
+    compare_to: Option<CompareTo>,
+) -> Result<ProductTests, Error> {
+    let mut current = product_tests_in(db, scope, product_id, approval_threshold).await?;
+    let previous = compare::previous(scope, compare_to, |scope| async move {
+        product_tests_in(db, &scope, product_id, approval_threshold).await
+    });
+    if let Some(previous) = previous.await? {
+        for test in &mut current.tests {
+            let (approved, votes) = previous
+                .value
+                .tests
+                .iter()
+                .filter(|earlier| earlier.product_id == test.product_id && earlier.touchpoint == test.touchpoint)
+                .fold((0, 0), |(approved, votes), earlier| {
+                    (approved + earlier.approval.count, votes + earlier.approval.n)
+                });
+            test.compared = Some(compare_proportions(
+                previous.start(),
+                (test.approval.count, test.approval.n),
+                (approved, votes),
+            ));
+        }
+        current.definition = previous.describe(current.definition);
+    }
+    Ok(current)
+}
+
+async fn product_tests_in(
     db: &impl ConnectionTrait,
     scope: &Scope,
     product_id: Option<i64>,

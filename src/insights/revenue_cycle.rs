@@ -5,10 +5,15 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use entity::enums::LeadSourceTeam;
 use sea_orm::ConnectionTrait;
 
 use super::Definition;
+use super::brand::compare_proportions;
+use super::compare;
+use super::delta::{Delta, Test};
+use super::nps::CompareTo;
 use super::scope::{Rows, Scope};
 use super::stats::{Proportion, proportion};
 use crate::db::sql::Sql;
@@ -58,6 +63,47 @@ pub struct CycleBlock {
     pub won_customers: i64,
     pub won_revenue_minor: i64,
     pub share_of_won_revenue: Option<f64>,
+    /// With `compareTo`: against the same team's block over the compared window.
+    pub compared: Option<CycleChanges>,
+}
+
+/// A block against the same team's block over the compared window.
+#[derive(Debug, Clone)]
+pub struct CycleChanges {
+    /// Two-proportion z-test; `previous_n` is the compared block's closed leads.
+    pub win_rate: Delta,
+    /// No test (a sum of money); `previous_n` is the compared block's WON leads.
+    pub won_revenue_minor: Delta,
+    /// The compared block's populations, for suppression.
+    pub previous_customers: i64,
+    pub previous_won_customers: i64,
+}
+
+impl CycleBlock {
+    fn closed(&self) -> i64 {
+        self.win_rate.n
+    }
+
+    fn compare(&mut self, previous_start: NaiveDate, previous: &CycleBlock) {
+        #[allow(clippy::cast_precision_loss)]
+        let revenue = |block: &CycleBlock| Some(block.won_revenue_minor as f64);
+        self.compared = Some(CycleChanges {
+            win_rate: compare_proportions(
+                previous_start,
+                (self.won_count, self.closed()),
+                (previous.won_count, previous.closed()),
+            ),
+            won_revenue_minor: Delta::new(
+                previous_start,
+                revenue(self),
+                revenue(previous),
+                previous.won_count,
+                Test::money_sum(),
+            ),
+            previous_customers: previous.customers,
+            previous_won_customers: previous.won_customers,
+        });
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -109,8 +155,33 @@ impl CycleBasis {
     }
 }
 
-/// The cycle of the leads created (or closed, `basis`) inside the window.
-pub async fn revenue_cycle(db: &impl ConnectionTrait, scope: &Scope, basis: CycleBasis) -> Result<RevenueCycle, Error> {
+/// The cycle of the leads created (or closed, `basis`) inside the window;
+/// with `compare_to`, each team's and the ALL block's win rate and won
+/// revenue against the compared window's.
+pub async fn revenue_cycle(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    basis: CycleBasis,
+    compare_to: Option<CompareTo>,
+) -> Result<RevenueCycle, Error> {
+    let mut current = revenue_cycle_in(db, scope, basis).await?;
+    let previous = compare::previous(scope, compare_to, |scope| async move {
+        revenue_cycle_in(db, &scope, basis).await
+    });
+    if let Some(previous) = previous.await? {
+        let then = &previous.value;
+        current.all.compare(previous.start(), &then.all);
+        for block in &mut current.by_source_team {
+            if let Some(earlier) = then.by_source_team.iter().find(|b| b.source_team == block.source_team) {
+                block.compare(previous.start(), earlier);
+            }
+        }
+        current.definition = previous.describe(current.definition);
+    }
+    Ok(current)
+}
+
+async fn revenue_cycle_in(db: &impl ConnectionTrait, scope: &Scope, basis: CycleBasis) -> Result<RevenueCycle, Error> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
         "WITH l AS (SELECT customer_id, source_team, stage, amount_minor, created_at, mql_at, sql_at, opportunity_at, closed_at, ",
@@ -225,6 +296,7 @@ pub async fn revenue_cycle(db: &impl ConnectionTrait, scope: &Scope, basis: Cycl
                 won_customers: row.try_get("", "won_customers")?,
                 won_revenue_minor: row.try_get("", "won_revenue")?,
                 share_of_won_revenue: None,
+                compared: None,
             },
         );
     }
@@ -292,5 +364,6 @@ fn empty_block(team: &str) -> CycleBlock {
         won_customers: 0,
         won_revenue_minor: 0,
         share_of_won_revenue: None,
+        compared: None,
     }
 }

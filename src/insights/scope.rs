@@ -1,10 +1,11 @@
 //! The filters every insight shares: a window of days, region, channel
 //! and account. Each metric applies them to its own rows as its docs say.
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Days, Months, NaiveDate, NaiveTime, Utc};
 use entity::enums::OrderChannel;
 
 use super::Definition;
+use super::nps::CompareTo;
 use crate::db::sql::Sql;
 use crate::error::Error;
 
@@ -33,6 +34,31 @@ impl Window {
             from: to.checked_sub_days(Days::new(364)).unwrap_or(to),
             to,
         }
+    }
+
+    /// The window a whole-window insight is compared with (`compareTo`):
+    /// PREVIOUS_PERIOD is the window of as many days ending the day before
+    /// `from`; PREVIOUS_YEAR is the window with both ends one calendar year
+    /// earlier, a 29 February becoming the 28th. The one definition of the
+    /// compared window (the API's `CompareTo` says it in words).
+    pub fn compared(&self, compare: CompareTo) -> Result<Self, Error> {
+        let shifted = match compare {
+            CompareTo::PreviousPeriod => {
+                let days = Days::new((self.to - self.from).num_days().unsigned_abs() + 1);
+                self.from.checked_sub_days(days).zip(self.from.pred_opt())
+            }
+            CompareTo::PreviousYear => {
+                let year = Months::new(12);
+                self.from.checked_sub_months(year).zip(self.to.checked_sub_months(year))
+            }
+        };
+        let (from, to) = shifted.ok_or_else(|| {
+            Error::validation(
+                "compareTo",
+                format!("the window before {} is outside the calendar", self.from),
+            )
+        })?;
+        Self::new(from, to)
     }
 
     /// The first instant of the window.
@@ -88,6 +114,14 @@ impl Scope {
             segment_id: None,
             account_id: None,
         }
+    }
+
+    /// The same filters over the compared window ([`Window::compared`]).
+    pub fn compared(&self, compare: CompareTo) -> Result<Self, Error> {
+        Ok(Self {
+            window: self.window.compared(compare)?,
+            ..self.clone()
+        })
     }
 
     /// Writes the window and the filters that `rows` take into a
@@ -189,5 +223,44 @@ impl Scope {
             sql.push(" AND acquisition_channel = ").bind(channel.clone());
         }
         sql.push(")");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(from: (i32, u32, u32), to: (i32, u32, u32)) -> Window {
+        let date = |(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        Window {
+            from: date(from),
+            to: date(to),
+        }
+    }
+
+    #[test]
+    fn the_previous_period_has_as_many_days_and_ends_the_day_before() {
+        let compared = window((2025, 10, 1), (2026, 6, 30)).compared(CompareTo::PreviousPeriod);
+        assert_eq!(compared.ok(), Some(window((2025, 1, 1), (2025, 9, 30))));
+        let one_day = window((2025, 3, 1), (2025, 3, 1)).compared(CompareTo::PreviousPeriod);
+        assert_eq!(one_day.ok(), Some(window((2025, 2, 28), (2025, 2, 28))));
+    }
+
+    #[test]
+    fn the_previous_year_shifts_by_the_calendar_and_clamps_29_february() {
+        let compared = window((2024, 2, 29), (2025, 2, 28)).compared(CompareTo::PreviousYear);
+        assert_eq!(compared.ok(), Some(window((2023, 2, 28), (2024, 2, 28))));
+        let compared = window((2025, 1, 1), (2025, 6, 30)).compared(CompareTo::PreviousYear);
+        assert_eq!(compared.ok(), Some(window((2024, 1, 1), (2024, 6, 30))));
+    }
+
+    #[test]
+    fn a_window_at_the_start_of_the_calendar_has_no_previous_one() {
+        let first = Window {
+            from: NaiveDate::MIN,
+            to: NaiveDate::MIN,
+        };
+        assert!(first.compared(CompareTo::PreviousPeriod).is_err());
+        assert!(first.compared(CompareTo::PreviousYear).is_err());
     }
 }

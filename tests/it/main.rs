@@ -48,4 +48,5 @@ mod statements;
 mod subscriptions;
 mod suppression;
 mod topology;
+mod window_comparisons;
 mod ws_limits;

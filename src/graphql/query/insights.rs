@@ -106,21 +106,37 @@ impl Insights {
         Ok(Retention::from_insight(result.await.gql()?, self.rule))
     }
 
-    /// Customers with two or more orders among those with one.
-    async fn repeat_purchase(&self, ctx: &Context<'_>) -> async_graphql::Result<RepeatPurchase> {
+    /// Customers with two or more orders among those with one. With
+    /// `compareTo`, `compared` is the repeat rate against the same insight
+    /// over the compared window (every other filter equal), with the
+    /// two-proportion z-test.
+    async fn repeat_purchase(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Compare with the same insight over the compared window (see CompareTo).")] compare_to: Option<
+            CompareTo,
+        >,
+    ) -> async_graphql::Result<RepeatPurchase> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let result = domain::customers::repeat_purchase(db, &self.scope).await.gql()?;
+        let result = domain::customers::repeat_purchase(db, &self.scope, compare_to.map(Into::into));
+        let result = result.await.gql()?;
         Ok(RepeatPurchase::from_insight(result, self.rule))
     }
 
-    /// Customers inactive for more than `thresholdDays` as of the window's last day.
+    /// Customers inactive for more than `thresholdDays` as of the window's
+    /// last day. With `compareTo`, `compared` is the churn rate against the
+    /// one as of the compared window's last day, with the two-proportion z-test.
     async fn churn(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 180)] threshold_days: i64,
+        #[graphql(desc = "Compare with the same insight over the compared window (see CompareTo).")] compare_to: Option<
+            CompareTo,
+        >,
     ) -> async_graphql::Result<Churn> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let result = domain::customers::churn(db, &self.scope, threshold_days).await.gql()?;
+        let result = domain::customers::churn(db, &self.scope, threshold_days, compare_to.map(Into::into));
+        let result = result.await.gql()?;
         Ok(Churn::from_insight(result, self.rule))
     }
 
@@ -132,16 +148,22 @@ impl Insights {
         }
     }
 
-    /// Historical customer lifetime value.
+    /// Historical customer lifetime value. With `compareTo`, the overall and
+    /// each region's group has `compared`: the average per customer with
+    /// Welch's t-test over the customers' totals, and the total with no test
+    /// (a sum of money), against the same group over the compared window.
     async fn clv(
         &self,
         ctx: &Context<'_>,
         #[graphql(default_with = "Period::Month")] cohort_period: Period,
+        #[graphql(desc = "Compare with the same insight over the compared window (see CompareTo).")] compare_to: Option<
+            CompareTo,
+        >,
     ) -> async_graphql::Result<CustomerValue> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let result = domain::customers::customer_value(db, &self.scope, cohort_period.into())
-            .await
-            .gql()?;
+        let result =
+            domain::customers::customer_value(db, &self.scope, cohort_period.into(), compare_to.map(Into::into));
+        let result = result.await.gql()?;
         Ok(CustomerValue::from_insight(result, self.rule))
     }
 
@@ -170,12 +192,21 @@ impl Insights {
         Ok(BrandFunnel::from_insight(result.await.gql()?, self.rule))
     }
 
-    /// Each brand's share of all brands' mentions, with net sentiment.
-    async fn share_of_voice(&self, ctx: &Context<'_>, channel: Option<String>) -> async_graphql::Result<ShareOfVoice> {
+    /// Each brand's share of all brands' mentions, with net sentiment. With
+    /// `compareTo`, each brand's overall and per-channel share has
+    /// `compared`: against its share over the compared window, with the
+    /// two-proportion z-test on mentions.
+    async fn share_of_voice(
+        &self,
+        ctx: &Context<'_>,
+        channel: Option<String>,
+        #[graphql(desc = "Compare with the same insight over the compared window (see CompareTo).")] compare_to: Option<
+            CompareTo,
+        >,
+    ) -> async_graphql::Result<ShareOfVoice> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let result = domain::brand::share_of_voice(db, &self.scope, channel.as_deref())
-            .await
-            .gql()?;
+        let result = domain::brand::share_of_voice(db, &self.scope, channel.as_deref(), compare_to.map(Into::into));
+        let result = result.await.gql()?;
         Ok(ShareOfVoice::from_insight(result, self.rule))
     }
 
@@ -193,19 +224,26 @@ impl Insights {
         Ok(PurchaseDrivers::from_insight(result.await.gql()?, self.rule))
     }
 
-    /// Approval of product touchpoint tests, with A/B comparisons.
+    /// Approval of product touchpoint tests, with A/B comparisons. With
+    /// `compareTo`, each test has `compared`: its approval against the
+    /// pooled votes of the compared window's tests of the same product and
+    /// touchpoint, with the two-proportion z-test.
     async fn product_tests(
         &self,
         ctx: &Context<'_>,
         product: Option<ID>,
         #[graphql(default = 0.7)] approval_threshold: f64,
+        #[graphql(desc = "Compare with the same insight over the compared window (see CompareTo).")] compare_to: Option<
+            CompareTo,
+        >,
     ) -> async_graphql::Result<ProductTests> {
         let db = ctx.data::<DatabaseConnection>()?;
         let product_id = product
             .map(|id| ids::decode_as(&id, "Product", "product"))
             .transpose()
             .gql()?;
-        let result = domain::product_tests::product_tests(db, &self.scope, product_id, approval_threshold);
+        let compare_to = compare_to.map(Into::into);
+        let result = domain::product_tests::product_tests(db, &self.scope, product_id, approval_threshold, compare_to);
         Ok(ProductTests::from_insight(result.await.gql()?, self.rule))
     }
 
@@ -274,16 +312,20 @@ impl Insights {
     /// The lead funnel marketing and sales share, per source team: of the
     /// leads created in the window (`basis: CREATED`, a cohort), or of those
     /// closed in it (`CLOSED`: won revenue by close date, as attribution's
-    /// WON_LEAD counts it).
+    /// WON_LEAD counts it). With `compareTo`, each block has `compared`: its
+    /// win rate (two-proportion z-test) and won revenue (no test: a sum of
+    /// money) against the same team's over the compared window.
     async fn revenue_cycle(
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] basis: CycleBasis,
+        #[graphql(desc = "Compare with the same insight over the compared window (see CompareTo).")] compare_to: Option<
+            CompareTo,
+        >,
     ) -> async_graphql::Result<RevenueCycle> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let result = domain::revenue_cycle::revenue_cycle(db, &self.scope, basis.into())
-            .await
-            .gql()?;
+        let result = domain::revenue_cycle::revenue_cycle(db, &self.scope, basis.into(), compare_to.map(Into::into));
+        let result = result.await.gql()?;
         Ok(RevenueCycle::from_insight(result, self.rule))
     }
 }

@@ -70,10 +70,18 @@ pub enum CycleBasis {
     Closed,
 }
 
+/// What a value is compared with. A series point (nps, brandFunnel,
+/// series) is compared with the point one period or one year earlier; a
+/// whole-window insight (repeatPurchase, churn, clv, revenueCycle,
+/// shareOfVoice, productTests) with the same insight, all other filters
+/// equal, over the compared window below.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "crate::insights::nps::CompareTo")]
 pub enum CompareTo {
+    /// The period before; for a whole window, the window of as many days ending the day before `from`.
     PreviousPeriod,
+    /// A year earlier; for a whole window, the window with both ends one calendar year earlier
+    /// (29 February becomes the 28th).
     PreviousYear,
 }
 
@@ -292,6 +300,15 @@ impl Delta {
     }
 }
 
+impl Delta {
+    /// The comparison of a value whose population is its `n`, as the
+    /// earlier value's is its `previous_n` (rates, scores, means).
+    pub fn of_rate(d: domain::delta::Delta, population: i64, rule: Suppression) -> Self {
+        let previous_n = d.previous_n;
+        Self::from_insight(d, population, previous_n, rule)
+    }
+}
+
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Retention {
     pub cohorts: Vec<Cohort>,
@@ -348,6 +365,8 @@ pub struct RepeatPurchase {
     pub customers_with_orders: Option<i64>,
     pub customers_with_repeat: Option<i64>,
     pub rate: Rate,
+    /// With `compareTo`: the rate against the compared window's (two-proportion z-test).
+    pub compared: Option<Delta>,
     /// True when customersWithOrders is below the minimum audience size for this viewer: the counts and the
     /// rate are then null.
     pub suppressed: bool,
@@ -361,6 +380,7 @@ impl FromInsight<domain::customers::RepeatPurchase> for RepeatPurchase {
             customers_with_orders: rule.shown(population, r.customers_with_orders),
             customers_with_repeat: rule.shown(population, r.customers_with_repeat),
             rate: Rate::from_insight(r.rate, rule),
+            compared: r.compared.map(|d| Delta::of_rate(d, population, rule)),
             suppressed: rule.hides(population),
             definition: Definition::from_insight(r.definition, rule),
         }
@@ -375,6 +395,8 @@ pub struct Churn {
     pub customers_with_orders: Option<i64>,
     pub churned: Option<i64>,
     pub rate: Rate,
+    /// With `compareTo`: the rate against the one as of the compared window's last day (two-proportion z-test).
+    pub compared: Option<Delta>,
     /// True when customersWithOrders is below the minimum audience size for this viewer: the counts and the
     /// rate are then null.
     pub suppressed: bool,
@@ -390,6 +412,7 @@ impl FromInsight<domain::customers::Churn> for Churn {
             customers_with_orders: rule.shown(population, c.customers_with_orders),
             churned: rule.shown(population, c.churned),
             rate: Rate::from_insight(c.rate, rule),
+            compared: c.compared.map(|d| Delta::of_rate(d, population, rule)),
             suppressed: rule.hides(population),
             definition: Definition::from_insight(c.definition, rule),
         }
@@ -472,14 +495,31 @@ pub struct ValueGroup {
     pub customers: Option<i64>,
     pub total_minor: Option<BigInt>,
     pub average_minor: Option<f64>,
+    /// With `compareTo`, overall and per region (null per cohort: cohorts differ between windows): against
+    /// the same group over the compared window.
+    pub compared: Option<ValueChanges>,
     /// True when customers is below the minimum audience size for this viewer: customers, totalMinor and
     /// averageMinor are then null.
     pub suppressed: bool,
 }
 
+/// A value group against the same group over the compared window; each `previousN` is its customers.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ValueChanges {
+    /// The average per customer, with Welch's t-test over the customers' totals.
+    pub average_minor: Delta,
+    /// The total, with no test (NONE: a sum of money).
+    pub total_minor: Delta,
+}
+
 impl FromInsight<domain::customers::ValueGroup> for ValueGroup {
     fn from_insight(g: domain::customers::ValueGroup, rule: Suppression) -> Self {
+        let customers = g.customers;
         Self {
+            compared: g.compared.map(|c| ValueChanges {
+                average_minor: Delta::of_rate(c.average_minor, customers, rule),
+                total_minor: Delta::of_rate(c.total_minor, customers, rule),
+            }),
             key: g.key,
             customers: rule.shown(g.customers, g.customers),
             total_minor: rule.shown(g.customers, BigInt(g.total_minor)),
@@ -685,10 +725,14 @@ pub struct VoiceShare {
     pub neutral: i64,
     pub negative: i64,
     pub net_sentiment: Option<f64>,
+    /// With `compareTo`, overall and per channel (null per month): the share against the same brand's share
+    /// of the same channel's mentions over the compared window (two-proportion z-test on mentions).
+    pub compared: Option<Delta>,
 }
 
 /// Mentions are counted per channel and period by the source, not per
-/// person: share of voice has no population to suppress.
+/// person: share of voice, and its comparison, have no population to
+/// suppress.
 impl From<domain::brand::VoiceShare> for VoiceShare {
     fn from(v: domain::brand::VoiceShare) -> Self {
         Self {
@@ -702,6 +746,9 @@ impl From<domain::brand::VoiceShare> for VoiceShare {
             neutral: v.neutral,
             negative: v.negative,
             net_sentiment: v.net_sentiment,
+            compared: v
+                .compared
+                .map(|d| Delta::from_insight(d, v.total_mentions, v.total_mentions, Suppression::NONE)),
         }
     }
 }
@@ -824,6 +871,9 @@ pub struct ProductTestResult {
     pub customer_approved: Option<bool>,
     pub rating_n: Option<i64>,
     pub mean_rating: Option<f64>,
+    /// With `compareTo`: the approval against the pooled votes of the compared window's tests of the same
+    /// product and touchpoint (two-proportion z-test).
+    pub compared: Option<Delta>,
     /// True when the votes are below the minimum audience size for this viewer: the approval, ratings and
     /// verdict are then null.
     pub suppressed: bool,
@@ -872,6 +922,7 @@ impl FromInsight<domain::product_tests::ProductTests> for ProductTests {
                         customer_approved: rule.shown(votes, t.customer_approved),
                         rating_n: rule.shown(votes, t.rating_n),
                         mean_rating: rule.shown(votes, t.mean_rating).flatten(),
+                        compared: t.compared.map(|d| Delta::of_rate(d, votes, rule)),
                         suppressed: rule.hides(votes),
                     }
                 })
@@ -1166,6 +1217,8 @@ pub struct CycleBlock {
     /// True when the customers of the block's WON leads (or of the block) are below the minimum audience
     /// size for this viewer: wonRevenueMinor and shareOfWonRevenue are then null.
     pub won_revenue_suppressed: bool,
+    /// With `compareTo`: against the same team's block over the compared window.
+    pub compared: Option<CycleChanges>,
     /// True when the customers of the block's leads are below the minimum audience size for this viewer:
     /// every count, rate, median and value of the block is then null.
     pub suppressed: bool,
@@ -1178,6 +1231,7 @@ impl FromInsight<domain::revenue_cycle::CycleBlock> for CycleBlock {
         let part_rule = if hidden { Suppression::EVERYTHING } else { rule };
         let count = |value| part_rule.shown(b.customers, value);
         let won_hidden = hidden || rule.hides(b.won_customers);
+        let compared = b.compared.clone().map(|c| CycleChanges::from_insight(c, &b, rule));
         Self {
             source_team: b.source_team,
             leads: count(b.leads),
@@ -1213,7 +1267,46 @@ impl FromInsight<domain::revenue_cycle::CycleBlock> for CycleBlock {
             won_revenue_minor: (!won_hidden).then_some(BigInt(b.won_revenue_minor)),
             share_of_won_revenue: b.share_of_won_revenue.filter(|_| !won_hidden),
             won_revenue_suppressed: won_hidden,
+            compared,
             suppressed: hidden,
+        }
+    }
+}
+
+/// A cycle block against the same team's block over the compared window.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct CycleChanges {
+    /// WON / closed, with the two-proportion z-test; `previousN` is the compared block's closed leads.
+    /// Suppressed with either block or either window's closed leads.
+    pub win_rate: Delta,
+    /// Σ amount of the WON leads, with no test (NONE: a sum of money); `previousN` is the compared
+    /// block's WON leads. Suppressed with either window's won revenue.
+    pub won_revenue_minor: Delta,
+}
+
+impl CycleChanges {
+    /// Each delta is withheld when its value is in either window: a win
+    /// rate with its block or its closed leads, a won revenue with the
+    /// customers of its WON leads (who are among the block's).
+    fn from_insight(
+        c: domain::revenue_cycle::CycleChanges,
+        block: &domain::revenue_cycle::CycleBlock,
+        rule: Suppression,
+    ) -> Self {
+        let closed_then = c.win_rate.previous_n;
+        Self {
+            win_rate: Delta::from_insight(
+                c.win_rate,
+                block.customers.min(block.win_rate.n),
+                c.previous_customers.min(closed_then),
+                rule,
+            ),
+            won_revenue_minor: Delta::from_insight(
+                c.won_revenue_minor,
+                block.won_customers,
+                c.previous_won_customers,
+                rule,
+            ),
         }
     }
 }
