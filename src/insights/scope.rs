@@ -1,10 +1,11 @@
 //! The filters every insight shares: a window of days, region, channel
 //! and account. Each metric applies them to its own rows as its docs say.
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Days, Months, NaiveDate, NaiveTime, Utc};
 use entity::enums::OrderChannel;
 
 use super::Definition;
+use super::nps::CompareTo;
 use crate::db::sql::Sql;
 use crate::error::Error;
 
@@ -33,6 +34,35 @@ impl Window {
             from: to.checked_sub_days(Days::new(364)).unwrap_or(to),
             to,
         }
+    }
+
+    /// The earlier window a `compareTo` compares this one with:
+    /// PREVIOUS_PERIOD is the window of equal length ending the day before
+    /// `from`; PREVIOUS_YEAR is the same days one year earlier (29 February
+    /// becomes the 28th).
+    pub fn compared(self, compare_to: CompareTo) -> Window {
+        match compare_to {
+            CompareTo::PreviousPeriod => {
+                let days = self.days();
+                let to = self.from.pred_opt().unwrap_or(self.from);
+                Window {
+                    from: to.checked_sub_days(Days::new(days - 1)).unwrap_or(to),
+                    to,
+                }
+            }
+            CompareTo::PreviousYear => {
+                let year_earlier = |day: NaiveDate| day.checked_sub_months(Months::new(12)).unwrap_or(day);
+                Window {
+                    from: year_earlier(self.from),
+                    to: year_earlier(self.to),
+                }
+            }
+        }
+    }
+
+    /// How many days the window has (at least 1).
+    pub fn days(&self) -> u64 {
+        self.to.signed_duration_since(self.from).num_days().unsigned_abs() + 1
     }
 
     /// The first instant of the window.
@@ -189,5 +219,40 @@ impl Scope {
             sql.push(" AND acquisition_channel = ").bind(channel.clone());
         }
         sql.push(")");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(from: &str, to: &str) -> Window {
+        Window {
+            from: from.parse().unwrap_or_default(),
+            to: to.parse().unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn compared_windows_end_before_or_a_year_before() {
+        let half_year = window("2026-01-01", "2026-06-30");
+        assert_eq!(
+            half_year.compared(CompareTo::PreviousPeriod),
+            window("2025-07-04", "2025-12-31")
+        );
+        assert_eq!(half_year.compared(CompareTo::PreviousPeriod).days(), half_year.days());
+        assert_eq!(
+            half_year.compared(CompareTo::PreviousYear),
+            window("2025-01-01", "2025-06-30")
+        );
+        let one_day = window("2024-03-01", "2024-03-01");
+        assert_eq!(
+            one_day.compared(CompareTo::PreviousPeriod),
+            window("2024-02-29", "2024-02-29")
+        );
+        assert_eq!(
+            window("2024-02-29", "2024-03-31").compared(CompareTo::PreviousYear),
+            window("2023-02-28", "2023-03-31")
+        );
     }
 }
