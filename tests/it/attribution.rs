@@ -355,9 +355,9 @@ async fn won_leads_are_credited_to_their_source_team_partner_included(app: TestA
                 insights(filter: $filter) { attribution(conversion: WON_LEAD, models: [W_SHAPED]) {
                     totalValueMinor
                     bySourceTeam { team key creditMinor conversions spendMinor roas }
-                    models { byTeam { team key } } } }
-                team: __type(name: "Team") { enumValues { name } }
-                lead: __type(name: "Lead") { fields { name type { ofType { name } } } } }"#,
+                    models { byTeam { team key } } }
+                    revenueCycle(basis: CLOSED) { bySourceTeam { team wonCount wonRevenueMinor } } }
+                leads(filter: { sourceTeam: PARTNER }, first: 1) { nodes { sourceTeam } } }"#,
             json!({ "filter": { "from": from, "to": to } }),
         )
         .await;
@@ -380,6 +380,20 @@ async fn won_leads_are_credited_to_their_source_team_partner_included(app: TestA
         attribution["totalValueMinor"].as_f64().unwrap_or(0.0),
         "bySourceTeam sums to the total",
     );
+    // The revenue cycle by close date counts the same won revenue, in the same Team.
+    let cycle: Vec<Value> = data["insights"]["revenueCycle"]["bySourceTeam"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for (bucket, block) in by_source.iter().zip(&cycle) {
+        assert_eq!(bucket["team"], block["team"]);
+        assert_eq!(bucket["conversions"].as_f64(), block["wonCount"].as_f64(), "{block}");
+        assert_eq!(
+            bucket["creditMinor"].as_f64(),
+            block["wonRevenueMinor"].as_f64(),
+            "{block}"
+        );
+    }
     // Partners run no campaigns: no spend, no return.
     assert_eq!(by_source[2]["spendMinor"], 0);
     assert!(by_source[2]["roas"].is_null());
@@ -401,24 +415,18 @@ async fn won_leads_are_credited_to_their_source_team_partner_included(app: TestA
             Value::Null
         ]
     );
-    let values: Vec<&str> = data["team"]["enumValues"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v["name"].as_str())
-        .collect();
-    assert_eq!(values, ["MARKETING", "SALES", "SERVICE", "PRODUCT", "PARTNER"]);
-    let source_team = data["lead"]["fields"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["name"] == "sourceTeam")
-        .cloned()
+    // Leads' source team is the same Team (the served SDL is schema.graphql, checked in schema.rs).
+    assert_eq!(data["leads"]["nodes"][0]["sourceTeam"], "PARTNER");
+    let sdl = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).expect("schema.graphql");
+    let team_enum = sdl
+        .split("enum Team {")
+        .nth(1)
+        .and_then(|rest| rest.split('}').next())
         .unwrap_or_default();
-    assert_eq!(
-        source_team["type"]["ofType"]["name"], "Team",
-        "Lead.sourceTeam is a Team"
-    );
+    for team in ["MARKETING", "SALES", "SERVICE", "PRODUCT", "PARTNER"] {
+        assert!(team_enum.contains(team), "Team has {team}: {team_enum}");
+    }
+    assert!(sdl.contains("\tsourceTeam: Team!"), "Lead.sourceTeam is a Team");
 
     // A touchpoint team input refuses PARTNER by name.
     let (status, body) = app

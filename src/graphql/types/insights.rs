@@ -1228,6 +1228,8 @@ pub struct StageDuration {
 pub struct CycleBlock {
     /// MARKETING, SALES, PARTNER, or ALL.
     pub source_team: String,
+    /// The source team as a `Team` (as attribution's `bySourceTeam` names it); null for ALL.
+    pub team: Option<Team>,
     pub leads: Option<i64>,
     pub reached: Vec<StageCount>,
     pub conversions: Vec<StageConversion>,
@@ -1254,6 +1256,7 @@ impl FromInsight<domain::revenue_cycle::CycleBlock> for CycleBlock {
         let count = |value| part_rule.shown(b.customers, value);
         let won_hidden = hidden || rule.hides(b.won_customers);
         Self {
+            team: Team::parse(&b.source_team),
             source_team: b.source_team,
             leads: count(b.leads),
             reached: b
