@@ -428,16 +428,41 @@ async fn won_leads_are_credited_to_their_source_team_partner_included(app: TestA
     }
     assert!(sdl.contains("\tsourceTeam: Team!"), "Lead.sourceTeam is a Team");
 
-    // A touchpoint team input refuses PARTNER by name.
-    let (status, body) = app
-        .post(
+    // Inputs that take a touchpoint team refuse PARTNER by name.
+    let touchpoint = json!({ "input": { "externalId": "T-PARTNER", "customerExternalId": "C0001", "team": "PARTNER",
+        "channel": "field", "kind": "MEETING", "occurredAt": "2026-01-05T10:00:00Z" } });
+    let segment = json!({ "input": { "name": "Partners", "team": "PARTNER",
+        "rule": { "not": { "trait": { "field": "region", "operator": "EQ", "value": "nowhere" } } } } });
+    for (query, variables, field) in [
+        (
             "{ touchpoints(filter: { team: PARTNER }, first: 1) { totalCount } }",
             json!({}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
-    assert_eq!(body["errors"][0]["extensions"]["field"], "filter.team", "{body}");
+            "filter.team",
+        ),
+        (
+            "{ campaigns(filter: { team: PARTNER }, first: 1) { totalCount } }",
+            json!({}),
+            "filter.team",
+        ),
+        (
+            "mutation($input: TouchpointInput!) { upsertTouchpoint(input: $input) { externalId } }",
+            touchpoint,
+            "input.team",
+        ),
+        (
+            "mutation($input: CreateSegmentInput!) { createSegment(input: $input) { id } }",
+            segment,
+            "input.team",
+        ),
+    ] {
+        let (status, body) = app.post(query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{query}: {body}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{query}: {body}");
+    }
 }
 
 /// The window `compareTo` compares `from..=to` with, computed here.
