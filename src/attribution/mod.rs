@@ -12,19 +12,23 @@
 //! whose conversions it was credited from (its population, for
 //! small-population suppression) without holding a set of customers.
 
+pub mod compare;
 pub mod markov;
+pub mod spend;
 pub mod weights;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use entity::enums::Team;
+use entity::enums::{LeadSourceTeam, Team};
 use futures::StreamExt;
-use sea_orm::{ConnectionTrait, DatabaseConnection, StreamTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, StreamTrait};
 
 use crate::db::sql::Sql;
 use crate::error::Error;
 use crate::insights::Definition;
 use crate::insights::scope::{Rows, Scope};
+pub use compare::Compared;
+pub use spend::Spend;
 pub use weights::{Milestones, Model};
 
 /// What converts.
@@ -48,10 +52,41 @@ impl Conversion {
     /// The models that apply: W_SHAPED needs a lead's milestones, which
     /// an order does not have.
     pub fn models(self) -> impl Iterator<Item = Model> {
-        Model::ALL
-            .into_iter()
-            .filter(move |model| self == Conversion::WonLead || !model.needs_milestones())
+        Model::ALL.into_iter().filter(move |model| self.takes(*model))
     }
+
+    /// Whether `model` can attribute this kind of conversion.
+    pub fn takes(self, model: Model) -> bool {
+        self == Conversion::WonLead || !model.needs_milestones()
+    }
+}
+
+/// Which models a request asks for, checked against the conversion kind
+/// and the other arguments: a model or argument that cannot apply is an
+/// error naming the argument, not a silently empty answer.
+pub fn check_models(kind: Conversion, models: &[Model], half_life_days_given: bool) -> Result<(), Error> {
+    if models.is_empty() {
+        return Err(Error::validation(
+            "models",
+            "lists no model: leave it out for every model",
+        ));
+    }
+    if let Some(model) = models.iter().find(|model| !kind.takes(**model)) {
+        return Err(Error::validation(
+            "models",
+            format!(
+                "{} needs a lead's milestones, which orders do not have: use conversion: WON_LEAD",
+                crate::insights::schema_spelling(&format!("{model:?}"))
+            ),
+        ));
+    }
+    if half_life_days_given && !models.contains(&Model::TimeDecay) {
+        return Err(Error::validation(
+            "halfLifeDays",
+            "applies to TIME_DECAY only, which models does not include",
+        ));
+    }
+    Ok(())
 }
 
 pub const DEFAULT_HALF_LIFE_DAYS: f64 = 7.0;
@@ -72,6 +107,23 @@ pub struct Credit {
     /// positive weight; for MARKOV, with a touch in the state): the
     /// bucket's population.
     pub customers: i64,
+    /// The spend of the bucket's campaigns in the window ([`Spend`]);
+    /// `None` for NONE and for MARKOV's campaign bucket.
+    pub spend_minor: Option<i64>,
+    /// The same bucket in the earlier window of `compareTo`.
+    pub compared: Option<Box<Compared>>,
+}
+
+impl Credit {
+    /// Attributed revenue / spend.
+    pub fn roas(&self) -> Option<f64> {
+        spend::roas(self.credit_minor, self.spend_minor?)
+    }
+
+    /// (Attributed revenue − spend) / spend.
+    pub fn roi(&self) -> Option<f64> {
+        spend::roi(self.credit_minor, self.spend_minor?)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,10 +131,10 @@ pub struct CampaignCredit {
     /// `None` for the NONE bucket.
     pub campaign_id: Option<i64>,
     pub campaign_external_id: Option<String>,
+    /// Its `spend_minor` is the spend in the window.
     pub credit: Credit,
-    pub spend_minor: Option<i64>,
-    /// credit / spend; `None` without spend and for NONE.
-    pub roi: Option<f64>,
+    /// `None` for NONE.
+    pub spend: Option<Spend>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +159,11 @@ pub struct Attribution {
     pub no_touch_value_minor: i64,
     pub touches_in_window: i64,
     pub models: Vec<ModelCredit>,
+    /// WON leads only: each source team's won leads and their whole value
+    /// (the team that sourced a lead is credited with all of it).
+    pub by_source_team: Option<Vec<(String, Credit)>>,
+    /// The earlier window of `compareTo`, with its totals.
+    pub compared: Option<compare::Totals>,
     /// W_SHAPED's roles that no touch of a touched conversion holds, as
     /// `[FIRST, LEAD_CREATED, OPPORTUNITY_CREATED]` (WON leads only).
     pub missing_milestones: Option<[i64; 3]>,
@@ -284,7 +341,7 @@ pub async fn attribute(
             scope.orders_where(sql);
         }
         Conversion::WonLead => {
-            sql.push("SELECT l.id, l.customer_id, COALESCE(l.amount_minor, 0) AS value, ");
+            sql.push("SELECT l.id, l.customer_id, l.source_team, COALESCE(l.amount_minor, 0) AS value, ");
             for (milestone, name) in [("l.created_at", "created_age"), ("l.opportunity_at", "opportunity_age")] {
                 sql.epoch_seconds("l.closed_at").push(" - ");
                 sql.epoch_seconds(milestone).push(" AS ").push(name).push(", ");
@@ -412,7 +469,22 @@ pub async fn attribute(
         no_touch_value_minor,
         conversions_without_touch,
     };
-    let models = assemble(db, kind, &channels, &buckets, &totals, customers).await?;
+    let campaigns = campaign_spend(db, scope).await?;
+    let models = assemble(kind, &channels, &campaigns, &buckets, &totals, customers);
+    let by_source_team = match kind {
+        Conversion::WonLead => {
+            let mut sql = Sql::new(db.get_database_backend());
+            sql.push(
+                "SELECT source_team, CAST(COUNT(*) AS BIGINT) AS conversions, \
+                 CAST(COUNT(DISTINCT customer_id) AS BIGINT) AS customers, \
+                 CAST(COALESCE(SUM(value), 0) AS BIGINT) AS total FROM (",
+            );
+            conversions(&mut sql);
+            sql.push(") c GROUP BY source_team");
+            Some(source_team_credit(db, sql, &campaigns).await?)
+        }
+        Conversion::Order => None,
+    };
     let definition = scope
         .describe(
             match kind {
@@ -431,7 +503,13 @@ pub async fn attribute(
              conversions' value split by the removal effects of an absorbing first-order chain over channels, or \
              teams, of every conversion's touches and of each customer's other touches in the window as a path to \
              NULL, solved exactly; no campaign credit); credit is summed by team, channel and campaign; conversions without a touch go to NONE, as does \
-             campaign credit of touches without a campaign; ROI = campaign credit / spend",
+             campaign credit of touches without a campaign; WON leads are also summed whole by the team that sourced them \
+             (bySourceTeam). Spend is each campaign's spend prorated to its days in the window \
+             (spend × days of the campaign in the window / days of the campaign, rounded to the minor unit), summed by the \
+             campaign's team and channel; ROAS = attributed revenue / spend and ROI = (attributed revenue − spend) / spend, \
+             null without spend. With compareTo, the earlier window is the one of equal length ending the day before from \
+             (PREVIOUS_PERIOD) or the same days a year earlier (PREVIOUS_YEAR); credit is a sum of money and is not \
+             tested, the conversion count is compared with the exact Poisson test",
         ))
         .with_enum("conversion", kind)
         .with("lookbackDays", lookback_days)
@@ -448,6 +526,8 @@ pub async fn attribute(
         no_touch_value_minor,
         touches_in_window,
         models,
+        by_source_team,
+        compared: None,
         missing_milestones: (kind == Conversion::WonLead).then_some(buckets.missing_milestones),
         markov: Markov {
             by_channel: buckets.by_channel,
@@ -460,35 +540,107 @@ pub async fn attribute(
     })
 }
 
+/// A campaign with its spend in the window.
+struct CampaignSpend {
+    id: i64,
+    external_id: String,
+    team: Team,
+    channel: String,
+    spend: Spend,
+}
+
+/// Every campaign, in externalId byte order, with its spend in the window.
+async fn campaign_spend(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<CampaignSpend>, Error> {
+    let mut campaigns: Vec<CampaignSpend> = entity::campaign::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|campaign| CampaignSpend {
+            id: campaign.id,
+            spend: Spend::prorated(campaign.spend_minor, campaign.starts_on, campaign.ends_on, scope.window),
+            external_id: campaign.external_id,
+            team: campaign.team,
+            channel: campaign.channel,
+        })
+        .collect();
+    campaigns.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+    Ok(campaigns)
+}
+
+/// The spend in the window of the campaigns `belongs` picks.
+fn spend_of(campaigns: &[CampaignSpend], belongs: impl Fn(&CampaignSpend) -> bool) -> i64 {
+    campaigns
+        .iter()
+        .filter(|campaign| belongs(campaign))
+        .map(|campaign| campaign.spend.in_window_minor)
+        .sum()
+}
+
+/// Sets the spend of each team or channel bucket (NONE has none).
+fn add_spend(credits: &mut [(String, Credit)], campaigns: &[CampaignSpend], dimension: fn(&CampaignSpend) -> &str) {
+    for (key, credit) in credits.iter_mut().filter(|(key, _)| key != NONE) {
+        credit.spend_minor = Some(spend_of(campaigns, |campaign| dimension(campaign) == key));
+    }
+}
+
+fn team_of(campaign: &CampaignSpend) -> &str {
+    campaign.team.as_str()
+}
+
+fn channel_of(campaign: &CampaignSpend) -> &str {
+    &campaign.channel
+}
+
+/// WON leads by source team, every source team listed.
+async fn source_team_credit(
+    db: &impl ConnectionTrait,
+    sql: Sql,
+    campaigns: &[CampaignSpend],
+) -> Result<Vec<(String, Credit)>, Error> {
+    let mut found: BTreeMap<String, Credit> = BTreeMap::new();
+    for row in sql.all(db).await? {
+        let team: String = row.try_get("", "source_team")?;
+        let (conversions, total): (i64, i64) = (row.try_get("", "conversions")?, row.try_get("", "total")?);
+        #[allow(clippy::cast_precision_loss)]
+        let credit = Credit {
+            credit_minor: total as f64,
+            conversions: conversions as f64,
+            customers: row.try_get("", "customers")?,
+            ..Credit::default()
+        };
+        found.insert(team, credit);
+    }
+    let mut credits: Vec<(String, Credit)> = LeadSourceTeam::ALL
+        .iter()
+        .map(|team| {
+            (
+                team.as_str().to_owned(),
+                found.remove(team.as_str()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    add_spend(&mut credits, campaigns, team_of);
+    Ok(credits)
+}
+
 /// Lists every team, every channel that occurs in touchpoints and every
 /// campaign (with 0 where nothing was credited), then NONE.
-async fn assemble(
-    db: &impl ConnectionTrait,
+fn assemble(
     kind: Conversion,
     channels: &[String],
+    campaigns: &[CampaignSpend],
     buckets: &Buckets,
     totals: &Totals,
     customers: i64,
-) -> Result<Vec<ModelCredit>, Error> {
+) -> Vec<ModelCredit> {
     let no_touch_value_minor = totals.no_touch_value_minor;
     let conversions_without_touch = totals.conversions_without_touch;
-    let mut campaigns_sql = Sql::new(db.get_database_backend());
-    campaigns_sql.push("SELECT id, external_id, spend_minor FROM campaign ORDER BY ");
-    campaigns_sql.byte_ordered("external_id");
-    let mut campaigns: Vec<(i64, String, i64)> = Vec::new();
-    for row in campaigns_sql.all(db).await? {
-        campaigns.push((
-            row.try_get("", "id")?,
-            row.try_get("", "external_id")?,
-            row.try_get("", "spend_minor")?,
-        ));
-    }
     #[allow(clippy::cast_precision_loss)]
     let none = Credit {
         credit_minor: no_touch_value_minor as f64,
         conversions: conversions_without_touch as f64,
-        removal_effect: None,
         customers: buckets.customers_of(&BucketId::NoTouch),
+        ..Credit::default()
     };
     let mut models = Vec::with_capacity(Model::ALL.len() + 1);
     for model in kind.models() {
@@ -522,21 +674,25 @@ async fn assemble(
             })
             .collect();
         by_channel.push((NONE.to_owned(), none.clone()));
+        add_spend(&mut by_team, campaigns, team_of);
+        add_spend(&mut by_channel, campaigns, channel_of);
         let mut by_campaign: Vec<CampaignCredit> = campaigns
             .iter()
-            .map(|(id, external_id, spend)| {
+            .map(|campaign| {
                 let credit = Credit {
-                    customers: buckets.customers_of(&BucketId::Campaign(model, Some(*id))),
-                    ..buckets.campaign.get(&(model, Some(*id))).cloned().unwrap_or_default()
+                    customers: buckets.customers_of(&BucketId::Campaign(model, Some(campaign.id))),
+                    spend_minor: Some(campaign.spend.in_window_minor),
+                    ..buckets
+                        .campaign
+                        .get(&(model, Some(campaign.id)))
+                        .cloned()
+                        .unwrap_or_default()
                 };
-                #[allow(clippy::cast_precision_loss)]
-                let roi = (*spend > 0).then(|| credit.credit_minor / *spend as f64);
                 CampaignCredit {
-                    campaign_id: Some(*id),
-                    campaign_external_id: Some(external_id.clone()),
+                    campaign_id: Some(campaign.id),
+                    campaign_external_id: Some(campaign.external_id.clone()),
                     credit,
-                    spend_minor: Some(*spend),
-                    roi,
+                    spend: Some(campaign.spend),
                 }
             })
             .collect();
@@ -547,11 +703,10 @@ async fn assemble(
             credit: Credit {
                 credit_minor: none.credit_minor + without_campaign.credit_minor,
                 conversions: none.conversions + without_campaign.conversions,
-                removal_effect: None,
                 customers: buckets.customers_of(&BucketId::Campaign(model, None)),
+                ..Credit::default()
             },
-            spend_minor: None,
-            roi: None,
+            spend: None,
         });
         models.push(ModelCredit {
             model,
@@ -560,8 +715,11 @@ async fn assemble(
             by_campaign,
         });
     }
-    models.push(markov_credit(buckets, totals, &none, customers));
-    Ok(models)
+    let mut markov = markov_credit(buckets, totals, &none, customers);
+    add_spend(&mut markov.by_team, campaigns, team_of);
+    add_spend(&mut markov.by_channel, campaigns, channel_of);
+    models.push(markov);
+    models
 }
 
 /// What the totals of one attribution run are.
@@ -591,6 +749,7 @@ fn markov_credit(buckets: &Buckets, totals: &Totals, none: &Credit, customers: i
                     conversions: share * totals.with_touches as f64,
                     removal_effect: Some(effect),
                     customers: buckets.customers_of(&bucket(Model::Markov, state.clone())),
+                    ..Credit::default()
                 };
                 (state.clone(), credit)
             })
@@ -602,8 +761,8 @@ fn markov_credit(buckets: &Buckets, totals: &Totals, none: &Credit, customers: i
     let all_value = Credit {
         credit_minor: (totals.touched_value + totals.no_touch_value_minor) as f64,
         conversions: (totals.with_touches + totals.conversions_without_touch) as f64,
-        removal_effect: None,
         customers,
+        ..Credit::default()
     };
     ModelCredit {
         model: Model::Markov,
@@ -613,8 +772,7 @@ fn markov_credit(buckets: &Buckets, totals: &Totals, none: &Credit, customers: i
             campaign_id: None,
             campaign_external_id: None,
             credit: all_value,
-            spend_minor: None,
-            roi: None,
+            spend: None,
         }],
     }
 }

@@ -82,7 +82,7 @@ impl Definition {
 }
 
 /// `PreviousPeriod` as a GraphQL enum value: `PREVIOUS_PERIOD`.
-fn schema_spelling(variant: &str) -> String {
+pub fn schema_spelling(variant: &str) -> String {
     let mut spelled = String::with_capacity(variant.len() + 4);
     for (index, character) in variant.char_indices() {
         if index > 0 && character.is_uppercase() {

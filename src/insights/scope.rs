@@ -44,7 +44,7 @@ impl Window {
     pub fn compared(&self, compare: CompareTo) -> Result<Self, Error> {
         let shifted = match compare {
             CompareTo::PreviousPeriod => {
-                let days = Days::new((self.to - self.from).num_days().unsigned_abs() + 1);
+                let days = Days::new(self.days());
                 self.from.checked_sub_days(days).zip(self.from.pred_opt())
             }
             CompareTo::PreviousYear => {
@@ -59,6 +59,11 @@ impl Window {
             )
         })?;
         Self::new(from, to)
+    }
+
+    /// How many days the window has (at least 1).
+    pub fn days(&self) -> u64 {
+        (self.to - self.from).num_days().unsigned_abs() + 1
     }
 
     /// The first instant of the window.

@@ -57,7 +57,7 @@ impl SegmentMutation {
         let new = NewSegment {
             name: input.name,
             description: input.description,
-            team: input.team.into(),
+            team: input.team.touch_team("input.team").gql()?,
             rule: input.rule.into_rule().gql()?,
         };
         Ok(segments::create(db, new).await.gql()?.into())
@@ -74,7 +74,7 @@ impl SegmentMutation {
         let changes = SegmentChanges {
             name: input.name,
             description: input.description,
-            team: input.team.map(Into::into),
+            team: input.team.map(|team| team.touch_team("input.team")).transpose().gql()?,
             rule: input.rule.map(SegmentRuleInput::into_rule).transpose().gql()?,
         };
         Ok(segments::update(db, segment_id(&id)?, changes).await.gql()?.into())

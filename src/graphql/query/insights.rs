@@ -247,20 +247,62 @@ impl Insights {
         Ok(ProductTests::from_insight(result.await.gql()?, self.rule))
     }
 
-    /// Who earned the value of each conversion, per attribution model.
+    /// Who earned the value of each conversion, per attribution model, with
+    /// campaign spend in the window and the return on it; with `compareTo`,
+    /// each team's and channel's credit against the earlier window's.
     async fn attribution(
         &self,
         ctx: &Context<'_>,
         #[graphql(default_with = "ConversionKind::Order")] conversion: ConversionKind,
-        #[graphql(desc = "Days before a conversion whose touches count; default 30 for orders, 90 for won leads.")]
+        #[graphql(
+            desc = "Days before a conversion whose touches count, 1..=365; default 30 for orders, 90 for won leads."
+        )]
         lookback_days: Option<i64>,
-        #[graphql(default = 7.0)] half_life_days: f64,
+        #[graphql(
+            desc = "TIME_DECAY's half-life in days, in (0, 365]; default 7. Only with TIME_DECAY among the models."
+        )]
+        half_life_days: Option<f64>,
+        #[graphql(desc = "The models to compute; every model that applies when left out. W_SHAPED needs WON_LEAD.")]
+        models: Option<Vec<AttributionModel>>,
+        #[graphql(
+            desc = "Compare credit by team and channel with the earlier window: PREVIOUS_PERIOD (equal length, \
+                          ending the day before from) or PREVIOUS_YEAR (the same days a year earlier)."
+        )]
+        compare_to: Option<CompareTo>,
     ) -> async_graphql::Result<Attribution> {
+        use crate::attribution as domain;
         let db = ctx.data::<DatabaseConnection>()?;
-        let kind: crate::attribution::Conversion = conversion.into();
+        let kind: domain::Conversion = conversion.into();
+        let requested: Option<Vec<domain::Model>> = models.map(|list| list.into_iter().map(Into::into).collect());
+        if let Some(requested) = &requested {
+            domain::check_models(kind, requested, half_life_days.is_some()).gql()?;
+        }
         let lookback_days = lookback_days.unwrap_or_else(|| kind.default_lookback_days());
-        let result = crate::attribution::attribute(db, &self.scope, kind, lookback_days, half_life_days);
-        Ok(Attribution::from_insight(result.await.gql()?, self.rule))
+        let half_life_days = half_life_days.unwrap_or(domain::DEFAULT_HALF_LIFE_DAYS);
+        let mut result = domain::attribute(db, &self.scope, kind, lookback_days, half_life_days)
+            .await
+            .gql()?;
+        if let Some(compare_to) = compare_to {
+            let earlier = self.scope.compared(compare_to.into()).gql()?;
+            let window = earlier.window;
+            let previous = domain::attribute(db, &earlier, kind, lookback_days, half_life_days)
+                .await
+                .gql()?;
+            domain::compare::compare(&mut result, self.scope.window, &previous, window);
+            result.definition = result.definition.with_enum("compareTo", compare_to);
+        }
+        if let Some(requested) = requested {
+            result.models.retain(|credit| requested.contains(&credit.model));
+            result.definition = result.definition.with(
+                "models",
+                requested
+                    .iter()
+                    .map(|model| crate::insights::schema_spelling(&format!("{model:?}")))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+        }
+        Ok(Attribution::from_insight(result, self.rule))
     }
 
     /// Business metrics over time: one series per metric, every period of

@@ -154,7 +154,7 @@ pub struct CampaignFilter {
 impl CampaignFilter {
     pub fn into_domain(self) -> Result<domain::CampaignFilter, Error> {
         Ok(domain::CampaignFilter {
-            team: self.team.map(Into::into),
+            team: self.team.map(|team| team.touch_team("filter.team")).transpose()?,
             channel: self.channel,
             running: self.running.into(),
         })
@@ -180,7 +180,7 @@ impl TouchpointFilter {
             customer_id: row_id(self.customer.as_ref(), "Customer", "filter.customer")?,
             account_id: row_id(self.account.as_ref(), "Account", "filter.account")?,
             campaign_id: row_id(self.campaign.as_ref(), "Campaign", "filter.campaign")?,
-            team: self.team.map(Into::into),
+            team: self.team.map(|team| team.touch_team("filter.team")).transpose()?,
             channel: self.channel,
             kind: self.kind.map(Into::into),
             region: self.region,

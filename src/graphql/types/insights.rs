@@ -6,7 +6,7 @@
 
 use async_graphql::{Context, Enum, SimpleObject};
 
-use super::enums::ProductTouchpoint;
+use super::enums::{ProductTouchpoint, Team};
 use crate::auth::Viewer;
 use crate::config::ApiConfig;
 use crate::graphql::scalars::{BigInt, Date};
@@ -1042,6 +1042,26 @@ pub struct CreditBucket {
     pub conversions: Option<f64>,
     /// MARKOV only: 1 − P(conversion without this state) / P(conversion).
     pub removal_effect: Option<f64>,
+    /// The spend in the window of the campaigns of this team or channel: each campaign's spend × its days in
+    /// the window / its days (rounded to the minor unit). Null for NONE; spend is not a population and is
+    /// shown even when the bucket is suppressed.
+    pub spend_minor: Option<BigInt>,
+    /// Return on advertising spend: creditMinor / spendMinor; null without spend.
+    pub roas: Option<f64>,
+    /// Return on investment: (creditMinor − spendMinor) / spendMinor; null without spend.
+    pub roi: Option<f64>,
+    /// With `compareTo`: creditMinor against the same bucket's in the earlier window (a sum of money, so
+    /// `method` is `NONE: no test for a sum of money`; previousN is the earlier bucket's customers).
+    pub compared: Option<Delta>,
+}
+
+/// Credit of one team, or of NONE.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct TeamCredit {
+    /// The team; null for the NONE bucket (`key: "NONE"`).
+    pub team: Option<Team>,
+    #[graphql(flatten)]
+    pub credit: CreditBucket,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -1050,21 +1070,32 @@ pub struct CampaignCredit {
     pub campaign_external_id: Option<String>,
     /// Distinct customers whose conversions credited the bucket (with a positive weight): its population.
     pub customers: Option<i64>,
-    /// True when `customers` is below the minimum audience size for this viewer: credit, conversions and ROI are
-    /// then null.
+    /// True when `customers` is below the minimum audience size for this viewer: credit, conversions, ROAS
+    /// and ROI are then null.
     pub suppressed: bool,
     pub credit_minor: Option<f64>,
     pub conversions: Option<f64>,
-    /// The campaign's spend (not a population: shown even when suppressed).
+    /// The campaign's spend in the window: its whole spend × daysInWindow / campaignDays, rounded to the
+    /// minor unit (not a population: shown even when suppressed). Null for NONE.
     pub spend_minor: Option<BigInt>,
-    /// Attributed value / spend; null without spend.
+    /// The campaign's whole spend, inside the window or not.
+    pub total_spend_minor: Option<BigInt>,
+    /// The campaign's days, first to last, both inclusive.
+    pub campaign_days: Option<i64>,
+    /// The campaign's days inside the window.
+    pub days_in_window: Option<i64>,
+    /// Return on advertising spend: creditMinor / spendMinor; null without spend.
+    pub roas: Option<f64>,
+    /// Return on investment: (creditMinor − spendMinor) / spendMinor; null without spend.
     pub roi: Option<f64>,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
 pub struct ModelCredit {
     pub model: AttributionModel,
-    pub by_team: Vec<CreditBucket>,
+    /// Every touchpoint team (MARKETING, SALES, SERVICE, PRODUCT), then NONE. Touches carry no PARTNER: the
+    /// won leads partners sourced are in `Attribution.bySourceTeam`.
+    pub by_team: Vec<TeamCredit>,
     pub by_channel: Vec<CreditBucket>,
     pub by_campaign: Vec<CampaignCredit>,
 }
@@ -1082,8 +1113,13 @@ pub struct Attribution {
     pub total_value_minor: Option<BigInt>,
     pub no_touch_value_minor: Option<BigInt>,
     pub touches_in_window: Option<i64>,
-    /// Every model that applies to the conversion (W_SHAPED for WON leads only).
+    /// The models asked for (`models`; every model that applies when left out).
     pub models: Vec<ModelCredit>,
+    /// WON leads only: each source team (MARKETING, SALES, PARTNER) credited with the whole value of the won
+    /// leads it sourced; they sum to totalValueMinor. Spend, ROAS and ROI are those of the team's campaigns.
+    pub by_source_team: Option<Vec<TeamCredit>>,
+    /// With `compareTo`: the earlier window and the totals against it.
+    pub compared: Option<AttributionComparison>,
     /// WON leads only (and null when suppressed).
     pub missing_milestones: Option<MissingMilestones>,
     /// The chains MARKOV's credit comes from (null when suppressed).
@@ -1094,27 +1130,60 @@ pub struct Attribution {
     pub definition: Definition,
 }
 
+/// The earlier window of `attribution(compareTo:)`.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct AttributionComparison {
+    /// PREVIOUS_PERIOD: the window of equal length ending the day before `from`; PREVIOUS_YEAR: the same days
+    /// one year earlier.
+    pub from: Date,
+    pub to: Date,
+    /// The number of conversions against the earlier window's, with the exact Poisson rate test over the two
+    /// windows' days.
+    pub conversions: Delta,
+    /// totalValueMinor against the earlier window's (a sum of money: no test).
+    pub total_value_minor: Delta,
+}
+
 impl FromInsight<crate::attribution::Attribution> for Attribution {
     fn from_insight(a: crate::attribution::Attribution, rule: Suppression) -> Self {
         let population = a.customers;
         // A bucket is shown when its own population is (it is part of the whole, so never more).
         let bucket_rule = |customers: i64| rule.hides(population) || rule.hides(customers);
+        let bucket = |key: String, credit: crate::attribution::Credit| {
+            let hidden = bucket_rule(credit.customers);
+            let shown = |value: f64| (!hidden).then_some(value);
+            CreditBucket {
+                roas: credit.roas().and_then(shown),
+                roi: credit.roi().and_then(shown),
+                spend_minor: credit.spend_minor.map(BigInt),
+                compared: credit
+                    .compared
+                    .map(|c| Delta::from_insight(c.credit, credit.customers, c.previous_customers, rule)),
+                customers: (!hidden).then_some(credit.customers),
+                suppressed: hidden,
+                credit_minor: shown(credit.credit_minor),
+                conversions: shown(credit.conversions),
+                removal_effect: credit.removal_effect.and_then(shown),
+                key,
+            }
+        };
         let buckets = |list: Vec<(String, crate::attribution::Credit)>| {
+            list.into_iter().map(|(key, credit)| bucket(key, credit)).collect()
+        };
+        let teams = |list: Vec<(String, crate::attribution::Credit)>| {
             list.into_iter()
-                .map(|(key, credit)| {
-                    let hidden = bucket_rule(credit.customers);
-                    let shown = |value: f64| (!hidden).then_some(value);
-                    CreditBucket {
-                        key,
-                        customers: (!hidden).then_some(credit.customers),
-                        suppressed: hidden,
-                        credit_minor: shown(credit.credit_minor),
-                        conversions: shown(credit.conversions),
-                        removal_effect: credit.removal_effect.and_then(shown),
-                    }
+                .map(|(key, credit)| TeamCredit {
+                    team: Team::parse(&key),
+                    credit: bucket(key, credit),
                 })
                 .collect()
         };
+        let compared = a.compared.map(|c| AttributionComparison {
+            from: Date(c.window.from),
+            to: Date(c.window.to),
+            conversions: Delta::from_insight(c.conversions, population, c.previous_customers, rule),
+            total_value_minor: Delta::from_insight(c.total_value, population, c.previous_customers, rule),
+        });
         Self {
             conversion: a.conversion.into(),
             lookback_days: a.lookback_days,
@@ -1148,7 +1217,7 @@ impl FromInsight<crate::attribution::Attribution> for Attribution {
                 .into_iter()
                 .map(|m| ModelCredit {
                     model: m.model.into(),
-                    by_team: buckets(m.by_team),
+                    by_team: teams(m.by_team),
                     by_channel: buckets(m.by_channel),
                     by_campaign: m
                         .by_campaign
@@ -1156,18 +1225,24 @@ impl FromInsight<crate::attribution::Attribution> for Attribution {
                         .map(|c| {
                             let hidden = bucket_rule(c.credit.customers);
                             CampaignCredit {
+                                roas: c.credit.roas().filter(|_| !hidden),
+                                roi: c.credit.roi().filter(|_| !hidden),
                                 campaign_external_id: c.campaign_external_id,
                                 customers: (!hidden).then_some(c.credit.customers),
                                 suppressed: hidden,
                                 credit_minor: (!hidden).then_some(c.credit.credit_minor),
                                 conversions: (!hidden).then_some(c.credit.conversions),
-                                spend_minor: c.spend_minor.map(BigInt),
-                                roi: c.roi.filter(|_| !hidden),
+                                spend_minor: c.spend.map(|spend| BigInt(spend.in_window_minor)),
+                                total_spend_minor: c.spend.map(|spend| BigInt(spend.total_minor)),
+                                campaign_days: c.spend.map(|spend| spend.campaign_days),
+                                days_in_window: c.spend.map(|spend| spend.days_in_window),
                             }
                         })
                         .collect(),
                 })
                 .collect(),
+            by_source_team: a.by_source_team.map(&teams),
+            compared,
             suppressed: rule.hides(population),
             definition: Definition::from_insight(a.definition, rule),
         }
@@ -1204,6 +1279,8 @@ pub struct StageDuration {
 pub struct CycleBlock {
     /// MARKETING, SALES, PARTNER, or ALL.
     pub source_team: String,
+    /// The source team as a `Team` (as attribution's `bySourceTeam` names it); null for ALL.
+    pub team: Option<Team>,
     pub leads: Option<i64>,
     pub reached: Vec<StageCount>,
     pub conversions: Vec<StageConversion>,
@@ -1233,6 +1310,7 @@ impl FromInsight<domain::revenue_cycle::CycleBlock> for CycleBlock {
         let won_hidden = hidden || rule.hides(b.won_customers);
         let compared = b.compared.clone().map(|c| CycleChanges::from_insight(c, &b, rule));
         Self {
+            team: Team::parse(&b.source_team),
             source_team: b.source_team,
             leads: count(b.leads),
             reached: b

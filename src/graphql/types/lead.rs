@@ -4,7 +4,7 @@ use entity::lead;
 
 use super::account::Account;
 use super::customer::Customer;
-use super::enums::{LeadSourceTeam, LeadStage};
+use super::enums::{LeadStage, Team};
 use super::{load_by_id, load_optional, money};
 use crate::graphql::ids;
 use crate::graphql::scalars::Money;
@@ -28,8 +28,8 @@ impl Lead {
     async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Account>> {
         load_optional::<entity::account::Entity, _>(ctx, self.0.account_id).await
     }
-    /// The team that sourced the lead.
-    async fn source_team(&self) -> LeadSourceTeam {
+    /// The team that sourced the lead: MARKETING, SALES or PARTNER.
+    async fn source_team(&self) -> Team {
         self.0.source_team.into()
     }
     /// The current stage.

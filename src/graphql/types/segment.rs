@@ -232,7 +232,10 @@ impl SegmentRuleInput {
             }
             SegmentRuleInput::Touched(leaf) => Rule::Touched(behaviour::Touched {
                 kind: leaf.kind.map(Into::into),
-                team: leaf.team.map(Into::into),
+                team: leaf
+                    .team
+                    .map(|team| team.touch_team(&format!("{path}.touched.team")))
+                    .transpose()?,
                 channel: leaf.channel,
                 campaign: row_of(leaf.campaign.as_ref(), "Campaign", format!("{path}.touched.campaign"))?,
                 count: leaf.count.map(Into::into),
