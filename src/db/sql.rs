@@ -55,7 +55,7 @@ impl Sql {
     }
 
     /// Appends `column` tested for membership in `keys`, bound as one
-    /// parameter (see [`Keys`]).
+    /// parameter: the text of [`Keys::contain`], for hand-written SQL.
     pub fn key_in(&mut self, column: &str, keys: Keys<'_>) -> &mut Self {
         self.push(column);
         match self.backend {
@@ -255,10 +255,6 @@ pub struct Keys<'a> {
 impl<'a> Keys<'a> {
     pub fn new(backend: DatabaseBackend, ids: &'a [i64]) -> Self {
         Self { backend, ids }
-    }
-
-    pub fn ids(&self) -> &'a [i64] {
-        self.ids
     }
 
     /// `column` is one of the keys, for sea-query statements.
