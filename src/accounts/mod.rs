@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate, NaiveTime};
 use sea_orm::ConnectionTrait;
 
-use crate::db::sql::Sql;
+use crate::db::sql::{Keys, Sql};
 use crate::error::Error;
 use crate::insights::stats::{NpsScore, nps};
 use crate::read::links::{Owned, Owner, links};
@@ -87,7 +87,11 @@ pub async fn account_stats(
         sql.bind(end).push(&format!(") AS {name}"));
     }
     sql.push(", CAST(COALESCE(touches.n, 0) AS BIGINT) AS touchpoints_30 FROM account a LEFT JOIN (SELECT link.link_parent AS account_id, COUNT(*) AS n FROM touchpoint t JOIN (");
-    sql.push_query(&links(Owner::Account, Owned::Touchpoints, account_ids));
+    sql.push_query(&links(
+        Owner::Account,
+        Owned::Touchpoints,
+        Keys::new(db.get_database_backend(), account_ids),
+    ));
     sql.push(") link ON link.link_child = t.id WHERE t.occurred_at >= ")
         .bind(days_back(30))
         .push(" AND t.occurred_at < ")
@@ -126,9 +130,13 @@ pub async fn account_stats(
         days_back(90),
     );
     sql.push(" FROM orders o JOIN (");
-    sql.push_query(&links(Owner::Account, Owned::Orders, account_ids));
-    sql.push(") link ON link.link_child = o.id GROUP BY link.link_parent) ord ON ord.account_id = a.id WHERE a.id IN ")
-        .bind_list(account_ids.iter().copied());
+    sql.push_query(&links(
+        Owner::Account,
+        Owned::Orders,
+        Keys::new(db.get_database_backend(), account_ids),
+    ));
+    sql.push(") link ON link.link_child = o.id GROUP BY link.link_parent) ord ON ord.account_id = a.id WHERE ")
+        .key_in("a.id", Keys::new(db.get_database_backend(), account_ids));
     let as_of_day = crate::insights::period::index_of(crate::db::sql::PeriodUnit::Day, as_of);
     for row in sql.all(db).await? {
         let account_id: i64 = row.try_get("", "account_id")?;
@@ -177,7 +185,11 @@ pub async fn recent_touchpoints_by_team(
         "SELECT * FROM (SELECT t.*, link.link_parent AS link_parent, ROW_NUMBER() OVER (PARTITION BY link.link_parent, t.team \
          ORDER BY t.occurred_at DESC, t.id DESC) AS team_rank FROM touchpoint t JOIN (",
     );
-    sql.push_query(&links(Owner::Account, Owned::Touchpoints, account_ids));
+    sql.push_query(&links(
+        Owner::Account,
+        Owned::Touchpoints,
+        Keys::new(db.get_database_backend(), account_ids),
+    ));
     sql.push(") link ON link.link_child = t.id) ranked WHERE team_rank <= ")
         .bind(i64::try_from(per_team).unwrap_or(i64::MAX));
     sql.push(" ORDER BY link_parent, team, occurred_at DESC, id DESC");

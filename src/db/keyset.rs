@@ -21,6 +21,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::cursor_key::CursorKey;
+use super::sql::Keys;
 use crate::error::Error;
 
 /// An entity that can be paged: it has an `i64` id column.
@@ -308,7 +309,8 @@ where
     if parent_ids.is_empty() || request.first == 0 {
         return Ok(pages);
     }
-    let ranked = ordered(select.filter(parent_column.is_in(parent_ids.iter().copied())), request).into_query();
+    let parents = Keys::new(db.get_database_backend(), parent_ids).contain(parent_column.into_expr());
+    let ranked = ordered(select.filter(parents), request).into_query();
     let statement = first_per_parent::<E, S>(
         ranked,
         WindowStatement::partition_by((E::default(), parent_column)),
@@ -480,8 +482,9 @@ where
     if parent_ids.is_empty() {
         return Ok(HashMap::new());
     }
+    let parents = Keys::new(db.get_database_backend(), parent_ids).contain(parent_column.into_expr());
     let statement = select
-        .filter(parent_column.is_in(parent_ids.iter().copied()))
+        .filter(parents)
         .select_only()
         .column_as(parent_column, "parent_id")
         .column_as(Expr::cust("COUNT(*)"), "total")

@@ -3,7 +3,9 @@
 //! placeholder in the backend's syntax; the few expressions whose SQL
 //! differs (calendar periods, day numbers) are the [`Sql::period_index`]
 //! and [`Sql::day_index`] helpers — the one dialect switch of the project.
+//! [`Keys`] is the membership test of a batch of ids, for both styles.
 
+use sea_orm::sea_query::{ArrayType, Expr, ExprTrait, extension::postgres::PgFunc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, Value};
 
 /// A calendar period (UTC; weeks are ISO weeks starting on Monday).
@@ -50,6 +52,19 @@ impl Sql {
             _ => self.text.push('?'),
         }
         self
+    }
+
+    /// Appends `column` tested for membership in `keys`, bound as one
+    /// parameter: the text of [`Keys::contain`], for hand-written SQL.
+    pub fn key_in(&mut self, column: &str, keys: Keys<'_>) -> &mut Self {
+        self.push(column);
+        match self.backend {
+            DatabaseBackend::Postgres => self.push(" = ANY(").bind(keys.value()).push(")"),
+            _ => self
+                .push(" IN (SELECT value FROM json_each(")
+                .bind(keys.value())
+                .push("))"),
+        }
     }
 
     /// Appends `(p1, p2, …)`, one placeholder per value, for `IN` lists.
@@ -226,6 +241,56 @@ impl Sql {
     }
 }
 
+/// A batch of ids (a loader's keys) to test a column against, bound as one
+/// parameter: `= ANY($1)` with a `BIGINT[]` on PostgreSQL, `IN (SELECT value
+/// FROM json_each(?))` with a JSON array on SQLite. An `IN (?, ?, …)` list
+/// would make one statement text per batch size, each parsed and planned
+/// on its own; this makes one for every size.
+#[derive(Debug, Clone, Copy)]
+pub struct Keys<'a> {
+    backend: DatabaseBackend,
+    ids: &'a [i64],
+}
+
+impl<'a> Keys<'a> {
+    pub fn new(backend: DatabaseBackend, ids: &'a [i64]) -> Self {
+        Self { backend, ids }
+    }
+
+    /// `column` is one of the keys, for sea-query statements.
+    pub fn contain(self, column: impl Into<Expr>) -> Expr {
+        match self.backend {
+            DatabaseBackend::Postgres => column.into().eq(PgFunc::any(Expr::val(self.value()))),
+            _ => Expr::cust_with_exprs(
+                "? IN (SELECT value FROM json_each(?))",
+                [column.into(), Expr::val(self.value())],
+            ),
+        }
+    }
+
+    /// The one bound value.
+    fn value(self) -> Value {
+        match self.backend {
+            DatabaseBackend::Postgres => Value::Array(
+                ArrayType::BigInt,
+                Some(Box::new(self.ids.iter().copied().map(Value::from).collect())),
+            ),
+            _ => {
+                let mut json = String::with_capacity(self.ids.len() * 8 + 2);
+                json.push('[');
+                for (index, id) in self.ids.iter().enumerate() {
+                    if index > 0 {
+                        json.push(',');
+                    }
+                    json.push_str(&id.to_string());
+                }
+                json.push(']');
+                Value::from(json)
+            }
+        }
+    }
+}
+
 /// `$n` → `$(n + offset)` in PostgreSQL text that sea-query wrote. Its
 /// values are always bound and its identifiers quoted, so a `$` followed by
 /// digits outside quotes is a placeholder.
@@ -289,6 +354,40 @@ mod tests {
         let mut sqlite = Sql::new(DatabaseBackend::Sqlite);
         sqlite.bind(1).push_query(&query);
         assert_eq!(sqlite.statement().values.map(|v| v.0.len()), Some(3));
+    }
+
+    #[test]
+    fn keys_bind_as_one_value_whatever_their_number() {
+        use sea_orm::sea_query::{Alias, Query};
+        let text = |backend: DatabaseBackend, ids: &[i64]| {
+            let query = Query::select()
+                .column(Alias::new("id"))
+                .from(Alias::new("t"))
+                .and_where(Keys::new(backend, ids).contain(Expr::col(Alias::new("parent"))))
+                .to_owned();
+            let statement = backend.build(&query);
+            (statement.sql, statement.values.map(|v| v.0.len()))
+        };
+        for backend in [DatabaseBackend::Postgres, DatabaseBackend::Sqlite] {
+            assert_eq!(text(backend, &[1, 2, 3]), text(backend, &[1, 2, 3, 4, 5, 6, 7]));
+            assert_eq!(text(backend, &[1]).1, Some(1));
+        }
+        assert_eq!(
+            text(DatabaseBackend::Postgres, &[1]).0,
+            r#"SELECT "id" FROM "t" WHERE "parent" = ANY($1)"#
+        );
+        assert_eq!(
+            text(DatabaseBackend::Sqlite, &[1]).0,
+            r#"SELECT "id" FROM "t" WHERE "parent" IN (SELECT value FROM json_each(?))"#
+        );
+        let mut sqlite = Sql::new(DatabaseBackend::Sqlite);
+        sqlite.key_in("a.id", Keys::new(DatabaseBackend::Sqlite, &[4, 5]));
+        let statement = sqlite.statement();
+        assert_eq!(statement.sql, "a.id IN (SELECT value FROM json_each(?))");
+        assert_eq!(statement.values.map(|v| v.0), Some(vec![Value::from("[4,5]")]));
+        let mut postgres = Sql::new(DatabaseBackend::Postgres);
+        postgres.key_in("a.id", Keys::new(DatabaseBackend::Postgres, &[4, 5]));
+        assert_eq!(postgres.statement().sql, "a.id = ANY($1)");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Relay connections over keyset pages: the arguments every list takes,
 //! turning a [`Page`] into a `…Connection`, and `totalCount`, computed
-//! only when a client asks for it.
+//! only when a client asks for it. Likewise the page itself is read only
+//! when the selection reads it ([`page_selected`]): a connection asked for
+//! its `totalCount` alone runs the count and nothing else.
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, Object, OutputType};
@@ -93,6 +95,24 @@ where
     .gql()
 }
 
+/// Whether the connection field being resolved selects anything read off
+/// its page: `edges`, `nodes` or `pageInfo` (whose `hasNextPage` and
+/// cursors come from the page), under any alias or fragment. Directives are
+/// not evaluated, so `nodes @skip(if: true)` still reads the page: the
+/// answer errs on reading.
+fn page_selected(ctx: &Context<'_>) -> bool {
+    let selection = ctx.look_ahead();
+    ["edges", "nodes", "pageInfo"]
+        .into_iter()
+        .any(|field| selection.field(field).exists())
+}
+
+/// The connection of a page that was not read because nothing selects it
+/// (see [`page_selected`]): only its `totalCount` will be resolved.
+fn unread_connection<N: OutputType>(request_after: bool, count: TotalCount) -> ConnectionOf<N> {
+    Connection::with_additional_fields(request_after, false, count)
+}
+
 fn connection_of<E, S, N>(
     ctx: &Context<'_>,
     page: Page<E::Model>,
@@ -127,8 +147,11 @@ where
 {
     let db = ctx.data::<DatabaseConnection>()?;
     let count = TotalCount {
-        source: CountSource::Statement(Box::new(select.clone().into_query())),
+        source: CountSource::Statement(Box::new(select.as_query().clone())),
     };
+    if !page_selected(ctx) {
+        return Ok(unread_connection(request.after.is_some(), count));
+    }
     let page = keyset::page(db, select, &request).await.gql()?;
     connection_of::<E, S, N>(ctx, page, &request, count)
 }
@@ -170,19 +193,10 @@ where
     // rather than the error of a batch shared with other parents.
     filter.condition().gql()?;
     let request = page_request::<R::Child, R::Sort>(ctx, first, after, order)?;
-    let loaders = ctx.data::<Loaders>()?;
-    let page = loaders
-        .load_one(ChildPage::<R> {
-            parent_id,
-            filter: filter.clone(),
-            request: request.clone(),
-        })
-        .await
-        .gql()?
-        .unwrap_or_default();
+    let counted = filter.clone();
     let count = TotalCount {
         source: CountSource::Children(Box::new(move |loaders: &Loaders| {
-            let filter = filter.clone();
+            let filter = counted.clone();
             Box::pin(async move {
                 Ok(loaders
                     .load_one(ChildCount::<R> { parent_id, filter })
@@ -192,6 +206,19 @@ where
             })
         })),
     };
+    if !page_selected(ctx) {
+        return Ok(unread_connection(request.after.is_some(), count));
+    }
+    let page = ctx
+        .data::<Loaders>()?
+        .load_one(ChildPage::<R> {
+            parent_id,
+            filter,
+            request: request.clone(),
+        })
+        .await
+        .gql()?
+        .unwrap_or_default();
     connection_of::<R::Child, R::Sort, N>(ctx, page, &request, count)
 }
 

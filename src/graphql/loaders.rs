@@ -33,6 +33,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use tokio::sync::watch;
 
 use crate::db::keyset::{self, Keyset, Page, PageRequest};
+use crate::db::sql::Keys;
 use crate::error::Error;
 use crate::read::filters::RowFilter;
 use crate::read::relations::{ListRelation, PagedRelation, Parents};
@@ -313,7 +314,7 @@ where
     async fn load(&self, keys: &[ById<E>]) -> Result<HashMap<ById<E>, E::Model>, Self::Error> {
         let ids = parent_ids(keys, |key| key.0);
         let rows = E::find()
-            .filter(E::id_column().is_in(ids))
+            .filter(Keys::new(self.db.get_database_backend(), &ids).contain(E::id_column().into_expr()))
             .all(&self.db)
             .await
             .map_err(|e| Arc::new(Error::from(e)))?;
@@ -345,7 +346,10 @@ where
                 Parents::Column(column, parent_of) => {
                     keyset::pages_by_parent(&self.db, base, column, parent_of, &parents, request).await
                 }
-                Parents::Linked(link) => keyset::pages_by_link(&self.db, base, link(&parents), request).await,
+                Parents::Linked(link) => {
+                    let parents = Keys::new(self.db.get_database_backend(), &parents);
+                    keyset::pages_by_link(&self.db, base, link(parents), request).await
+                }
             };
             let mut pages = pages.map_err(|e| Arc::new(Error::from(e)))?;
             for parent_id in parents {
@@ -381,7 +385,10 @@ impl<R: PagedRelation> Loader<ChildCount<R>> for DbLoader {
             let base = filtered_base::<R>(filter)?;
             let counts = match R::parents() {
                 Parents::Column(column, _) => keyset::count_by_parent(&self.db, base, column, &parents).await,
-                Parents::Linked(link) => keyset::count_by_link(&self.db, base, link(&parents)).await,
+                Parents::Linked(link) => {
+                    let parents = Keys::new(self.db.get_database_backend(), &parents);
+                    keyset::count_by_link(&self.db, base, link(parents)).await
+                }
             }
             .map_err(|e| Arc::new(Error::from(e)))?;
             for parent_id in parents {
@@ -410,7 +417,7 @@ where
     async fn load(&self, keys: &[ChildList<R>]) -> Result<HashMap<ChildList<R>, Self::Value>, Self::Error> {
         let parents = parent_ids(keys, |key| key.0);
         let rows = R::Child::find()
-            .filter(R::parent_column().is_in(parents.iter().copied()))
+            .filter(Keys::new(self.db.get_database_backend(), &parents).contain(R::parent_column().into_expr()))
             .order_by_asc(<R::Child as Keyset>::id_column())
             .all(&self.db)
             .await

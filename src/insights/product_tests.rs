@@ -14,7 +14,7 @@ use super::delta::Delta;
 use super::nps::CompareTo;
 use super::scope::{Rows, Scope};
 use super::stats::{Proportion, TwoProportionTest, proportion, two_proportion_z_test};
-use crate::db::sql::Sql;
+use crate::db::sql::{Keys, Sql};
 use crate::error::Error;
 
 /// The default approval threshold for `customerApproved`.
@@ -85,7 +85,8 @@ pub async fn results_of(
     }
     let mut sql = Sql::new(db.get_database_backend());
     push_test_votes(&mut sql);
-    sql.push(&format!(" WHERE {column} IN ")).bind_list(ids.iter().copied());
+    sql.push(" WHERE ")
+        .key_in(column, Keys::new(db.get_database_backend(), ids));
     read_test_results(db, sql, approval_threshold).await
 }
 

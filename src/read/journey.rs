@@ -21,7 +21,7 @@ use super::TimeRange;
 use super::links::{Owned, Owner, links};
 use crate::db::cursor_key::CursorKey;
 use crate::db::keyset::{Cursor, CursorScope, Direction, Page, SortKey, not_a_cursor};
-use crate::db::sql::Sql;
+use crate::db::sql::{Keys, Sql};
 use crate::error::Error;
 
 /// What happened.
@@ -252,7 +252,7 @@ pub async fn journeys(
             sql.push(", ");
         }
         sql.push(&format!("{}_link AS (", table_name(*table)));
-        sql.push_query(&links(owner, *table, parent_ids));
+        sql.push_query(&links(owner, *table, Keys::new(db.get_database_backend(), parent_ids)));
         sql.push(")");
     }
     let (order, before) = match request.direction {

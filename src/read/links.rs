@@ -11,6 +11,7 @@
 //! journey all read these statements, so the rule lives here only.
 
 use crate::db::keyset::{LINK_CHILD, LINK_PARENT};
+use crate::db::sql::Keys;
 use entity::{customer, lead, orders, survey_response, touchpoint};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoIden, Query, SelectStatement, UnionType};
 
@@ -48,7 +49,7 @@ pub enum Owner {
 
 /// The `(link_child, link_parent)` pairs of `table`'s rows owned by the
 /// parents in `parent_ids`; each pair once.
-pub fn links(owner: Owner, table: Owned, parent_ids: &[i64]) -> SelectStatement {
+pub fn links(owner: Owner, table: Owned, parent_ids: Keys<'_>) -> SelectStatement {
     match owner {
         Owner::Customer => direct(table, "customer_id", parent_ids),
         Owner::Account => {
@@ -65,9 +66,7 @@ pub fn links(owner: Owner, table: Owned, parent_ids: &[i64]) -> SelectStatement 
                     Expr::col((customer::Entity, customer::Column::Id))
                         .equals((table.table(), Alias::new("customer_id"))),
                 )
-                .and_where(
-                    Expr::col((customer::Entity, customer::Column::AccountId)).is_in(parent_ids.iter().copied()),
-                );
+                .and_where(parent_ids.contain(Expr::col((customer::Entity, customer::Column::AccountId))));
             if !table.has_account() {
                 return through_contacts;
             }
@@ -79,7 +78,7 @@ pub fn links(owner: Owner, table: Owned, parent_ids: &[i64]) -> SelectStatement 
 }
 
 /// Pairs through a column of the table itself.
-fn direct(table: Owned, parent_column: &'static str, parent_ids: &[i64]) -> SelectStatement {
+fn direct(table: Owned, parent_column: &'static str, parent_ids: Keys<'_>) -> SelectStatement {
     Query::select()
         .expr_as(Expr::col((table.table(), Alias::new("id"))), Alias::new(LINK_CHILD))
         .expr_as(
@@ -87,7 +86,7 @@ fn direct(table: Owned, parent_column: &'static str, parent_ids: &[i64]) -> Sele
             Alias::new(LINK_PARENT),
         )
         .from(table.table())
-        .and_where(Expr::col((table.table(), Alias::new(parent_column))).is_in(parent_ids.iter().copied()))
+        .and_where(parent_ids.contain(Expr::col((table.table(), Alias::new(parent_column)))))
         .to_owned()
 }
 

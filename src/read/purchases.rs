@@ -13,7 +13,7 @@ use sea_orm::ConnectionTrait;
 
 use super::TimeRange;
 use super::links::{Owned, Owner, links};
-use crate::db::sql::Sql;
+use crate::db::sql::{Keys, Sql};
 use crate::error::Error;
 
 /// One product an owner bought.
@@ -51,7 +51,11 @@ pub async fn products_bought(
          MAX(o.ordered_at) AS last_bought_at \
          FROM order_line l JOIN orders o ON o.id = l.order_id JOIN (",
     );
-    sql.push_query(&links(owner, Owned::Orders, parent_ids));
+    sql.push_query(&links(
+        owner,
+        Owned::Orders,
+        Keys::new(db.get_database_backend(), parent_ids),
+    ));
     sql.push(") link ON link.link_child = o.id WHERE 1 = 1");
     if let Some(from) = ordered.from {
         sql.push(" AND o.ordered_at >= ").bind(from);

@@ -15,6 +15,7 @@ use super::filters::{LeadFilter, OrderFilter, RowFilter, SurveyResponseFilter, T
 use super::links::{Owned, Owner, links};
 use super::sorts::*;
 use crate::db::keyset::{Keyset, SortField};
+use crate::db::sql::Keys;
 
 /// Children read a page at a time.
 pub trait PagedRelation: Send + Sync + 'static {
@@ -37,7 +38,7 @@ pub enum Parents<E: EntityTrait> {
     Column(E::Column, fn(&E::Model) -> Option<i64>),
     /// A link statement pairs children with parents ([`crate::read::links`]);
     /// a child may have several.
-    Linked(fn(&[i64]) -> SelectStatement),
+    Linked(fn(Keys<'_>) -> SelectStatement),
 }
 
 /// Children read all at once, in id order (an order's lines).

@@ -16,7 +16,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, TransactionTrait,
 };
 
-use crate::db::sql::Sql;
+use crate::db::sql::{Keys, Sql};
 use crate::error::Error;
 pub use rule::Rule;
 
@@ -375,14 +375,9 @@ pub async fn segments_of_accounts(
     }
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT c.account_id, m.segment_id, CAST(COUNT(*) AS BIGINT) AS contacts FROM segment_member m ");
-    sql.push("JOIN customer c ON c.id = m.customer_id WHERE c.account_id IN (");
-    for (index, id) in account_ids.iter().enumerate() {
-        if index > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
-    sql.push(") GROUP BY c.account_id, m.segment_id ORDER BY c.account_id, m.segment_id");
+    sql.push("JOIN customer c ON c.id = m.customer_id WHERE ")
+        .key_in("c.account_id", Keys::new(db.get_database_backend(), account_ids));
+    sql.push(" GROUP BY c.account_id, m.segment_id ORDER BY c.account_id, m.segment_id");
     for row in sql.all(db).await? {
         let account: i64 = row.try_get("", "account_id")?;
         found

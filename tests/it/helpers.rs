@@ -3,8 +3,8 @@
 //! server runs.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use accord::app::Application;
 use accord::auth::Authenticator;
@@ -145,6 +145,8 @@ pub struct TestApp {
     /// The database URL, for a second instance or a server process.
     pub database_url: String,
     statements: Arc<AtomicUsize>,
+    /// The text of every statement run since the last [`TestApp::take_statements`].
+    statement_texts: Arc<Mutex<Vec<String>>>,
     shutdown: Option<oneshot::Sender<()>>,
     // Declared last: dropped after the server and pool are gone.
     _scratch: Scratch,
@@ -206,12 +208,18 @@ impl TestApp {
         accord::db::migrate(&db).await.expect("migrations apply");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
+        let statement_texts = Arc::new(Mutex::new(Vec::new()));
+        let texts = statement_texts.clone();
         let trace = std::env::var_os("ACCORD_TEST_TRACE_SQL").is_some();
         db.set_metric_callback(move |info| {
             if trace {
                 eprintln!("SQL: {}", info.statement.sql);
             }
             counter.fetch_add(1, Ordering::SeqCst);
+            texts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(info.statement.sql.clone());
         });
         let auth = Authenticator::new(db.clone(), secured, jwt);
         let app = Application::build_with_auth("127.0.0.1:0", db.clone(), api, auth)
@@ -225,6 +233,7 @@ impl TestApp {
             backend,
             database_url: url,
             statements,
+            statement_texts,
             shutdown: Some(shutdown),
             _scratch: scratch,
         }
@@ -312,6 +321,11 @@ impl TestApp {
     /// SQL statements run since the last call.
     pub fn take_statement_count(&self) -> usize {
         self.statements.swap(0, Ordering::SeqCst)
+    }
+
+    /// The SQL text of each statement run since the last call, in order.
+    pub fn take_statements(&self) -> Vec<String> {
+        std::mem::take(&mut *self.statement_texts.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 

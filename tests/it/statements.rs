@@ -1,6 +1,7 @@
 //! The number of SQL statements a request makes depends on the query's
 //! shape, never on how many rows it returns.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use accord::ingest::{ImportOptions, import_path};
@@ -10,7 +11,10 @@ use crate::helpers::{TestApp, on_both_backends};
 
 on_both_backends!(
     an_account_with_contacts_orders_lines_and_products_takes_five_statements,
-    the_whole_sales_context_of_an_account_takes_a_fixed_number_of_statements
+    the_whole_sales_context_of_an_account_takes_a_fixed_number_of_statements,
+    a_connection_asked_for_its_total_count_alone_runs_only_the_count,
+    a_connection_reads_its_page_when_a_fragment_or_page_info_selects_it,
+    batches_of_any_size_run_the_same_statement_texts
 );
 
 /// One account with `contacts` contacts, each with 7 orders of 2 lines.
@@ -137,4 +141,139 @@ async fn the_whole_sales_context_of_an_account_takes_a_fixed_number_of_statement
         assert!((weights - 1.0).abs() < 1e-9);
         assert_eq!(statements, 10, "{contacts} contacts");
     }
+}
+
+/// Whether `sql` reads a page of rows (a keyset page: ordered, limited or
+/// ranked per parent) rather than counting them.
+fn reads_a_page(sql: &str) -> bool {
+    let sql = sql.to_uppercase();
+    sql.contains("ROW_NUMBER") || sql.contains("LIMIT")
+}
+
+fn counts(sql: &str) -> bool {
+    sql.to_uppercase().contains("COUNT(*)")
+}
+
+async fn a_connection_asked_for_its_total_count_alone_runs_only_the_count(app: TestApp) {
+    import_account(&app, 12).await;
+
+    // A root list: the count and nothing else.
+    app.take_statements();
+    let data = app.data("{ customers { totalCount } }", json!({})).await;
+    assert_eq!(data["customers"]["totalCount"], 12);
+    let statements = app.take_statements();
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    assert!(
+        counts(&statements[0]) && !reads_a_page(&statements[0]),
+        "{statements:#?}"
+    );
+
+    // Nested lists, under an alias: the account, the page of contacts
+    // (their nodes are selected), then one count of all their orders.
+    let data = app
+        .data(
+            r#"{ account(externalId: "A1") {
+                contacts: customers(first: 10) { totalCount }
+                customers(first: 10) { nodes { placed: orders { totalCount } } }
+            } }"#,
+            json!({}),
+        )
+        .await;
+    let account = &data["account"];
+    assert_eq!(account["contacts"]["totalCount"], 12);
+    let nodes = account["customers"]["nodes"].as_array().expect("contacts");
+    assert_eq!(nodes.len(), 10);
+    assert!(nodes.iter().all(|node| node["placed"]["totalCount"] == 7));
+    let statements = app.take_statements();
+    let pages: Vec<&String> = statements.iter().filter(|sql| reads_a_page(sql)).collect();
+    // The account is looked up by external id (one row, LIMIT 1); the
+    // only page read is the contacts'.
+    assert_eq!(statements.len(), 4, "{statements:#?}");
+    assert_eq!(pages.len(), 2, "{statements:#?}");
+    assert_eq!(
+        statements.iter().filter(|sql| counts(sql)).count(),
+        2,
+        "{statements:#?}"
+    );
+    assert!(
+        !statements
+            .iter()
+            .any(|sql| sql.contains("\"orders\"") && reads_a_page(sql)),
+        "{statements:#?}"
+    );
+}
+
+async fn a_connection_reads_its_page_when_a_fragment_or_page_info_selects_it(app: TestApp) {
+    import_account(&app, 12).await;
+
+    let data = app
+        .data(
+            r#"query {
+                account(externalId: "A1") {
+                    customers(first: 5) { totalCount ...Contacts }
+                    more: customers(first: 5) { ... on CustomerConnection { pageInfo { hasNextPage } } }
+                    all: customers(first: 20) { pageInfo { hasNextPage hasPreviousPage } }
+                }
+                customers(first: 12) { pageInfo { hasNextPage endCursor } }
+            }
+            fragment Contacts on CustomerConnection { edges { node { externalId } } }"#,
+            json!({}),
+        )
+        .await;
+    let account = &data["account"];
+    assert_eq!(account["customers"]["totalCount"], 12);
+    assert_eq!(account["customers"]["edges"].as_array().map(Vec::len), Some(5));
+    assert_eq!(account["more"]["pageInfo"]["hasNextPage"], true);
+    assert_eq!(account["all"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(account["all"]["pageInfo"]["hasPreviousPage"], false);
+    assert_eq!(data["customers"]["pageInfo"]["hasNextPage"], false);
+    assert!(data["customers"]["pageInfo"]["endCursor"].is_string());
+}
+
+/// A query whose loaders batch one key per contact at each level.
+const CONTACTS_CONTEXT: &str = "query($id: String!, $contacts: Int!) {
+  account(externalId: $id) {
+    customers(first: $contacts) {
+      nodes {
+        externalId
+        orders(first: 5) { totalCount nodes { externalId lines { quantity product { sku } } } }
+        surveyResponses(first: 5) { totalCount nodes { npsScore } }
+      }
+    }
+  }
+}";
+
+async fn batches_of_any_size_run_the_same_statement_texts(app: TestApp) {
+    import_account(&app, 60).await;
+
+    let sorted = |mut statements: Vec<String>| {
+        statements.sort();
+        statements
+    };
+    // 3 and 7 keys through each loader.
+    app.take_statements();
+    app.data(CONTACTS_CONTEXT, json!({ "id": "A1", "contacts": 3 })).await;
+    let three = sorted(app.take_statements());
+    app.data(CONTACTS_CONTEXT, json!({ "id": "A1", "contacts": 7 })).await;
+    let seven = sorted(app.take_statements());
+    // The whole sales context, once, then for every number of contacts
+    // from 1 to 20.
+    app.data(SALES_CONTEXT, json!({ "id": "A1", "contacts": 20 })).await;
+    let one: BTreeSet<String> = app.take_statements().into_iter().collect();
+    for contacts in 1..=20 {
+        app.data(SALES_CONTEXT, json!({ "id": "A1", "contacts": contacts }))
+            .await;
+    }
+    let all: BTreeSet<String> = app.take_statements().into_iter().collect();
+    eprintln!(
+        "{:?}: {} distinct statement texts over 20 sales-context requests, {} in one",
+        app.backend,
+        all.len(),
+        one.len()
+    );
+
+    // The keys are bound as one value, so the texts do not depend on how many.
+    assert_eq!(three, seven);
+    assert!(three.len() >= 6, "{three:#?}");
+    assert_eq!(all, one);
 }
