@@ -29,6 +29,7 @@
 //! | `ACCORD_SHUTDOWN_GRACE_MS` | `10000` | after SIGTERM, how long requests in flight may finish before they are aborted |
 //! | `ACCORD_INSIGHT_CONCURRENCY` | `50` | share of the pool (percent) insight fields may hold at once |
 //! | `ACCORD_INSIGHT_WAIT_MS` | `2000` | how long an insight field waits for a place before LIMIT_EXCEEDED |
+//! | `ACCORD_INSIGHT_CONCURRENCY_PER_CLIENT` | `1` | insight fields one API key (or token subject) may run at once; the rest wait their turn |
 //! | `ACCORD_STRICT_LOAD_SHARE` | `30` | share of the pool (percent) `?strict=true` bulk loads may hold at once; past it, 503 with `Retry-After` |
 //! | `ACCORD_INGEST_READ_TIMEOUT_MS` | `30000` | longest silence within a bulk ingest body before the upload is refused (408) |
 //! | `ACCORD_WS_MAX_OPERATIONS` | `100` | operations (subscriptions, queries) open at once on one WebSocket connection |
@@ -265,6 +266,12 @@ pub struct LimitsConfig {
     #[arg(long = "insight-wait-ms", env = "ACCORD_INSIGHT_WAIT_MS", default_value_t = 2_000)]
     pub insight_wait_ms: u64,
 
+    /// How many of those places one client (an API key, or a token's subject) may hold at once:
+    /// its further insights wait their turn, so one client's burst of heavy insights leaves the
+    /// other places, and the CPU behind them, to everyone else.
+    #[arg(long, env = "ACCORD_INSIGHT_CONCURRENCY_PER_CLIENT", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub insight_concurrency_per_client: u32,
+
     /// The share of the connection pool, in percent, that `?strict=true` bulk loads may hold at
     /// once (at least one connection): a strict load keeps one transaction open for its whole body.
     /// A strict load over it is answered 503 with `Retry-After`; other requests are not affected.
@@ -326,6 +333,7 @@ impl Default for LimitsConfig {
             shutdown_grace_ms: 10_000,
             insight_concurrency: 50,
             insight_wait_ms: 2_000,
+            insight_concurrency_per_client: 1,
             strict_load_share: 30,
             ingest_read_timeout_ms: 30_000,
             ws_max_operations: 100,

@@ -22,6 +22,7 @@ on_both_backends!(
     strict_loads_hold_only_their_share_of_the_pool with with_one_strict_place,
     a_strict_load_locks_nothing_before_its_first_batch,
     insights_hold_only_their_share_of_the_pool with with_one_insight_place,
+    a_clients_insights_wait_for_its_own_place_first with with_one_insight_place,
     refused_credentials_get_429_with_retry_after_per_address with with_few_auth_failures,
     key_checks_write_last_used_at_once_a_minute,
     postgres_cancels_a_statement_past_its_timeout
@@ -232,6 +233,24 @@ async fn insights_hold_only_their_share_of_the_pool(app: TestApp) {
             )
             .await;
         assert!(data[alias]["repeatPurchase"].is_object(), "{data}");
+    }
+}
+
+async fn a_clients_insights_wait_for_its_own_place_first(app: TestApp) {
+    // The same twenty insights from one API key: the key holds one place at
+    // a time (ACCORD_INSIGHT_CONCURRENCY_PER_CLIENT = 1), so they run one
+    // after another, and each then finds the shared place free — none is
+    // refused. Without the key (a server without authentication, above) they
+    // race for the shared place and all but one are refused.
+    let key = keys::create(&app.db, Role::Analyst, "dashboard").await.expect("key");
+    let aliases: String = (0..20)
+        .map(|i| format!(" a{i}: insights {{ repeatPurchase {{ customersWithOrders }} }}"))
+        .collect();
+    let (status, body) = app.post_as(&key.secret, &format!("{{{aliases} }}"), json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+    for i in 0..20 {
+        assert!(body["data"][format!("a{i}")]["repeatPurchase"].is_object(), "{body}");
     }
 }
 

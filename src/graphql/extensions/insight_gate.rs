@@ -5,14 +5,24 @@
 //! pool (`ACCORD_INSIGHT_CONCURRENCY`); an insight over it waits up to
 //! `ACCORD_INSIGHT_WAIT_MS` for a place, then fails alone with
 //! LIMIT_EXCEEDED (the rest of the response is kept).
+//!
+//! The shared places alone are not fair: one key firing heavy insights as
+//! fast as its rate limit allows holds most of them, and the CPU behind
+//! them, so everyone else's insights queue behind its. Each client (an API
+//! key, or a token's subject) therefore also holds at most
+//! `ACCORD_INSIGHT_CONCURRENCY_PER_CLIENT` places; its further insights
+//! wait for one of its own first — up to the request deadline, since that
+//! wait is its own doing — and only then for a shared place.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
 use async_graphql::{PathSegment, QueryPathSegment, ServerError, ServerResult, Value};
 use tokio::sync::Semaphore;
 
+use crate::auth::Viewer;
 use crate::config::LimitsConfig;
 use crate::graphql::error::code;
 use crate::graphql::limits::cost;
@@ -22,15 +32,63 @@ use crate::graphql::limits::cost;
 pub struct InsightGate {
     places: Arc<Semaphore>,
     wait: Duration,
+    own: OwnPlaces,
+}
+
+/// Whose insights share one client's places.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Holder {
+    ApiKey(i64),
+    Subject(String),
+}
+
+impl Holder {
+    /// The viewer's key or token subject; none for a server without
+    /// authentication, whose viewers cannot be told apart.
+    fn of(viewer: &Viewer) -> Option<Self> {
+        match (viewer.api_key_id, &viewer.subject) {
+            (Some(key), _) => Some(Holder::ApiKey(key)),
+            (None, Some(subject)) => Some(Holder::Subject(subject.clone())),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Each client's own places. A client's semaphore lives while one of its
+/// insights holds or awaits it, so the map holds only active clients.
+#[derive(Clone)]
+struct OwnPlaces {
+    by_holder: Arc<Mutex<HashMap<Holder, Arc<Semaphore>>>>,
+    per_holder: usize,
+}
+
+impl OwnPlaces {
+    fn of(&self, holder: Holder) -> Option<Arc<Semaphore>> {
+        let mut by_holder = self.by_holder.lock().ok()?;
+        // Forget clients nobody holds a handle to any more: their places
+        // are all free.
+        if by_holder.len() > 64 {
+            by_holder.retain(|_, places| Arc::strong_count(places) > 1);
+        }
+        let places = by_holder
+            .entry(holder)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_holder)));
+        Some(places.clone())
+    }
 }
 
 impl InsightGate {
     /// A gate for a pool of `pool_size` connections.
     pub fn new(pool_size: u32, limits: &LimitsConfig) -> Self {
         let places = crate::db::pool_share(pool_size, limits.insight_concurrency);
+        let per_holder = usize::try_from(limits.insight_concurrency_per_client).unwrap_or(usize::MAX);
         Self {
             places: Arc::new(Semaphore::new(places)),
             wait: Duration::from_millis(limits.insight_wait_ms),
+            own: OwnPlaces {
+                by_holder: Arc::default(),
+                per_holder: per_holder.clamp(1, places),
+            },
         }
     }
 }
@@ -53,6 +111,16 @@ impl Extension for InsightGate {
         if cost::weight(info.parent_type, info.name) == 1 {
             return next.run(ctx, info).await;
         }
+        // The client's own place first: waiting for it is waiting for the
+        // client's own insights, bounded by the request's deadline.
+        let own = ctx
+            .data_opt::<Viewer>()
+            .and_then(Holder::of)
+            .and_then(|holder| self.own.of(holder));
+        let _own_place = match &own {
+            Some(own) => Some(own.acquire().await.map_err(|_| busy(&info, self.wait))?),
+            None => None,
+        };
         // No wait means none: a zero timeout would still let the place be
         // taken once a running insight frees it within the timer's tick.
         let place = if self.wait.is_zero() {
