@@ -25,14 +25,6 @@ pub struct Totals {
     pub total_value: Delta,
 }
 
-fn money_sum() -> Test {
-    Test {
-        p_value: None,
-        z: None,
-        method: delta::NONE_MONEY_SUM,
-    }
-}
-
 /// Adds to `current` (over `window`) the comparison with `previous`, the
 /// same request over `previous_window`. Buckets are matched by key, so a
 /// bucket absent from the earlier window compares with zero.
@@ -51,7 +43,7 @@ pub fn compare(current: &mut Attribution, window: Window, previous: &Attribution
                     Some(credit.credit_minor),
                     Some(earlier.credit_minor),
                     earlier.customers,
-                    money_sum(),
+                    Test::money_sum(),
                 ),
                 previous_customers: earlier.customers,
             }));
@@ -86,7 +78,7 @@ pub fn compare(current: &mut Attribution, window: Window, previous: &Attribution
             as_value(current.total_value_minor),
             as_value(previous.total_value_minor),
             previous.conversions,
-            money_sum(),
+            Test::money_sum(),
         ),
     });
 }

@@ -275,18 +275,7 @@ impl<'a> Keys<'a> {
                 ArrayType::BigInt,
                 Some(Box::new(self.ids.iter().copied().map(Value::from).collect())),
             ),
-            _ => {
-                let mut json = String::with_capacity(self.ids.len() * 8 + 2);
-                json.push('[');
-                for (index, id) in self.ids.iter().enumerate() {
-                    if index > 0 {
-                        json.push(',');
-                    }
-                    json.push_str(&id.to_string());
-                }
-                json.push(']');
-                Value::from(json)
-            }
+            _ => Value::from(serde_json::Value::from(self.ids).to_string()),
         }
     }
 }

@@ -282,14 +282,13 @@ impl Insights {
         let mut result = domain::attribute(db, &self.scope, kind, lookback_days, half_life_days)
             .await
             .gql()?;
-        if let Some(compare_to) = compare_to {
-            let earlier = self.scope.compared(compare_to.into()).gql()?;
-            let window = earlier.window;
-            let previous = domain::attribute(db, &earlier, kind, lookback_days, half_life_days)
-                .await
-                .gql()?;
-            domain::compare::compare(&mut result, self.scope.window, &previous, window);
-            result.definition = result.definition.with_enum("compareTo", compare_to);
+        let previous =
+            crate::insights::compare::previous(&self.scope, compare_to.map(Into::into), |scope| async move {
+                domain::attribute(db, &scope, kind, lookback_days, half_life_days).await
+            });
+        if let Some(previous) = previous.await.gql()? {
+            domain::compare::compare(&mut result, self.scope.window, &previous.value, previous.window);
+            result.definition = result.definition.with_enum("compareTo", previous.compare_to);
         }
         if let Some(requested) = requested {
             result.models.retain(|credit| requested.contains(&credit.model));

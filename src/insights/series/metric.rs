@@ -303,11 +303,7 @@ impl Metric {
     pub fn test(self, current: (&Aggregate, f64), previous: (&Aggregate, f64)) -> Test {
         let (now, then) = (self.estimate(current.0), self.estimate(previous.0));
         match self.kind() {
-            Kind::MoneySum => Test {
-                p_value: None,
-                z: None,
-                method: delta::NONE_MONEY_SUM,
-            },
+            Kind::MoneySum => Test::money_sum(),
             Kind::Count => delta::poisson_rates(now.n, current.1, then.n, previous.1),
             Kind::Mean => delta::welch_t(&moments(current.0), &moments(previous.0)),
             Kind::Score => delta::nps_difference(&nps_score(current.0), &nps_score(previous.0)),
