@@ -1,9 +1,18 @@
 //! Behavioural rule leaves: what a customer did, read from their
 //! touchpoints, orders, survey responses and leads — `touched`,
 //! `purchased`, `responded`, `leadStage` — and `sequence` ("A then B
-//! within N days", "A and no B within N days"). Each compiles into a
-//! correlated `EXISTS` or `COUNT(*)` subquery on the customer row `c`, so
-//! a rule stays one SQL condition however many leaves it has.
+//! within N days", "A and no B within N days"). Each compiles into one
+//! condition on the customer row `c`, so a rule stays one SQL condition
+//! however many leaves it has.
+//!
+//! The conditions are set-based — `c.id IN (SELECT customer_id … [GROUP BY
+//! customer_id HAVING …])` — so the database scans each leaf's events once
+//! and hashes the matching customers, rather than probing the events of
+//! every customer in turn (on the large data set a three-leaf rule went
+//! from 8.5 s to a fraction of it). Only a count or amount that zero
+//! satisfies (`count: {operator: LT, value: 2}`) stays a per-customer
+//! subquery, since a set of customers *with* events cannot hold those with
+//! none.
 //!
 //! Windows are those of the `metric` leaf: `windowDays: N` keeps events
 //! from the start of the day N days before the evaluation day to the end
@@ -27,6 +36,21 @@ pub const MAX_DAYS: i64 = 3650;
 pub struct Comparison {
     pub operator: Operator,
     pub value: f64,
+}
+
+impl Comparison {
+    /// Whether `value` satisfies the comparison, as SQL would decide it.
+    fn holds(self, value: f64) -> bool {
+        match self.operator {
+            Operator::Eq => value == self.value,
+            Operator::Neq => value != self.value,
+            Operator::Gt => value > self.value,
+            Operator::Gte => value >= self.value,
+            Operator::Lt => value < self.value,
+            Operator::Lte => value <= self.value,
+            _ => false,
+        }
+    }
 }
 
 /// Touchpoints matching every filter given; by default at least one.
@@ -358,11 +382,12 @@ impl Window {
     }
 }
 
-/// A leaf's events for the customer `c`: the `FROM … WHERE …` of one
-/// table under `alias`, and the column holding each event's time.
+/// A leaf's events: the `FROM … WHERE …` of one table under `alias`, and
+/// the column holding each event's time.
 trait Events {
     fn window_days(&self) -> Option<i64>;
-    /// Writes `FROM … WHERE <alias>.customer_id = c.id AND <filters>` (no window).
+    /// Writes `FROM … WHERE <alias>.customer_id IS NOT NULL AND <filters>`
+    /// (no window): the events of every customer.
     fn source(&self, sql: &mut Sql, alias: &str);
     fn time_column(&self, alias: &str) -> String;
 
@@ -379,7 +404,7 @@ impl Events for Touched {
     }
 
     fn source(&self, sql: &mut Sql, alias: &str) {
-        sql.push(&format!("FROM touchpoint {alias} WHERE {alias}.customer_id = c.id"));
+        sql.push(&format!("FROM touchpoint {alias} WHERE {alias}.customer_id IS NOT NULL"));
         if let Some(kind) = self.kind {
             sql.push(&format!(" AND {alias}.kind = ")).bind(kind.as_str());
         }
@@ -421,7 +446,7 @@ impl Events for Purchased {
     }
 
     fn source(&self, sql: &mut Sql, alias: &str) {
-        sql.push(&format!("FROM orders {alias} WHERE {alias}.customer_id = c.id"));
+        sql.push(&format!("FROM orders {alias} WHERE {alias}.customer_id IS NOT NULL"));
         if self.product.is_some() || self.category.is_some() {
             let line = format!("{alias}_line");
             sql.push(&format!(
@@ -444,7 +469,7 @@ impl Events for Responded {
 
     fn source(&self, sql: &mut Sql, alias: &str) {
         sql.push(&format!(
-            "FROM survey_response {alias} WHERE {alias}.customer_id = c.id"
+            "FROM survey_response {alias} WHERE {alias}.customer_id IS NOT NULL"
         ));
         if let Some(kind) = self.survey_kind {
             sql.push(&format!(
@@ -513,19 +538,27 @@ pub fn compile_counted(leaf: &Rule, sql: &mut Sql, today: NaiveDate) {
     };
     match count {
         None => {
-            sql.push("EXISTS (SELECT 1 ");
+            sql.push("c.id IN (SELECT e.customer_id ");
             events.events(sql, "e", today);
+            sql.push(")");
+        }
+        Some(count) if !count.holds(0.0) => {
+            sql.push("c.id IN (SELECT e.customer_id ");
+            events.events(sql, "e", today);
+            sql.push(" GROUP BY e.customer_id HAVING (COUNT(*");
+            compare(sql, count);
             sql.push(")");
         }
         Some(count) => {
             sql.push("((SELECT COUNT(*) ");
             events.events(sql, "e", today);
+            sql.push(" AND e.customer_id = c.id");
             compare(sql, count);
         }
     }
 }
 
-/// `) <op> value)`, closing a `((SELECT …` opened by the caller.
+/// `) <op> value)`, closing a `((SELECT …` (or `(COUNT(*`) opened by the caller.
 fn compare(sql: &mut Sql, comparison: Comparison) {
     sql.push(") ")
         .push(comparison.operator.comparison().unwrap_or("="))
@@ -535,18 +568,31 @@ fn compare(sql: &mut Sql, comparison: Comparison) {
 }
 
 fn compile_amount(leaf: &Purchased, amount: Comparison, sql: &mut Sql, today: NaiveDate) {
-    sql.push(
-        "((SELECT COALESCE(SUM(e_line.quantity * e_line.unit_amount_minor), 0) FROM orders e \
-         JOIN order_line e_line ON e_line.order_id = e.id WHERE e.customer_id = c.id",
-    );
-    leaf.line_filter(sql, "e_line");
-    Window::new(today, leaf.window_days).write(sql, "e.ordered_at");
-    compare(sql, amount);
+    let lines = |sql: &mut Sql| {
+        sql.push(
+            "FROM orders e JOIN order_line e_line ON e_line.order_id = e.id WHERE e.customer_id IS NOT NULL",
+        );
+        leaf.line_filter(sql, "e_line");
+        Window::new(today, leaf.window_days).write(sql, "e.ordered_at");
+    };
+    let total = "COALESCE(SUM(e_line.quantity * e_line.unit_amount_minor), 0";
+    if amount.holds(0.0) {
+        sql.push("((SELECT ").push(total).push(") ");
+        lines(sql);
+        sql.push(" AND e.customer_id = c.id");
+        compare(sql, amount);
+    } else {
+        sql.push("c.id IN (SELECT e.customer_id ");
+        lines(sql);
+        sql.push(" GROUP BY e.customer_id HAVING (").push(total);
+        compare(sql, amount);
+        sql.push(")");
+    }
 }
 
 pub fn compile_lead_stage(leaf: &LeadStageCondition, sql: &mut Sql, today: NaiveDate) {
     let (condition, at) = reached(leaf.stage, "e");
-    sql.push("EXISTS (SELECT 1 FROM lead e WHERE e.customer_id = c.id AND ")
+    sql.push("c.id IN (SELECT e.customer_id FROM lead e WHERE e.customer_id IS NOT NULL AND ")
         .push(&condition);
     if let Some(team) = leaf.source_team {
         sql.push(" AND e.source_team = ").bind(team.as_str());
@@ -564,7 +610,9 @@ fn step(rule: &Rule) -> Option<&dyn Events> {
     }
 }
 
-/// `EXISTS (A a WHERE [NOT] EXISTS (B b WHERE a.t < b.t ≤ a.t + N days))`.
+/// `c.id IN (SELECT a.customer_id FROM A a WHERE [NOT] EXISTS (B b WHERE
+/// b.customer_id = a.customer_id AND a.t < b.t ≤ a.t + N days))`: one
+/// semi-join (or anti-join) of the two steps' events, per customer.
 pub fn compile_sequence(sequence: &Sequence, sql: &mut Sql, today: NaiveDate) -> Result<(), Error> {
     let (Some(first), Some(then)) = (step(&sequence.first), step(&sequence.then)) else {
         return Err(Error::validation(
@@ -573,14 +621,14 @@ pub fn compile_sequence(sequence: &Sequence, sql: &mut Sql, today: NaiveDate) ->
         ));
     };
     let (a, b) = (first.time_column("a"), then.time_column("b"));
-    sql.push("EXISTS (SELECT 1 ");
+    sql.push("c.id IN (SELECT a.customer_id ");
     first.events(sql, "a", today);
     sql.push(match sequence.mode {
         SequenceMode::Followed => " AND EXISTS (SELECT 1 ",
         SequenceMode::NotFollowed => " AND NOT EXISTS (SELECT 1 ",
     });
     then.events(sql, "b", today);
-    sql.push(&format!(" AND {b} > {a} AND "));
+    sql.push(&format!(" AND b.customer_id = a.customer_id AND {b} > {a} AND "));
     sql.epoch_seconds(&b).push(" - ").epoch_seconds(&a);
     sql.push(" <= ").bind(sequence.within_days.saturating_mul(86_400));
     sql.push("))");

@@ -289,27 +289,9 @@ pub async fn refresh(db: &DatabaseConnection, id: i64) -> Result<Refresh, Error>
     let now = Utc::now();
     let today = now.date_naive();
     let transaction = crate::db::begin_write(db).await?;
-    let backend = transaction.get_database_backend();
 
     let audience = Audience::new(&transaction, rule, Some(id), today, Check::Stored).await?;
-
-    let mut join = Sql::new(backend);
-    join.push("INSERT INTO segment_member (segment_id, customer_id, joined_at) SELECT ")
-        .bind(id)
-        .push(", c.id, ");
-    join.bind(now).push(" FROM customer c WHERE ");
-    audience.write(&mut join)?;
-    join.push(" AND c.id NOT IN (SELECT customer_id FROM segment_member WHERE segment_id = ")
-        .bind(id)
-        .push(")");
-    let joined = transaction.execute_raw(join.statement()).await?.rows_affected();
-
-    let mut leave = Sql::new(backend);
-    leave.push("DELETE FROM segment_member WHERE segment_id = ").bind(id);
-    leave.push(" AND customer_id NOT IN (SELECT c.id FROM customer c WHERE ");
-    audience.write(&mut leave)?;
-    leave.push(")");
-    let left = transaction.execute_raw(leave.statement()).await?.rows_affected();
+    let (joined, left) = store_members(&transaction, &audience, id, now).await?;
 
     let size = member_count(&transaction, id).await?;
     let as_count = |rows: u64| i64::try_from(rows).unwrap_or(i64::MAX);
@@ -332,6 +314,70 @@ pub async fn refresh(db: &DatabaseConnection, id: i64) -> Result<Refresh, Error>
         joined: as_count(joined),
         left: as_count(left),
     })
+}
+
+/// The temporary table holding a refresh's matching customers.
+const MATCHED: &str = "segment_refresh_matched";
+
+/// Brings segment `id`'s stored members in line with `audience` inside
+/// `transaction` and returns how many joined and left. The rule is
+/// evaluated once, into a temporary table keyed by customer (dropped with
+/// the transaction on PostgreSQL, explicitly on SQLite, rolled back with it
+/// on both); joining and leaving are then two anti-joins against it, so a
+/// refresh costs one evaluation of the rule however many members change.
+async fn store_members(
+    transaction: &sea_orm::DatabaseTransaction,
+    audience: &Audience,
+    id: i64,
+    now: chrono::DateTime<Utc>,
+) -> Result<(u64, u64), Error> {
+    let backend = transaction.get_database_backend();
+    let postgres = backend == sea_orm::DatabaseBackend::Postgres;
+    let run = |sql: Sql| async move { transaction.execute_raw(sql.statement()).await };
+    let mut create = Sql::new(backend);
+    create.push(&format!("CREATE TEMPORARY TABLE {MATCHED} (customer_id BIGINT PRIMARY KEY)"));
+    if postgres {
+        create.push(" ON COMMIT DROP");
+    }
+    run(create).await?;
+
+    let mut matched = Sql::new(backend);
+    matched.push(&format!("INSERT INTO {MATCHED} (customer_id) SELECT c.id FROM customer c WHERE "));
+    audience.write(&mut matched)?;
+    run(matched).await?;
+    if postgres {
+        // Temporary tables are never analysed automatically; without
+        // statistics the planner guesses a size and may loop instead of hash.
+        let mut analyse = Sql::new(backend);
+        analyse.push(&format!("ANALYZE {MATCHED}"));
+        run(analyse).await?;
+    }
+
+    let mut join = Sql::new(backend);
+    join.push("INSERT INTO segment_member (segment_id, customer_id, joined_at) SELECT ")
+        .bind(id)
+        .push(", m.customer_id, ")
+        .bind(now)
+        .push(&format!(" FROM {MATCHED} m WHERE NOT EXISTS (SELECT 1 FROM segment_member s WHERE s.segment_id = "))
+        .bind(id)
+        .push(" AND s.customer_id = m.customer_id)");
+    let joined = run(join).await?.rows_affected();
+
+    let mut leave = Sql::new(backend);
+    leave
+        .push("DELETE FROM segment_member WHERE segment_id = ")
+        .bind(id)
+        .push(&format!(
+            " AND NOT EXISTS (SELECT 1 FROM {MATCHED} m WHERE m.customer_id = segment_member.customer_id)"
+        ));
+    let left = run(leave).await?.rows_affected();
+
+    if !postgres {
+        let mut drop = Sql::new(backend);
+        drop.push(&format!("DROP TABLE temp.{MATCHED}"));
+        run(drop).await?;
+    }
+    Ok((joined, left))
 }
 
 /// The recorded sizes of a segment, oldest first.
