@@ -59,6 +59,10 @@ const INSIGHT_QUERIES: &[(&str, &str)] = &[
         "attribution { conversions touchesInWindow models { byTeam { creditMinor } } }",
     ),
     (
+        "attribution (orders, MARKOV only)",
+        "attribution(models: [MARKOV]) { conversions models { byTeam { creditMinor } byChannel { creditMinor } } }",
+    ),
+    (
         "attribution (won leads)",
         "attribution(conversion: WON_LEAD) { conversions models { byChannel { creditMinor } } }",
     ),
@@ -91,12 +95,49 @@ const INSIGHT_QUERIES: &[(&str, &str)] = &[
     ),
 ];
 
-/// A three-condition audience for the segment benchmark.
-const SEGMENT_RULE: &str = r#"{ all: [
+/// Each series metric alone, a year by week (share of voice by month, its
+/// finest period) against the previous period: the issue's "each series
+/// under a second" is read from these rows.
+const SERIES_METRICS: &[(&str, &str)] = &[
+    ("REVENUE", "WEEK"),
+    ("ORDERS", "WEEK"),
+    ("AVERAGE_ORDER_VALUE", "WEEK"),
+    ("CUSTOMERS_ORDERING", "WEEK"),
+    ("NEW_CUSTOMERS", "WEEK"),
+    ("REPEAT_RATE", "WEEK"),
+    ("CHURN_RATE", "WEEK"),
+    ("LEADS_CREATED", "WEEK"),
+    ("LEADS_WON", "WEEK"),
+    ("WON_REVENUE", "WEEK"),
+    ("WIN_RATE", "WEEK"),
+    ("NPS", "WEEK"),
+    ("AWARENESS", "WEEK"),
+    ("CONSIDERATION", "WEEK"),
+    ("SHARE_OF_VOICE", "MONTH"),
+    ("TOUCHPOINTS", "WEEK"),
+];
+
+/// The audiences previewed: a three-condition rule on traits and order
+/// metrics, and a behavioural one (a touch, repeat purchases, and a touch
+/// followed by a purchase).
+const SEGMENT_RULES: &[(&str, &str)] = &[
+    (
+        "segment preview (UK/US/DE repeat buyers)",
+        r#"{ all: [
     { trait: { field: "region", operator: IN, value: ["UK", "US", "DE"] } },
     { metric: { metric: ORDER_COUNT, operator: GTE, value: 2 } },
     { metric: { metric: TOTAL_SPEND, operator: GTE, value: 20000 } }
-] }"#;
+] }"#,
+    ),
+    (
+        "segment preview (behavioural, three leaves)",
+        r#"{ all: [
+    { touched: { team: MARKETING, kind: CLICK, windowDays: 365 } },
+    { purchased: { count: { operator: GTE, value: 2 }, windowDays: 365 } },
+    { sequence: { first: { touched: { team: MARKETING, windowDays: 365 } }, then: { purchased: { windowDays: 365 } }, withinDays: 30 } }
+] }"#,
+    ),
+];
 
 /// Runs every insight query `iterations` times over the window and prints a table.
 pub async fn insights(
@@ -112,30 +153,62 @@ pub async fn insights(
         .clone()
         .unwrap_or_else(crate::db::cursor_key::CursorKey::generate);
     let schema = build_schema(db.clone(), api, EventBus::in_process(), cursor_key);
-    println!("{:<44} {:>10} {:>10}", "query", "median ms", "max ms");
-    for (name, selection) in INSIGHT_QUERIES {
+    println!("{:<44} {:>10} {:>10} {:>12}", "query", "median ms", "max ms", "RSS MiB");
+    let series = SERIES_METRICS.iter().map(|(metric, period)| {
+        (
+            format!("series ({metric}, {period}, previous period)"),
+            format!(
+                "series(metrics: [{metric}], period: {period}, compareTo: PREVIOUS_PERIOD) {{ points {{ value n \
+                 compareTo {{ pValue }} }} total {{ value }} }}"
+            ),
+        )
+    });
+    let insights = INSIGHT_QUERIES
+        .iter()
+        .map(|(name, selection)| ((*name).to_owned(), (*selection).to_owned()))
+        .chain(series);
+    for (name, selection) in insights {
         let query = format!("{{ insights(filter: {{ from: \"{from}\", to: \"{to}\" }}) {{ {selection} }} }}");
-        let mut times = Vec::with_capacity(iterations);
-        for _ in 0..iterations.max(1) {
-            let request = async_graphql::Request::new(query.clone())
-                .data(Viewer::unauthenticated_admin())
-                .data(DbLoader::for_request(db.clone()));
-            let started = Instant::now();
-            let response = schema.execute(request).await;
-            times.push(started.elapsed());
-            if let Some(error) = response.errors.first() {
-                anyhow::bail!("{name} failed: {}", error.message);
-            }
-        }
-        times.sort();
-        let median = times[times.len() / 2];
-        let max = times.last().copied().unwrap_or(Duration::ZERO);
-        println!("{name:<44} {:>10.1} {:>10.1}", millis(median), millis(max));
+        time(&schema, &db, &name, &query, iterations).await?;
     }
-    segment_preview(&schema, &db, iterations).await?;
-    if let Some(peak) = peak_memory_kib() {
+    // A mutation only in name: a preview saves nothing.
+    for (name, rule) in SEGMENT_RULES {
+        let query = format!("mutation {{ previewSegment(rule: {rule}, sample: 20) {{ size sample {{ id }} }} }}");
+        time(&schema, &db, name, &query, iterations).await?;
+    }
+    if let Some(peak) = memory_kib("VmHWM") {
         println!("peak resident memory of this process: {:.1} MiB", peak as f64 / 1024.0);
     }
+    Ok(())
+}
+
+/// Runs `query` `iterations` times and prints its median and worst time
+/// and the resident memory after it (flat from row to row when nothing is
+/// kept between requests).
+async fn time(
+    schema: &crate::graphql::AccordSchema,
+    db: &DatabaseConnection,
+    name: &str,
+    query: &str,
+    iterations: usize,
+) -> anyhow::Result<()> {
+    let mut times = Vec::with_capacity(iterations);
+    for _ in 0..iterations.max(1) {
+        let request = async_graphql::Request::new(query.to_owned())
+            .data(Viewer::unauthenticated_admin())
+            .data(DbLoader::for_request(db.clone()));
+        let started = Instant::now();
+        let response = schema.execute(request).await;
+        times.push(started.elapsed());
+        if let Some(error) = response.errors.first() {
+            anyhow::bail!("{name} failed: {}", error.message);
+        }
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    let max = times.last().copied().unwrap_or(Duration::ZERO);
+    let rss = memory_kib("VmRSS").map_or_else(|| "-".to_owned(), |kib| format!("{:.1}", kib as f64 / 1024.0));
+    println!("{name:<44} {:>10.1} {:>10.1} {rss:>12}", millis(median), millis(max));
     Ok(())
 }
 
@@ -143,44 +216,10 @@ fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-/// The process's peak resident set (VmHWM), where the OS reports it.
-fn peak_memory_kib() -> Option<u64> {
+/// A memory figure of this process from /proc (`VmHWM`: peak resident
+/// set; `VmRSS`: resident now), in KiB, where the OS reports it.
+fn memory_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Times previews of a three-condition rule: the audience query a
-/// refresh runs, without saving anything.
-async fn segment_preview(
-    schema: &crate::graphql::AccordSchema,
-    db: &DatabaseConnection,
-    iterations: usize,
-) -> anyhow::Result<()> {
-    // A mutation only in name: a preview saves nothing.
-    let query = format!("mutation {{ previewSegment(rule: {SEGMENT_RULE}, sample: 20) {{ size sample {{ id }} }} }}");
-    let mut times = Vec::with_capacity(iterations);
-    let mut size = serde_json::Value::Null;
-    for _ in 0..iterations.max(1) {
-        let request = async_graphql::Request::new(query.clone())
-            .data(Viewer::unauthenticated_admin())
-            .data(DbLoader::for_request(db.clone()));
-        let started = Instant::now();
-        let response = schema.execute(request).await;
-        times.push(started.elapsed());
-        if let Some(error) = response.errors.first() {
-            anyhow::bail!("the segment preview failed: {}", error.message);
-        }
-        size = response.data.into_json()?["previewSegment"]["size"].clone();
-    }
-    times.sort();
-    let median = times[times.len() / 2];
-    let max = times.last().copied().unwrap_or(Duration::ZERO);
-    println!(
-        "{:<44} {:>10.1} {:>10.1}  size {size}",
-        "segment preview (UK/US/DE repeat buyers)",
-        millis(median),
-        millis(max)
-    );
-    Ok(())
 }

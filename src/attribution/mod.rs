@@ -17,7 +17,7 @@ pub mod markov;
 pub mod spend;
 pub mod weights;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use entity::enums::{LeadSourceTeam, Team};
 use futures::StreamExt;
@@ -182,14 +182,43 @@ pub struct Markov {
     pub touches_in_null_paths: i64,
 }
 
-/// A touch as the stream delivers it.
+/// A touch as the stream delivers it, its team and channel as [`Names`] ids.
 struct Touch {
     id: i64,
     age_seconds: i64,
     age_days: f64,
-    team: String,
-    channel: String,
+    team: usize,
+    channel: usize,
     campaign_id: Option<i64>,
+}
+
+/// Team or channel names as small numbers, so that the per-touch,
+/// per-model bookkeeping copies integers, not strings (on the large data
+/// set that is millions of allocations per request). Ids follow the order
+/// the names were listed in, then those met later.
+struct Names {
+    ids: HashMap<String, usize>,
+    names: Vec<String>,
+}
+
+impl Names {
+    fn new(names: Vec<String>) -> Self {
+        let ids = names.iter().enumerate().map(|(id, name)| (name.clone(), id)).collect();
+        Self { ids, names }
+    }
+
+    fn id(&mut self, name: String) -> usize {
+        if let Some(&id) = self.ids.get(&name) {
+            return id;
+        }
+        self.names.push(name.clone());
+        self.ids.insert(name, self.names.len() - 1);
+        self.names.len() - 1
+    }
+
+    fn name(&self, id: usize) -> &str {
+        self.names.get(id).map_or("", String::as_str)
+    }
 }
 
 /// A conversion with touches, as the stream delivers it.
@@ -217,11 +246,12 @@ impl Touched {
     }
 }
 
-/// A bucket whose distinct customers are counted.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// A bucket whose distinct customers are counted (teams and channels as
+/// [`Names`] ids).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum BucketId {
-    Team(Model, String),
-    Channel(Model, String),
+    Team(Model, usize),
+    Channel(Model, usize),
     /// `None`: the campaign NONE bucket (touches without a campaign and
     /// conversions without a touch).
     Campaign(Model, Option<i64>),
@@ -231,6 +261,13 @@ enum BucketId {
 
 /// Running totals per model and bucket.
 struct Buckets {
+    /// The weighting models asked for (MARKOV is not one).
+    models: Vec<Model>,
+    /// Whether MARKOV is asked for: its chains, and the touches in some
+    /// lookback that its null paths leave out, are kept only then.
+    markov: bool,
+    teams: Names,
+    channels: Names,
     /// The buckets the current customer's conversions credited so far.
     customer_buckets: BTreeSet<BucketId>,
     /// Distinct customers per bucket, over the finished customers.
@@ -240,8 +277,8 @@ struct Buckets {
     by_team: markov::Chain,
     /// The touches in some conversion's lookback: the others make null paths.
     in_lookback: HashSet<i64>,
-    team: BTreeMap<(Model, String), Credit>,
-    channel: BTreeMap<(Model, String), Credit>,
+    team: BTreeMap<(Model, usize), Credit>,
+    channel: BTreeMap<(Model, usize), Credit>,
     campaign: BTreeMap<(Model, Option<i64>), Credit>,
 }
 
@@ -258,14 +295,14 @@ impl Buckets {
     }
 
     /// A conversion of the current customer without a touch: NONE.
-    fn add_untouched(&mut self, kind: Conversion) {
+    fn add_untouched(&mut self) {
         self.customer_buckets.insert(BucketId::NoTouch);
-        for model in kind.models() {
+        for &model in &self.models {
             self.customer_buckets.insert(BucketId::Campaign(model, None));
         }
     }
 
-    fn add_conversion(&mut self, kind: Conversion, conversion: &Touched, touches: &[Touch], half_life_days: f64) {
+    fn add_conversion(&mut self, conversion: &Touched, touches: &[Touch], half_life_days: f64) {
         let ages: Vec<f64> = touches.iter().map(|touch| touch.age_days).collect();
         let milestones = conversion.milestones(touches);
         for (missing, count) in milestones
@@ -275,20 +312,21 @@ impl Buckets {
         {
             *count += i64::from(*missing);
         }
-        self.by_channel
-            .add_path(touches.iter().map(|touch| touch.channel.as_str()), true);
-        self.by_team
-            .add_path(touches.iter().map(|touch| touch.team.as_str()), true);
-        self.in_lookback.extend(touches.iter().map(|touch| touch.id));
-        for touch in touches {
-            self.customer_buckets
-                .insert(BucketId::Team(Model::Markov, touch.team.clone()));
-            self.customer_buckets
-                .insert(BucketId::Channel(Model::Markov, touch.channel.clone()));
+        if self.markov {
+            self.by_channel
+                .add_path(touches.iter().map(|touch| self.channels.name(touch.channel)), true);
+            self.by_team
+                .add_path(touches.iter().map(|touch| self.teams.name(touch.team)), true);
+            self.in_lookback.extend(touches.iter().map(|touch| touch.id));
+            for touch in touches {
+                self.customer_buckets.insert(BucketId::Team(Model::Markov, touch.team));
+                self.customer_buckets
+                    .insert(BucketId::Channel(Model::Markov, touch.channel));
+            }
         }
         #[allow(clippy::cast_precision_loss)]
         let value = conversion.value as f64;
-        for model in kind.models() {
+        for &model in &self.models {
             for (touch, weight) in touches
                 .iter()
                 .zip(weights::weights(model, &ages, half_life_days, milestones))
@@ -297,13 +335,12 @@ impl Buckets {
                     credit.credit_minor += weight * value;
                     credit.conversions += weight;
                 };
-                add(self.team.entry((model, touch.team.clone())).or_default());
-                add(self.channel.entry((model, touch.channel.clone())).or_default());
+                add(self.team.entry((model, touch.team)).or_default());
+                add(self.channel.entry((model, touch.channel)).or_default());
                 add(self.campaign.entry((model, touch.campaign_id)).or_default());
                 if weight > 0.0 {
-                    self.customer_buckets.insert(BucketId::Team(model, touch.team.clone()));
-                    self.customer_buckets
-                        .insert(BucketId::Channel(model, touch.channel.clone()));
+                    self.customer_buckets.insert(BucketId::Team(model, touch.team));
+                    self.customer_buckets.insert(BucketId::Channel(model, touch.channel));
                     self.customer_buckets
                         .insert(BucketId::Campaign(model, touch.campaign_id));
                 }
@@ -312,13 +349,16 @@ impl Buckets {
     }
 }
 
-/// Attributes every conversion of `kind` in the scope's window.
+/// Attributes every conversion of `kind` in the scope's window with each
+/// of `models` (those that apply to `kind`; see [`check_models`]), in the
+/// order of [`Model::ALL`] and then MARKOV.
 pub async fn attribute(
     db: &DatabaseConnection,
     scope: &Scope,
     kind: Conversion,
     lookback_days: i64,
     half_life_days: f64,
+    models: &[Model],
 ) -> Result<Attribution, Error> {
     if !(1..=365).contains(&lookback_days) {
         return Err(Error::validation(
@@ -393,6 +433,10 @@ pub async fn attribute(
     let channels = touch_channels(db).await?;
     let teams: Vec<String> = Team::ALL.iter().map(|team| team.as_str().to_owned()).collect();
     let mut buckets = Buckets {
+        models: kind.models().filter(|model| models.contains(model)).collect(),
+        markov: models.contains(&Model::Markov),
+        teams: Names::new(teams.clone()),
+        channels: Names::new(channels.clone()),
         customer_buckets: BTreeSet::new(),
         customers: BTreeMap::new(),
         missing_milestones: [0; 3],
@@ -416,7 +460,7 @@ pub async fn attribute(
         let conversion_id: i64 = row.try_get("", "conversion_id")?;
         let customer_id: i64 = row.try_get("", "customer_id")?;
         if let Some(previous) = current.filter(|conversion| conversion.id != conversion_id) {
-            buckets.add_conversion(kind, &previous, &touches, half_life_days);
+            buckets.add_conversion(&previous, &touches, half_life_days);
             touches.clear();
             current = None;
         }
@@ -425,7 +469,7 @@ pub async fn attribute(
             current_customer = Some(customer_id);
         }
         let Some(touch_id) = row.try_get::<Option<i64>>("", "touch_id")? else {
-            buckets.add_untouched(kind);
+            buckets.add_untouched();
             continue;
         };
         if current.is_none() {
@@ -447,18 +491,22 @@ pub async fn attribute(
             id: touch_id,
             age_seconds,
             age_days: age_seconds as f64 / 86_400.0,
-            team: row.try_get("", "team")?,
-            channel: row.try_get("", "channel")?,
+            team: buckets.teams.id(row.try_get("", "team")?),
+            channel: buckets.channels.id(row.try_get("", "channel")?),
             campaign_id: row.try_get("", "campaign_id")?,
         });
         touches_in_window += 1;
     }
     if let Some(conversion) = current {
-        buckets.add_conversion(kind, &conversion, &touches, half_life_days);
+        buckets.add_conversion(&conversion, &touches, half_life_days);
     }
     buckets.finish_customer();
 
-    let (null_paths, touches_in_null_paths) = add_null_paths(db, scope, &mut buckets).await?;
+    let (null_paths, touches_in_null_paths) = if buckets.markov {
+        add_null_paths(db, scope, &mut buckets).await?
+    } else {
+        (0, 0)
+    };
     let no_touch_value_minor = total_value_minor
         .checked_sub(touched_value)
         .ok_or_else(Error::total_overflow)?;
@@ -470,7 +518,7 @@ pub async fn attribute(
         conversions_without_touch,
     };
     let campaigns = campaign_spend(db, scope).await?;
-    let models = assemble(kind, &channels, &campaigns, &buckets, &totals, customers);
+    let models = assemble(&channels, &campaigns, &buckets, &totals, customers);
     let by_source_team = match kind {
         Conversion::WonLead => {
             let mut sql = Sql::new(db.get_database_backend());
@@ -626,7 +674,6 @@ async fn source_team_credit(
 /// Lists every team, every channel that occurs in touchpoints and every
 /// campaign (with 0 where nothing was credited), then NONE.
 fn assemble(
-    kind: Conversion,
     channels: &[String],
     campaigns: &[CampaignSpend],
     buckets: &Buckets,
@@ -643,17 +690,16 @@ fn assemble(
         ..Credit::default()
     };
     let mut models = Vec::with_capacity(Model::ALL.len() + 1);
-    for model in kind.models() {
+    for &model in &buckets.models {
+        // Ids are positions in Team::ALL and in `channels`: [`Names`] was
+        // built from them.
         let mut by_team: Vec<(String, Credit)> = Team::ALL
             .iter()
-            .map(|team| {
+            .enumerate()
+            .map(|(id, team)| {
                 let credit = Credit {
-                    customers: buckets.customers_of(&BucketId::Team(model, team.as_str().to_owned())),
-                    ..buckets
-                        .team
-                        .get(&(model, team.as_str().to_owned()))
-                        .cloned()
-                        .unwrap_or_default()
+                    customers: buckets.customers_of(&BucketId::Team(model, id)),
+                    ..buckets.team.get(&(model, id)).cloned().unwrap_or_default()
                 };
                 (team.as_str().to_owned(), credit)
             })
@@ -661,14 +707,11 @@ fn assemble(
         by_team.push((NONE.to_owned(), none.clone()));
         let mut by_channel: Vec<(String, Credit)> = channels
             .iter()
-            .map(|channel| {
+            .enumerate()
+            .map(|(id, channel)| {
                 let credit = Credit {
-                    customers: buckets.customers_of(&BucketId::Channel(model, channel.clone())),
-                    ..buckets
-                        .channel
-                        .get(&(model, channel.clone()))
-                        .cloned()
-                        .unwrap_or_default()
+                    customers: buckets.customers_of(&BucketId::Channel(model, id)),
+                    ..buckets.channel.get(&(model, id)).cloned().unwrap_or_default()
                 };
                 (channel.clone(), credit)
             })
@@ -715,10 +758,12 @@ fn assemble(
             by_campaign,
         });
     }
-    let mut markov = markov_credit(buckets, totals, &none, customers);
-    add_spend(&mut markov.by_team, campaigns, team_of);
-    add_spend(&mut markov.by_channel, campaigns, channel_of);
-    models.push(markov);
+    if buckets.markov {
+        let mut markov = markov_credit(buckets, totals, &none, customers);
+        add_spend(&mut markov.by_team, campaigns, team_of);
+        add_spend(&mut markov.by_channel, campaigns, channel_of);
+        models.push(markov);
+    }
     models
 }
 
@@ -735,20 +780,22 @@ struct Totals {
 /// campaign credit is NONE.
 fn markov_credit(buckets: &Buckets, totals: &Totals, none: &Credit, customers: i64) -> ModelCredit {
     #[allow(clippy::cast_precision_loss)]
-    let split = |chain: &markov::Chain, bucket: fn(Model, String) -> BucketId| -> Vec<(String, Credit)> {
+    // A chain's states are listed as its [`Names`]: state i has id i.
+    let split = |chain: &markov::Chain, bucket: fn(Model, usize) -> BucketId| -> Vec<(String, Credit)> {
         let effects = chain.removal_effects();
         let sum: f64 = effects.iter().sum();
         let mut credits: Vec<(String, Credit)> = chain
             .states
             .iter()
             .zip(&effects)
-            .map(|(state, &effect)| {
+            .enumerate()
+            .map(|(id, (state, &effect))| {
                 let share = if sum > 0.0 { effect / sum } else { 0.0 };
                 let credit = Credit {
                     credit_minor: share * totals.touched_value as f64,
                     conversions: share * totals.with_touches as f64,
                     removal_effect: Some(effect),
-                    customers: buckets.customers_of(&bucket(Model::Markov, state.clone())),
+                    customers: buckets.customers_of(&bucket(Model::Markov, id)),
                     ..Credit::default()
                 };
                 (state.clone(), credit)

@@ -404,7 +404,9 @@ impl Events for Touched {
     }
 
     fn source(&self, sql: &mut Sql, alias: &str) {
-        sql.push(&format!("FROM touchpoint {alias} WHERE {alias}.customer_id IS NOT NULL"));
+        sql.push(&format!(
+            "FROM touchpoint {alias} WHERE {alias}.customer_id IS NOT NULL"
+        ));
         if let Some(kind) = self.kind {
             sql.push(&format!(" AND {alias}.kind = ")).bind(kind.as_str());
         }
@@ -569,9 +571,7 @@ fn compare(sql: &mut Sql, comparison: Comparison) {
 
 fn compile_amount(leaf: &Purchased, amount: Comparison, sql: &mut Sql, today: NaiveDate) {
     let lines = |sql: &mut Sql| {
-        sql.push(
-            "FROM orders e JOIN order_line e_line ON e_line.order_id = e.id WHERE e.customer_id IS NOT NULL",
-        );
+        sql.push("FROM orders e JOIN order_line e_line ON e_line.order_id = e.id WHERE e.customer_id IS NOT NULL");
         leaf.line_filter(sql, "e_line");
         Window::new(today, leaf.window_days).write(sql, "e.ordered_at");
     };

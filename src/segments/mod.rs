@@ -335,14 +335,18 @@ async fn store_members(
     let postgres = backend == sea_orm::DatabaseBackend::Postgres;
     let run = |sql: Sql| async move { transaction.execute_raw(sql.statement()).await };
     let mut create = Sql::new(backend);
-    create.push(&format!("CREATE TEMPORARY TABLE {MATCHED} (customer_id BIGINT PRIMARY KEY)"));
+    create.push(&format!(
+        "CREATE TEMPORARY TABLE {MATCHED} (customer_id BIGINT PRIMARY KEY)"
+    ));
     if postgres {
         create.push(" ON COMMIT DROP");
     }
     run(create).await?;
 
     let mut matched = Sql::new(backend);
-    matched.push(&format!("INSERT INTO {MATCHED} (customer_id) SELECT c.id FROM customer c WHERE "));
+    matched.push(&format!(
+        "INSERT INTO {MATCHED} (customer_id) SELECT c.id FROM customer c WHERE "
+    ));
     audience.write(&mut matched)?;
     run(matched).await?;
     if postgres {
@@ -358,7 +362,9 @@ async fn store_members(
         .bind(id)
         .push(", m.customer_id, ")
         .bind(now)
-        .push(&format!(" FROM {MATCHED} m WHERE NOT EXISTS (SELECT 1 FROM segment_member s WHERE s.segment_id = "))
+        .push(&format!(
+            " FROM {MATCHED} m WHERE NOT EXISTS (SELECT 1 FROM segment_member s WHERE s.segment_id = "
+        ))
         .bind(id)
         .push(" AND s.customer_id = m.customer_id)");
     let joined = run(join).await?.rows_affected();

@@ -17,7 +17,8 @@ use crate::helpers::{TestApp, golden_records, on_both_backends};
 on_both_backends!(
     every_behavioural_leaf_selects_the_customers_a_reference_selects,
     sequences_select_the_customers_a_reference_selects,
-    behavioural_rules_are_checked_with_their_rule_path
+    behavioural_rules_are_checked_with_their_rule_path,
+    a_refresh_evaluates_its_rule_once_and_moves_only_the_changed_members
 );
 
 fn time(value: &Value) -> Option<DateTime<Utc>> {
@@ -182,24 +183,7 @@ async fn members(app: &TestApp, name: &str, rule: &Value) -> BTreeSet<String> {
             json!({ "rule": rule }),
         )
         .await;
-    let mut found = BTreeSet::new();
-    let mut after = Value::Null;
-    loop {
-        let page = app
-            .data(
-                "query($id: ID!, $after: String) { segment(id: $id) { members(first: 500, after: $after) { nodes { externalId } pageInfo { hasNextPage endCursor } } } }",
-                json!({ "id": id, "after": after }),
-            )
-            .await;
-        let members = &page["segment"]["members"];
-        for node in members["nodes"].as_array().expect("nodes") {
-            found.insert(text(&node["externalId"]).to_owned());
-        }
-        if members["pageInfo"]["hasNextPage"] != json!(true) {
-            break;
-        }
-        after = members["pageInfo"]["endCursor"].clone();
-    }
+    let found = members_of(app, &json!(id)).await;
     let size = refreshed["refreshSegment"]["size"].as_u64().expect("size");
     assert_eq!(
         usize::try_from(size).ok(),
@@ -550,5 +534,93 @@ async fn behavioural_rules_are_checked_with_their_rule_path(app: TestApp) {
             error["message"].as_str().is_some_and(|m| m.contains(hint)),
             "{rule}: {body}"
         );
+    }
+}
+
+/// Customers with at least `n` MARKETING touches, by the reference.
+fn marketing_touched(golden: &Golden, n: usize) -> BTreeSet<String> {
+    golden.counted(
+        &golden.touches,
+        None,
+        |t: &Value| text(&t["team"]) == "MARKETING",
+        move |count| count >= n,
+    )
+}
+
+async fn a_refresh_evaluates_its_rule_once_and_moves_only_the_changed_members(app: TestApp) {
+    app.import_golden().await;
+    let golden = Golden::load();
+    let rule = |n: usize| json!({ "touched": { "team": "MARKETING", "count": { "operator": "GTE", "value": n } } });
+    let (twice, thrice, once) = (
+        marketing_touched(&golden, 2),
+        marketing_touched(&golden, 3),
+        marketing_touched(&golden, 1),
+    );
+    assert!(
+        thrice.len() < twice.len() && twice.len() < once.len() && !thrice.is_empty(),
+        "the golden data should tell the three rules apart"
+    );
+    let created = app
+        .data(
+            "mutation($rule: SegmentRuleInput!) { createSegment(input: { name: \"marketing regulars\", team: MARKETING, rule: $rule }) { id } }",
+            json!({ "rule": rule(2) }),
+        )
+        .await;
+    let id = created["createSegment"]["id"].clone();
+    let refresh = |expected: (usize, usize, usize)| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            app.take_statements();
+            let refreshed = app
+                .data(
+                    "mutation($id: ID!) { refreshSegment(id: $id) { size joined left } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            let statements = app.take_statements();
+            // The rule reads touchpoints; one statement evaluates it, and
+            // joining and leaving are diffs against its result.
+            let evaluations = statements.iter().filter(|sql| sql.contains("FROM touchpoint")).count();
+            assert_eq!(evaluations, 1, "{statements:#?}");
+            let r = &refreshed["refreshSegment"];
+            let as_usize = |v: &Value| v.as_u64().and_then(|n| usize::try_from(n).ok());
+            assert_eq!(
+                (as_usize(&r["size"]), as_usize(&r["joined"]), as_usize(&r["left"])),
+                (Some(expected.0), Some(expected.1), Some(expected.2)),
+                "size, joined, left"
+            );
+        }
+    };
+    refresh((twice.len(), twice.len(), 0)).await;
+    refresh((twice.len(), 0, 0)).await;
+    let update =
+        "mutation($id: ID!, $rule: SegmentRuleInput!) { updateSegment(id: $id, input: { rule: $rule }) { id } }";
+    app.data(update, json!({ "id": id, "rule": rule(3) })).await;
+    refresh((thrice.len(), 0, twice.len() - thrice.len())).await;
+    app.data(update, json!({ "id": id, "rule": rule(1) })).await;
+    refresh((once.len(), once.len() - thrice.len(), 0)).await;
+    assert_eq!(members_of(&app, &id).await, once);
+}
+
+/// The stored members of a segment, by external id.
+async fn members_of(app: &TestApp, id: &Value) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut after = Value::Null;
+    loop {
+        let page = app
+            .data(
+                "query($id: ID!, $after: String) { segment(id: $id) { members(first: 500, after: $after) { nodes { externalId } pageInfo { hasNextPage endCursor } } } }",
+                json!({ "id": id, "after": after }),
+            )
+            .await;
+        let members = &page["segment"]["members"];
+        for node in members["nodes"].as_array().expect("nodes") {
+            found.insert(text(&node["externalId"]).to_owned());
+        }
+        if members["pageInfo"]["hasNextPage"] != json!(true) {
+            return found;
+        }
+        after = members["pageInfo"]["endCursor"].clone();
     }
 }

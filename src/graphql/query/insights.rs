@@ -279,19 +279,24 @@ impl Insights {
         }
         let lookback_days = lookback_days.unwrap_or_else(|| kind.default_lookback_days());
         let half_life_days = half_life_days.unwrap_or(domain::DEFAULT_HALF_LIFE_DAYS);
-        let mut result = domain::attribute(db, &self.scope, kind, lookback_days, half_life_days)
+        // Only the models asked for are computed: MARKOV alone skips the
+        // weights, and the weighting models skip MARKOV's null paths.
+        let models: Vec<domain::Model> = requested
+            .clone()
+            .unwrap_or_else(|| kind.models().chain([domain::Model::Markov]).collect());
+        let mut result = domain::attribute(db, &self.scope, kind, lookback_days, half_life_days, &models)
             .await
             .gql()?;
+        let models = &models;
         let previous =
             crate::insights::compare::previous(&self.scope, compare_to.map(Into::into), |scope| async move {
-                domain::attribute(db, &scope, kind, lookback_days, half_life_days).await
+                domain::attribute(db, &scope, kind, lookback_days, half_life_days, models).await
             });
         if let Some(previous) = previous.await.gql()? {
             domain::compare::compare(&mut result, self.scope.window, &previous.value, previous.window);
             result.definition = result.definition.with_enum("compareTo", previous.compare_to);
         }
         if let Some(requested) = requested {
-            result.models.retain(|credit| requested.contains(&credit.model));
             result.definition = result.definition.with(
                 "models",
                 requested

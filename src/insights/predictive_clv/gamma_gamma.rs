@@ -106,13 +106,18 @@ impl CostFunction for MeanNegativeLogLikelihood {
             q: p[1],
             v: p[2],
         };
+        // `log_likelihood_parts` summed with what depends on the frequency
+        // alone computed once per value (rows are sorted by it).
+        let GammaGamma { p, q, v } = model;
+        let q_ln_v = q * v.ln();
         let mut total = 0.0;
-        let mut current = (f64::NAN, 0.0);
+        let mut current = (f64::NAN, 0.0, 0.0);
         for &(x, m, ln_m) in &self.0.rows {
             if x != current.0 {
-                current = (x, model.frequency_part(x));
+                current = (x, model.frequency_part(x) + q_ln_v + p * x * x.ln(), p * x);
             }
-            total += model.log_likelihood_parts(x, m, ln_m, current.1);
+            let (_, constant, px) = current;
+            total += constant + (px - 1.0) * ln_m - (px + q) * (x * m + v).ln();
         }
         #[allow(clippy::cast_precision_loss)]
         let mean = -total / self.0.rows.len() as f64;

@@ -112,36 +112,55 @@ impl Model {
             .expected_purchases(days, history.x(), history.t_x(), history.t_days())
     }
 
-    /// lifetimes' `customer_lifetime_value(..., freq='D')`: the months of
-    /// the horizon are steps of 30 days; month i's expected purchases times
-    /// the expected spend per purchase, discounted by (1 + rate)^i.
-    pub fn clv(&self, history: &History, profit: f64, request: &Request) -> f64 {
-        let mut clv = 0.0;
+    /// What the BG/NBD predicts from a history's (frequency, recency, T),
+    /// the same for every customer sharing them.
+    ///
+    /// The discounted purchases follow lifetimes'
+    /// `customer_lifetime_value(..., freq='D')`: the months of the horizon
+    /// are steps of 30 days; month i's expected purchases, discounted by
+    /// (1 + rate)^i. CLV is that times the expected spend per purchase.
+    pub fn outlook(&self, history: &History, request: &Request) -> Outlook {
+        let mut discounted_purchases = 0.0;
         let mut before = 0.0;
         for month in 1..=request.horizon_months {
             #[allow(clippy::cast_precision_loss)]
             let month = month as f64;
             let until = self.expected_purchases(history, month * DAYS_PER_MONTH);
-            clv += profit * (until - before) / (1.0 + request.monthly_discount_rate).powf(month);
+            discounted_purchases += (until - before) / (1.0 + request.monthly_discount_rate).powf(month);
             before = until;
         }
-        clv
+        Outlook {
+            p_alive: self.bgnbd.p_alive(history.x(), history.t_x(), history.t_days()),
+            discounted_purchases,
+        }
     }
 
     pub fn predict(&self, history: History, request: &Request) -> Prediction {
-        let p_alive = self.bgnbd.p_alive(history.x(), history.t_x(), history.t_days());
+        let outlook = self.outlook(&history, request);
+        self.predict_from(history, outlook)
+    }
+
+    /// The prediction for `history` given its [`Outlook`].
+    pub fn predict_from(&self, history: History, outlook: Outlook) -> Prediction {
         let expected_average_profit = self
             .gamma_gamma
             .map(|gg| gg.expected_average_profit(history.x(), history.monetary_value));
-        let clv = expected_average_profit.map(|profit| self.clv(&history, profit, request));
         Prediction {
             history,
             model: *self,
-            p_alive,
+            p_alive: outlook.p_alive,
             expected_average_profit,
-            clv,
+            clv: expected_average_profit.map(|profit| profit * outlook.discounted_purchases),
         }
     }
+}
+
+/// The BG/NBD's predictions for one (frequency, recency, T).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outlook {
+    pub p_alive: f64,
+    /// Expected purchases over the CLV horizon, each month's discounted.
+    pub discounted_purchases: f64,
 }
 
 /// Sums over a group of customers.
@@ -155,11 +174,12 @@ pub struct Group {
 }
 
 impl Group {
-    fn add(&mut self, prediction: &Prediction, expected_purchases: f64) {
+    /// Adds one customer's CLV, expected purchases and P(alive).
+    fn add(&mut self, (clv, expected_purchases, p_alive): (f64, f64, f64)) {
         self.customers += 1;
-        self.total_clv += prediction.clv.unwrap_or(0.0);
+        self.total_clv += clv;
         self.total_expected_purchases += expected_purchases;
-        self.total_p_alive += prediction.p_alive;
+        self.total_p_alive += p_alive;
     }
 
     /// total / customers; `None` for an empty group.
@@ -205,21 +225,33 @@ pub async fn predictive_clv(
 ) -> Result<PredictiveClv, Error> {
     let histories = history::histories(db, scope).await?;
     let segments = history::segments(db, scope).await?;
-    let (model, histories) = fit_off_the_runtime(scope.window.to, histories).await?;
     let definition = scope
         .describe(Rows::Orders, Definition::new("predictive_clv", 1, FORMULA))
         .with("asOf", scope.window.to)
         .with("horizonMonths", request.horizon_months)
         .with("monthlyDiscountRate", request.monthly_discount_rate)
         .with("purchaseDays", request.purchase_days);
+    let as_of = scope.window.to;
+    off_the_runtime(move || summarise(as_of, request, &histories, &segments, definition)).await
+}
+
+/// Fits the models on the histories and sums the predictions per group.
+fn summarise(
+    as_of: NaiveDate,
+    request: Request,
+    histories: &[History],
+    segments: &HashMap<i64, Vec<i64>>,
+    definition: Definition,
+) -> Result<PredictiveClv, Error> {
+    let model = Model::fit(as_of, histories)?;
     let mut result = PredictiveClv {
-        as_of: scope.window.to,
+        as_of,
         request,
         model,
-        bgnbd_log_likelihood: model.map(|m| m.bgnbd.total_log_likelihood(&histories)),
+        bgnbd_log_likelihood: model.map(|m| m.bgnbd.total_log_likelihood(histories)),
         gamma_gamma_log_likelihood: model
             .and_then(|m| m.gamma_gamma)
-            .map(|gg| gg.total_log_likelihood(&histories)),
+            .map(|gg| gg.total_log_likelihood(histories)),
         repeat_customers: i64::try_from(histories.iter().filter(|h| h.frequency > 0).count()).unwrap_or(i64::MAX),
         overall: Group::default(),
         by_segment: Vec::new(),
@@ -237,20 +269,33 @@ pub async fn predictive_clv(
     );
     #[allow(clippy::cast_precision_loss)]
     let purchase_days = request.purchase_days as f64;
+    // Each prediction sums ₂F₁ series for every month of the horizon; they
+    // depend on (frequency, recency, T) only, which many customers share.
+    let mut outlooks: HashMap<(i64, i64, i64), (Outlook, f64)> = HashMap::new();
     for history in histories {
         let customer_id = history.customer_id;
-        let prediction = model.predict(history, &request);
-        let expected = model.expected_purchases(&prediction.history, purchase_days);
-        result.overall.add(&prediction, expected);
-        by_region
-            .entry(prediction.history.region.clone())
-            .or_default()
-            .add(&prediction, expected);
-        if let Some(account) = prediction.history.account_id {
-            by_account.entry(account).or_default().add(&prediction, expected);
+        let (outlook, expected) = *outlooks
+            .entry((history.frequency, history.recency, history.t))
+            .or_insert_with(|| {
+                (
+                    model.outlook(history, &request),
+                    model.expected_purchases(history, purchase_days),
+                )
+            });
+        let clv = model.gamma_gamma.map_or(0.0, |gg| {
+            gg.expected_average_profit(history.x(), history.monetary_value)
+        }) * outlook.discounted_purchases;
+        let customer = (clv, expected, outlook.p_alive);
+        result.overall.add(customer);
+        match by_region.get_mut(&history.region) {
+            Some(group) => group.add(customer),
+            None => by_region.entry(history.region.clone()).or_default().add(customer),
+        }
+        if let Some(account) = history.account_id {
+            by_account.entry(account).or_default().add(customer);
         }
         for segment in segments.get(&customer_id).into_iter().flatten() {
-            by_segment.entry(*segment).or_default().add(&prediction, expected);
+            by_segment.entry(*segment).or_default().add(customer);
         }
     }
     let keyed = |groups: BTreeMap<String, Group>| {
@@ -287,21 +332,22 @@ impl Fitted {
 pub async fn fit_all(db: &impl ConnectionTrait, as_of: NaiveDate) -> Result<Fitted, Error> {
     let scope = Scope::new(super::scope::Window::new(as_of, as_of)?);
     let histories = history::histories(db, &scope).await?;
-    let (model, histories) = fit_off_the_runtime(as_of, histories).await?;
+    let (model, histories) =
+        off_the_runtime(move || Model::fit(as_of, &histories).map(|model| (model, histories))).await?;
     Ok(Fitted {
         model,
         histories: histories.into_iter().map(|h| (h.customer_id, h)).collect(),
     })
 }
 
-/// Runs the fit on tokio's blocking pool: it is CPU-bound for up to
-/// seconds, and on a runtime worker it would stall every other request
-/// (and the connection pool) sharing that worker.
-async fn fit_off_the_runtime(
-    as_of: NaiveDate,
-    histories: Vec<History>,
-) -> Result<(Option<Model>, Vec<History>), Error> {
-    tokio::task::spawn_blocking(move || Model::fit(as_of, &histories).map(|model| (model, histories)))
+/// Runs `work` (a model fit and its predictions) on tokio's blocking
+/// pool: it is CPU-bound for up to seconds, and on a runtime worker it
+/// would stall every other request (and the connection pool) sharing that
+/// worker.
+async fn off_the_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| Error::Internal(format!("the model fit stopped: {error}")))?
 }
