@@ -13,12 +13,8 @@
 //!
 //! Introspection fields are left to the schema's introspection settings.
 
-use std::sync::{Arc, Mutex};
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextResolve, ResolveInfo,
-};
-use async_graphql::{ErrorExtensions, Request, ServerError, ServerResult, Value, Variables};
+use async_graphql::extensions::ResolveInfo;
+use async_graphql::{ErrorExtensions, ServerError, Value, Variables};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Viewer;
@@ -47,20 +43,6 @@ const RECORD_TYPES: [&str; 15] = [
 /// The root query fields that serve aggregates only.
 const AGGREGATE_ROOT_FIELDS: [&str; 1] = ["insights"];
 
-pub struct AccessControl;
-
-impl ExtensionFactory for AccessControl {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AccessControlExtension::default())
-    }
-}
-
-#[derive(Default)]
-struct AccessControlExtension {
-    /// The request's variables, to name a mutation's target in the audit log.
-    variables: Mutex<Variables>,
-}
-
 /// Why `viewer` may not resolve the field of `info`, if it may not.
 fn refusal(viewer: &Viewer, info: &ResolveInfo<'_>) -> Option<String> {
     if info.is_for_introspection || info.name.starts_with("__") || info.name.starts_with('_') {
@@ -81,81 +63,75 @@ fn returns_records(return_type: &str) -> bool {
     named.ends_with("Connection") || RECORD_TYPES.contains(&named)
 }
 
-#[async_trait::async_trait]
-impl Extension for AccessControlExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        if let Ok(mut variables) = self.variables.lock() {
-            *variables = request.variables.clone();
-        }
-        next.run(ctx, request).await
-    }
+/// A mutation to write to the audit log once it has succeeded.
+pub struct Audit {
+    action: String,
+    target: String,
+}
 
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        let Some(viewer) = ctx.data_opt::<Viewer>() else {
-            return Err(ServerError::new("not authenticated", Some(info.field.name.pos)));
-        };
-        // The common case, decided without looking at the field: a viewer
-        // who may read records may read every field but mutations (which
-        // are audited below), so nothing is left to check.
-        if viewer.may_read_records() && info.parent_type != "Mutation" {
-            return next.run(ctx, info).await;
+impl Audit {
+    pub async fn record(self, db: Option<&DatabaseConnection>, viewer: &Viewer) {
+        if let Some(db) = db {
+            crate::auth::audit::record(db, viewer, &self.action, self.target).await;
         }
-        if let Some(reason) = refusal(viewer, &info) {
-            let error = Error::Forbidden(reason).extend();
-            let mut error = error.into_server_error(info.field.name.pos);
-            error.path = path_of(&info);
-            return Err(error);
-        }
-        let audited = (info.parent_type == "Mutation").then(|| (info.name.to_owned(), self.target(&info)));
-        let resolved = next.run(ctx, info).await;
-        if let (Some((action, target)), Ok(_)) = (audited, &resolved)
-            && let Some(db) = ctx.data_opt::<DatabaseConnection>()
-        {
-            crate::auth::audit::record(db, viewer, &action, target).await;
-        }
-        resolved
     }
 }
 
-impl AccessControlExtension {
-    /// What a mutation acts on, named without personal data: ids, the
-    /// input's `externalId`, or the size of a batch.
-    fn target(&self, info: &ResolveInfo<'_>) -> String {
-        let variables = self.variables.lock().map(|v| v.clone()).unwrap_or_default();
-        let mut parts = Vec::new();
-        for (name, value) in &info.field.arguments {
-            let Ok(value) = value
-                .node
-                .clone()
-                .into_const_with(|variable| variables.get(&variable).cloned().ok_or(()))
-            else {
-                continue;
-            };
-            let shown = match (name.node.as_str(), value) {
-                (_, Value::String(id)) => Some(id),
-                (_, Value::Object(fields)) => fields.get("externalId").and_then(|id| match id {
-                    Value::String(id) => Some(format!("externalId {id}")),
-                    _ => None,
-                }),
-                (_, Value::List(items)) => Some(format!("{} records", items.len())),
-                _ => None,
-            };
-            if let Some(shown) = shown {
-                parts.push(format!("{}: {shown}", name.node));
-            }
-        }
-        parts.join(", ")
+/// Whether `viewer` may resolve the field of `info`: a FORBIDDEN error if
+/// not, and for a mutation what to audit once it succeeds. `variables` are
+/// the request's, to name the mutation's target.
+pub fn check(
+    viewer: Option<&Viewer>,
+    info: &ResolveInfo<'_>,
+    variables: &Variables,
+) -> Result<Option<Audit>, ServerError> {
+    let Some(viewer) = viewer else {
+        return Err(ServerError::new("not authenticated", Some(info.field.name.pos)));
+    };
+    // The common case, decided without looking at the field: a viewer who
+    // may read records may read every field but mutations (which are
+    // audited), so nothing is left to check.
+    if viewer.may_read_records() && info.parent_type != "Mutation" {
+        return Ok(None);
     }
+    if let Some(reason) = refusal(viewer, info) {
+        let error = Error::Forbidden(reason).extend();
+        let mut error = error.into_server_error(info.field.name.pos);
+        error.path = path_of(info);
+        return Err(error);
+    }
+    Ok((info.parent_type == "Mutation").then(|| Audit {
+        action: info.name.to_owned(),
+        target: target(info, variables),
+    }))
+}
+
+/// What a mutation acts on, named without personal data: ids, the input's
+/// `externalId`, or the size of a batch.
+fn target(info: &ResolveInfo<'_>, variables: &Variables) -> String {
+    let mut parts = Vec::new();
+    for (name, value) in &info.field.arguments {
+        let Ok(value) = value
+            .node
+            .clone()
+            .into_const_with(|variable| variables.get(&variable).cloned().ok_or(()))
+        else {
+            continue;
+        };
+        let shown = match (name.node.as_str(), value) {
+            (_, Value::String(id)) => Some(id),
+            (_, Value::Object(fields)) => fields.get("externalId").and_then(|id| match id {
+                Value::String(id) => Some(format!("externalId {id}")),
+                _ => None,
+            }),
+            (_, Value::List(items)) => Some(format!("{} records", items.len())),
+            _ => None,
+        };
+        if let Some(shown) = shown {
+            parts.push(format!("{}: {shown}", name.node));
+        }
+    }
+    parts.join(", ")
 }
 
 fn path_of(info: &ResolveInfo<'_>) -> Vec<async_graphql::PathSegment> {
@@ -176,7 +152,7 @@ mod tests {
 
     #[test]
     fn a_viewer_who_may_read_records_may_read_every_query_field() {
-        // The shortcut of `resolve` skips `refusal` for such viewers.
+        // The shortcut of `check` skips `refusal` for such viewers.
         for role in entity::enums::Role::ALL.iter().copied() {
             let viewer = Viewer {
                 role,

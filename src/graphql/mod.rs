@@ -36,13 +36,13 @@ pub fn build_schema(
     cursor_key: CursorKey,
 ) -> AccordSchema {
     let insight_gate = extensions::insight_gate::InsightGate::new(crate::db::pool_max_connections(&db), &config.limits);
+    let hooks = extensions::Hooks::new(limits::QueryLimits::new(&config), insight_gate);
     limits::apply(builder(), &config)
-        .extension(insight_gate)
+        .extension(hooks)
         .data(db)
         .data(config)
         .data(events)
         .data(cursor_key)
-        .extension(access::AccessControl)
         .finish()
 }
 
@@ -63,10 +63,10 @@ pub fn client_sdl() -> String {
     builder().finish().sdl_with_options(SDLExportOptions::new())
 }
 
-/// The schema without its shared data: a federation v2 subgraph (with
-/// `Account` and `Customer` as entities, see `query::entities`), whose
-/// own fields only some viewers may read, and whose operations are
-/// counted for `/metrics`.
+/// The schema without its shared data and hooks: a federation v2 subgraph
+/// (with `Account` and `Customer` as entities, see `query::entities`).
+/// [`build_schema`] adds the hooks ([`extensions::Hooks`]): limits, access
+/// rules, who may read the schema's own fields, `/metrics`.
 fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Subscription> {
     Schema::build(
         query::Query::default(),
@@ -75,7 +75,4 @@ fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Su
     )
     .enable_federation()
     .enable_subscription_in_federation()
-    .extension(extensions::introspection::SchemaAccess)
-    .extension(extensions::metrics::GraphqlMetrics)
-    .extension(query::entities::EntityPlaces)
 }

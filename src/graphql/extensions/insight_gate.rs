@@ -18,9 +18,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
-use async_graphql::{PathSegment, QueryPathSegment, ServerError, ServerResult, Value};
-use tokio::sync::Semaphore;
+use async_graphql::extensions::ResolveInfo;
+use async_graphql::{PathSegment, QueryPathSegment, ServerError};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::Viewer;
 use crate::config::LimitsConfig;
@@ -93,47 +93,44 @@ impl InsightGate {
     }
 }
 
-impl ExtensionFactory for InsightGate {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(self.clone())
-    }
+/// The places an insight holds while it runs; dropping it frees them.
+pub struct Places {
+    _own: Option<OwnedSemaphorePermit>,
+    _shared: OwnedSemaphorePermit,
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for InsightGate {
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        // The fields that scan are those the cost table weighs.
-        if cost::weight(info.parent_type, info.name) == 1 {
-            return next.run(ctx, info).await;
-        }
+impl InsightGate {
+    /// Whether the field of `info` is an insight the gate bounds: the
+    /// fields that scan are those the cost table weighs.
+    pub fn bounds(info: &ResolveInfo<'_>) -> bool {
+        cost::weight(info.parent_type, info.name) != 1
+    }
+
+    /// Waits for the places the insight of `info` needs, or refuses it
+    /// with LIMIT_EXCEEDED.
+    pub async fn enter(&self, viewer: Option<&Viewer>, info: &ResolveInfo<'_>) -> Result<Places, ServerError> {
         // The client's own place first: waiting for it is waiting for the
         // client's own insights, bounded by the request's deadline.
-        let own = ctx
-            .data_opt::<Viewer>()
-            .and_then(Holder::of)
-            .and_then(|holder| self.own.of(holder));
-        let _own_place = match &own {
-            Some(own) => Some(own.acquire().await.map_err(|_| busy(&info, self.wait))?),
+        let own = match viewer.and_then(Holder::of).and_then(|holder| self.own.of(holder)) {
+            Some(own) => Some(own.acquire_owned().await.map_err(|_| busy(info, self.wait))?),
             None => None,
         };
         // No wait means none: a zero timeout would still let the place be
         // taken once a running insight frees it within the timer's tick.
-        let place = if self.wait.is_zero() {
-            self.places.try_acquire().ok()
+        let shared = if self.wait.is_zero() {
+            self.places.clone().try_acquire_owned().ok()
         } else {
-            tokio::time::timeout(self.wait, self.places.acquire())
+            tokio::time::timeout(self.wait, self.places.clone().acquire_owned())
                 .await
                 .ok()
                 .and_then(Result::ok)
         };
-        match place {
-            Some(_place) => next.run(ctx, info).await,
-            None => Err(busy(&info, self.wait)),
+        match shared {
+            Some(shared) => Ok(Places {
+                _own: own,
+                _shared: shared,
+            }),
+            None => Err(busy(info, self.wait)),
         }
     }
 }

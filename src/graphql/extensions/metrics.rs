@@ -11,13 +11,10 @@
 //! variables are recorded or logged here.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextRequest, NextResolve, ResolveInfo,
-};
-use async_graphql::{Response, ServerResult, Value};
+use async_graphql::extensions::ResolveInfo;
 
 /// Operations: requests that reached the schema, by `operation`.
 pub const OPERATIONS: &str = "accord_graphql_operations_total";
@@ -65,74 +62,43 @@ pub fn describe() {
     );
 }
 
-/// Creates one [`GraphqlMetricsExtension`] per request.
-pub struct GraphqlMetrics;
-
-impl ExtensionFactory for GraphqlMetrics {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GraphqlMetricsExtension::default())
+/// Records one finished operation under its label ([`operation_label`],
+/// or `invalid` for a request that never reached execution).
+pub fn record_operation(label: Option<String>, started: Instant, failed: bool) {
+    let operation = label.unwrap_or_else(|| "invalid".to_owned());
+    metrics::counter!(OPERATIONS, "operation" => operation.clone()).increment(1);
+    if failed {
+        metrics::counter!(OPERATION_ERRORS, "operation" => operation.clone()).increment(1);
     }
+    metrics::histogram!(OPERATION_DURATION, "operation" => operation).record(started.elapsed().as_secs_f64());
 }
 
-#[derive(Default)]
-struct GraphqlMetricsExtension {
-    /// The operation's label, set when execution starts.
-    operation: Mutex<Option<String>>,
+/// A root field being timed.
+pub struct RootField {
+    labels: [(&'static str, String); 2],
+    started: Instant,
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for GraphqlMetricsExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let started = Instant::now();
-        let response = next.run(ctx).await;
-        let operation = self
-            .operation
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .unwrap_or_else(|| "invalid".to_owned());
-        metrics::counter!(OPERATIONS, "operation" => operation.clone()).increment(1);
-        if response.is_err() {
-            metrics::counter!(OPERATION_ERRORS, "operation" => operation.clone()).increment(1);
+impl RootField {
+    pub fn start(info: &ResolveInfo<'_>) -> Self {
+        Self {
+            labels: [("type", info.parent_type.to_owned()), ("field", info.name.to_owned())],
+            started: Instant::now(),
         }
-        metrics::histogram!(OPERATION_DURATION, "operation" => operation).record(started.elapsed().as_secs_f64());
-        response
     }
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        *self.operation.lock().unwrap_or_else(PoisonError::into_inner) = Some(operation_label(operation_name));
-        next.run(ctx, operation_name).await
-    }
-
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        if info.path_node.parent.is_some() {
-            return next.run(ctx, info).await;
+    pub fn finish(self, failed: bool) {
+        metrics::counter!(FIELDS, &self.labels).increment(1);
+        if failed {
+            metrics::counter!(FIELD_ERRORS, &self.labels).increment(1);
         }
-        let labels = [("type", info.parent_type.to_owned()), ("field", info.name.to_owned())];
-        let started = Instant::now();
-        let result = next.run(ctx, info).await;
-        metrics::counter!(FIELDS, &labels).increment(1);
-        if result.is_err() {
-            metrics::counter!(FIELD_ERRORS, &labels).increment(1);
-        }
-        metrics::histogram!(FIELD_DURATION, &labels).record(started.elapsed().as_secs_f64());
-        result
+        metrics::histogram!(FIELD_DURATION, &self.labels).record(self.started.elapsed().as_secs_f64());
     }
 }
 
 /// The label for an operation: its name while there are few names, else
 /// `anonymous` or `other`.
-fn operation_label(name: Option<&str>) -> String {
+pub fn operation_label(name: Option<&str>) -> String {
     static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
     let Some(name) = name.filter(|name| !name.is_empty()) else {
         return "anonymous".to_owned();

@@ -20,9 +20,6 @@ pub mod cost;
 pub mod strings;
 pub mod walk;
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ErrorExtensionValues, Request, ServerError, ServerResult, Variables};
 
@@ -42,16 +39,15 @@ pub struct QueryLimits {
     introspection: bool,
 }
 
-/// Adds the query limits to a schema and, unless the configuration turns
-/// it on, turns introspection and field suggestions off.
+/// Sets the schema's own limits around the query limits (which run in
+/// [`crate::graphql::extensions::Hooks`]) and, unless the configuration
+/// turns it on, turns introspection and field suggestions off.
 pub fn apply<Q, M, S>(
     builder: async_graphql::SchemaBuilder<Q, M, S>,
     config: &ApiConfig,
 ) -> async_graphql::SchemaBuilder<Q, M, S> {
-    let builder = builder
-        .extension(QueryLimits::new(config))
-        // Never reached first: the check refuses deeper documents before it.
-        .limit_recursive_depth(MAX_NESTING);
+    // Never reached first: the check refuses deeper documents before it.
+    let builder = builder.limit_recursive_depth(MAX_NESTING);
     if config.limits.introspection {
         builder
     } else {
@@ -227,20 +223,10 @@ impl QueryLimits {
     }
 }
 
-impl ExtensionFactory for QueryLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(self.clone())
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for QueryLimits {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
+impl QueryLimits {
+    /// Checks the request's document against the limits, before anything
+    /// in async-graphql walks it (the hooks' `prepare_request`).
+    pub fn check_request(&self, request: &mut Request) -> ServerResult<()> {
         // HTTP hands the document over parsed; graphql-ws does not.
         let variables = std::mem::take(&mut request.variables);
         let checked = match request.parsed_query() {
@@ -253,8 +239,7 @@ impl Extension for QueryLimits {
             })),
         };
         request.variables = variables;
-        checked?;
-        next.run(ctx, request).await
+        checked
     }
 }
 

@@ -12,9 +12,8 @@
 //! (see `graphql::extensions::introspection`).
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::{Any, Context, ID, Object, PathSegment, Request, ServerError, ServerResult, Value};
 use entity::account;
 
@@ -114,25 +113,8 @@ fn place(ctx: &Context<'_>, key: &str, representation: &Value) -> Option<usize> 
 #[derive(Default)]
 struct Claimed(Mutex<HashSet<(String, usize)>>);
 
-/// Gives each request its own [`Claimed`] places.
-pub struct EntityPlaces;
-
-impl ExtensionFactory for EntityPlaces {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(EntityPlacesExtension)
-    }
-}
-
-struct EntityPlacesExtension;
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for EntityPlacesExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        next.run(ctx, request.data(Claimed::default())).await
-    }
+/// Gives the request its own [`Claimed`] places (the hooks'
+/// `prepare_request`).
+pub fn with_places(request: Request) -> Request {
+    request.data(Claimed::default())
 }
