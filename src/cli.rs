@@ -605,6 +605,7 @@ async fn seed_demo(db: &DatabaseConnection, currency: &str, spec: DemoSpec) -> a
     for &kind in EntityKind::ALL {
         println!("{:>20} {:>10}", kind.file_stem(), report.written(kind));
     }
+    crate::db::analyze(db).await?;
     for (name, size) in crate::demo::segments::save(db).await? {
         println!("{:>20} {size:>10}  {name}", "segment");
     }
@@ -633,7 +634,10 @@ async fn import(
         currency: ingest.currency.clone(),
         events: Some(events),
     };
-    let report = crate::ingest::import_path(db, path, &options).await?;
+    let report = crate::ingest::import_path(db.clone(), path, &options).await?;
+    if report.ingest.committed {
+        crate::db::analyze(&db).await?;
+    }
     for (kind, file) in &report.files {
         println!(
             "{:>20} {:>10} written  ({})",

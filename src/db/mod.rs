@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseConnectionType, DatabaseTransaction, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseConnectionType, DatabaseTransaction, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
@@ -94,6 +94,16 @@ fn options(config: &DatabaseConfig, writable: bool) -> ConnectOptions {
             }
         });
     options
+}
+
+/// Refreshes the planner's statistics after a bulk load. Until
+/// autovacuum gets to it (minutes after a large load), PostgreSQL plans
+/// from the estimates of the tables before the load and loops where it
+/// should hash: on the freshly seeded large demo data a segment refresh
+/// took 11.2 s, 3.7 s once analysed. SQLite's planner reads the same
+/// statistics (`sqlite_stat1`).
+pub async fn analyze(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_unprepared("ANALYZE").await.map(|_| ())
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock

@@ -1,9 +1,13 @@
-//! Maximum likelihood with argmin's Nelder-Mead: the models' parameters
-//! are all positive, so the search runs over their logarithms (as lifetimes
-//! does) and needs no bounds.
+//! Maximum likelihood with argmin: L-BFGS where the likelihood comes with
+//! its gradient (as lifetimes fits, with scipy's BFGS on autograd
+//! gradients), Nelder-Mead otherwise and as the fallback. The models'
+//! parameters are all positive, so the search runs over their logarithms
+//! (as lifetimes does) and needs no bounds.
 
-use argmin::core::{CostFunction, Executor, State};
+use argmin::core::{CostFunction, Executor, Gradient, State};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::neldermead::NelderMead;
+use argmin::solver::quasinewton::LBFGS;
 
 use crate::error::Error;
 
@@ -56,6 +60,41 @@ where
         }
     }
     Ok(best)
+}
+
+/// Iterations of one L-BFGS run: a well-posed fit converges in tens.
+const MAX_GRADIENT_ITERS: u64 = 500;
+
+/// L-BFGS stops when the gradient's norm (of a mean log-likelihood over
+/// log-parameters) falls below this.
+const GRADIENT_TOLERANCE: f64 = 1e-10;
+
+/// Minimises `cost` from `start` with L-BFGS on its gradient: each step is
+/// one or two passes over the data where Nelder-Mead needs thousands of
+/// evaluations in all (on 300,000 customers, 24 s of a 26 s BG/NBD fit).
+/// Where L-BFGS fails or ends on a non-finite point (a ridge whose maximum
+/// is at infinity), the fit falls back to [`minimise`].
+pub fn minimise_smooth<C>(cost: C, start: Vec<f64>) -> Result<Vec<f64>, Error>
+where
+    C: CostFunction<Param = Vec<f64>, Output = f64> + Gradient<Param = Vec<f64>, Gradient = Vec<f64>> + Clone,
+{
+    let found = LBFGS::new(MoreThuenteLineSearch::new(), 7)
+        .with_tolerance_grad(GRADIENT_TOLERANCE)
+        .and_then(|solver| {
+            Executor::new(cost.clone(), solver)
+                .configure(|state| state.param(start.clone()).max_iters(MAX_GRADIENT_ITERS))
+                .run()
+        })
+        .ok()
+        .and_then(|result| {
+            let state = result.state();
+            let param = state.get_best_param()?.clone();
+            (state.get_best_cost().is_finite() && param.iter().all(|p| p.is_finite())).then_some(param)
+        });
+    match found {
+        Some(param) => Ok(param),
+        None => minimise(cost, start),
+    }
 }
 
 fn fit_failed(error: &argmin::core::Error) -> Error {
