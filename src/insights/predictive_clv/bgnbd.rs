@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use argmin::core::{CostFunction, Gradient};
-use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::history::History;
 use super::optimise::{exp_all, minimise_smooth};
@@ -60,6 +59,42 @@ fn log_add_exp(a: f64, b: f64) -> f64 {
     max + (min - max).exp().ln_1p()
 }
 
+/// Running sums over k = 0 … x−1 that give the frequency's part of the
+/// log-likelihood and its derivatives for a whole-number x:
+/// ln Γ(r+x) − ln Γ(r) = Σ ln(r+k) and
+/// ln Γ(a+b) + ln Γ(b+x) − ln Γ(b) − ln Γ(a+b+x) = Σ [ln(b+k) − ln(a+b+k)].
+/// Advanced term by term as x grows (the fit's rows are sorted by x).
+#[derive(Debug, Clone, Copy, Default)]
+struct FrequencyTerms {
+    /// The next k to add.
+    next: f64,
+    ln_r: f64,
+    ln_b_over_ab: f64,
+    /// ∂/∂r, ∂/∂a, ∂/∂b of the sums.
+    d_r: f64,
+    d_a: f64,
+    d_b: f64,
+}
+
+impl FrequencyTerms {
+    fn advance(&mut self, model: &BgNbd, x: f64) {
+        let BgNbd { r, a, b, .. } = *model;
+        while self.next < x {
+            let k = self.next;
+            self.ln_r += (r + k).ln();
+            self.ln_b_over_ab += (b + k).ln() - (a + b + k).ln();
+            self.d_r += 1.0 / (r + k);
+            self.d_a -= 1.0 / (a + b + k);
+            self.d_b += 1.0 / (b + k) - 1.0 / (a + b + k);
+            self.next += 1.0;
+        }
+    }
+
+    fn value(&self, model: &BgNbd) -> f64 {
+        self.ln_r + model.r * model.alpha.ln() + self.ln_b_over_ab
+    }
+}
+
 impl BgNbd {
     /// Maximum likelihood over the customers' histories (at least one).
     pub fn fit(histories: &[History]) -> Result<Self, Error> {
@@ -83,12 +118,15 @@ impl BgNbd {
         self.frequency_part(x) + self.tail(x, t_x, t)
     }
 
-    /// The part of the log-likelihood that depends on the frequency only.
+    /// The part of the log-likelihood that depends on the frequency only:
+    /// ln Γ(r+x) − ln Γ(r) + r ln α + ln Γ(a+b) + ln Γ(b+x) − ln Γ(b) −
+    /// ln Γ(a+b+x), summed as its [`FrequencyTerms`] (x is a whole number
+    /// of days), which stays exact where a and b are large and the Γ
+    /// differences cancel to noise.
     fn frequency_part(&self, x: f64) -> f64 {
-        let Self { r, alpha, a, b } = *self;
-        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
-        let a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
-        a1 + a2
+        let mut terms = FrequencyTerms::default();
+        terms.advance(self, x);
+        terms.value(self)
     }
 
     /// The part of the log-likelihood that depends on recency and T:
@@ -155,15 +193,15 @@ impl MeanNegativeLogLikelihood {
     ///
     /// The same sums as `log_likelihood`, arranged for 10⁵ rows and every
     /// evaluation of a fit: ln(α + day) and 1/(α + day) come from tables,
-    /// and the terms that depend on the frequency alone (the Γ and ψ terms)
-    /// are computed once per value (rows are sorted by it). With
+    /// and the terms that depend on the frequency alone are summed once per
+    /// value (rows are sorted by it). With
     /// L = A1 + A2 + ln(e^A3 + [x>0] e^A4) per customer and w = the share of
     /// e^A4 in that sum, the derivatives are
-    /// ∂L/∂r = ψ(r+x) − ψ(r) + ln α − (1−w) ln(α+T) − w ln(α+t_x),
+    /// ∂L/∂r = Σ 1/(r+k) + ln α − (1−w) ln(α+T) − w ln(α+t_x),
     /// ∂L/∂α = r/α − (r+x) [(1−w)/(α+T) + w/(α+t_x)],
-    /// ∂L/∂a = ψ(a+b) − ψ(a+b+x) + w/a,
-    /// ∂L/∂b = ψ(a+b) + ψ(b+x) − ψ(b) − ψ(a+b+x) − w/(b+x−1),
-    /// and ∂/∂ln p = p ∂/∂p.
+    /// ∂L/∂a = −Σ 1/(a+b+k) + w/a,
+    /// ∂L/∂b = Σ [1/(b+k) − 1/(a+b+k)] − w/(b+x−1) (k = 0 … x−1, see
+    /// [`FrequencyTerms`]), and ∂/∂ln p = p ∂/∂p.
     fn evaluate(&self, log_params: &[f64]) -> (f64, [f64; 4]) {
         let p = exp_all(log_params);
         let model = BgNbd {
@@ -177,27 +215,17 @@ impl MeanNegativeLogLikelihood {
         let days: Vec<f64> = (0..=self.0.max_day).map(|day| alpha + day as f64).collect();
         let ln_days: Vec<f64> = days.iter().map(|d| d.ln()).collect();
         let (ln_a, ln_alpha) = (a.ln(), alpha.ln());
-        let (psi_r, psi_ab) = (digamma(r), digamma(a + b));
-        let psi_b = digamma(b);
         let (mut total, mut weight) = (0.0, 0.0);
         let mut gradient = [0.0; 4];
-        // Per frequency: its Γ part, ln(a/(b+x−1)), and the ψ parts of ∂r, ∂a, ∂b.
-        let mut current = (f64::NAN, 0.0, 0.0, [0.0; 3]);
+        let mut terms = FrequencyTerms::default();
+        // Per frequency: its part of L and ln(a/(b+x−1)).
+        let mut current = (f64::NAN, 0.0, 0.0);
         for &(x, t_x, t, n) in &self.0.rows {
             if x != current.0 {
-                let psi_abx = digamma(a + b + x);
-                current = (
-                    x,
-                    model.frequency_part(x),
-                    ln_a - (b + x - 1.0).ln(),
-                    [
-                        digamma(r + x) - psi_r + ln_alpha,
-                        psi_ab - psi_abx,
-                        psi_ab + digamma(b + x) - psi_b - psi_abx,
-                    ],
-                );
+                terms.advance(&model, x);
+                current = (x, terms.value(&model), ln_a - (b + x - 1.0).ln());
             }
-            let (_, frequency_part, ln_dropout_odds, psi) = current;
+            let (_, frequency_part, ln_dropout_odds) = current;
             let a3 = -(r + x) * ln_days[t];
             let (tail, w) = if x > 0.0 {
                 let a4 = ln_dropout_odds - (r + x) * ln_days[t_x];
@@ -207,13 +235,13 @@ impl MeanNegativeLogLikelihood {
             };
             total += n * (frequency_part + tail);
             weight += n;
-            gradient[0] += n * (psi[0] - (1.0 - w) * ln_days[t] - w * ln_days[t_x]);
+            gradient[0] += n * (terms.d_r + ln_alpha - (1.0 - w) * ln_days[t] - w * ln_days[t_x]);
             gradient[1] += n * (r / alpha - (r + x) * ((1.0 - w) / days[t] + w / days[t_x]));
-            gradient[2] += n * (psi[1] + w / a);
+            gradient[2] += n * (terms.d_a + w / a);
             if x > 0.0 {
-                gradient[3] += n * (psi[2] - w / (b + x - 1.0));
+                gradient[3] += n * (terms.d_b - w / (b + x - 1.0));
             } else {
-                gradient[3] += n * psi[2];
+                gradient[3] += n * terms.d_b;
             }
         }
         for (g, p) in gradient.iter_mut().zip(&p) {
