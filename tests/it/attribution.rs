@@ -21,6 +21,7 @@ on_both_backends!(
     won_leads_are_credited_to_their_source_team_partner_included,
     compare_to_equals_the_shifted_explicit_window,
     arguments_that_cannot_apply_are_refused_by_name,
+    a_model_alone_credits_what_it_credits_beside_the_others,
 );
 
 const BUCKET: &str = "key creditMinor conversions";
@@ -626,4 +627,47 @@ async fn arguments_that_cannot_apply_are_refused_by_name(app: TestApp) {
         data["insights"]["attribution"]["models"],
         json!([{ "model": "TIME_DECAY" }, { "model": "MARKOV" }])
     );
+}
+
+/// Only the models asked for are computed; each must come out as it does
+/// beside every other model (credit, conversions and customers of every
+/// bucket), for orders and for won leads.
+async fn a_model_alone_credits_what_it_credits_beside_the_others(app: TestApp) {
+    app.import_golden().await;
+    let bucket = "key creditMinor conversions customers removalEffect";
+    let selection = format!(
+        "models {{ model byTeam {{ {bucket} }} byChannel {{ {bucket} }} byCampaign {{ campaignExternalId creditMinor conversions customers }} }}"
+    );
+    for (conversion, models) in [
+        ("ORDER", &["FIRST_TOUCH", "LINEAR", "TIME_DECAY", "MARKOV"][..]),
+        ("WON_LEAD", &["W_SHAPED", "POSITION_BASED", "MARKOV"][..]),
+    ] {
+        let all = app
+            .data(
+                &format!("{{ insights {{ attribution(conversion: {conversion}) {{ {selection} }} }} }}"),
+                json!({}),
+            )
+            .await;
+        let every = all["insights"]["attribution"]["models"]
+            .as_array()
+            .expect("models")
+            .clone();
+        for model in models {
+            let alone = app
+                .data(
+                    &format!(
+                        "{{ insights {{ attribution(conversion: {conversion}, models: [{model}]) {{ {selection} }} }} }}"
+                    ),
+                    json!({}),
+                )
+                .await;
+            let found = alone["insights"]["attribution"]["models"].as_array().expect("models");
+            let beside = every
+                .iter()
+                .find(|m| m["model"] == json!(model))
+                .expect("the model among all");
+            assert_eq!(found.len(), 1, "{conversion} {model}: only the model asked for");
+            assert_eq!(&found[0], beside, "{conversion} {model}: alone as beside the others");
+        }
+    }
 }

@@ -1122,7 +1122,7 @@ pub struct Attribution {
     pub compared: Option<AttributionComparison>,
     /// WON leads only (and null when suppressed).
     pub missing_milestones: Option<MissingMilestones>,
-    /// The chains MARKOV's credit comes from (null when suppressed).
+    /// The chains MARKOV's credit comes from (null when suppressed, or when `models` leaves MARKOV out).
     pub markov: Option<Markov>,
     /// True when the converting customers are below the minimum audience size for this viewer: the counts,
     /// values, credits and ROI are then null.
@@ -1195,16 +1195,17 @@ impl FromInsight<crate::attribution::Attribution> for Attribution {
             total_value_minor: rule.shown(population, BigInt(a.total_value_minor)),
             no_touch_value_minor: rule.shown(population, BigInt(a.no_touch_value_minor)),
             touches_in_window: rule.shown(population, a.touches_in_window),
-            markov: rule.shown(
-                population,
-                Markov {
-                    by_channel: (&a.markov.by_channel).into(),
-                    by_team: (&a.markov.by_team).into(),
-                    touches_in_conversion_paths: a.markov.touches_in_conversion_paths,
-                    null_paths: a.markov.null_paths,
-                    touches_in_null_paths: a.markov.touches_in_null_paths,
-                },
-            ),
+            markov: (!rule.hides(population)
+                && a.models
+                    .iter()
+                    .any(|credit| credit.model == crate::attribution::Model::Markov))
+            .then(|| Markov {
+                by_channel: (&a.markov.by_channel).into(),
+                by_team: (&a.markov.by_team).into(),
+                touches_in_conversion_paths: a.markov.touches_in_conversion_paths,
+                null_paths: a.markov.null_paths,
+                touches_in_null_paths: a.markov.touches_in_null_paths,
+            }),
             missing_milestones: a.missing_milestones.filter(|_| !rule.hides(population)).map(
                 |[first, lead_created, opportunity_created]| MissingMilestones {
                     first,
