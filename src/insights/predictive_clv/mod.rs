@@ -142,16 +142,27 @@ impl Model {
 
     /// The prediction for `history` given its [`Outlook`].
     pub fn predict_from(&self, history: History, outlook: Outlook) -> Prediction {
-        let expected_average_profit = self
-            .gamma_gamma
-            .map(|gg| gg.expected_average_profit(history.x(), history.monetary_value));
+        let expected_average_profit = self.expected_average_profit(&history);
         Prediction {
+            clv: self.clv(&history, outlook),
             history,
             model: *self,
             p_alive: outlook.p_alive,
             expected_average_profit,
-            clv: expected_average_profit.map(|profit| profit * outlook.discounted_purchases),
         }
+    }
+
+    /// The Gamma-Gamma conditional mean spend per purchase day.
+    fn expected_average_profit(&self, history: &History) -> Option<f64> {
+        self.gamma_gamma
+            .map(|gg| gg.expected_average_profit(history.x(), history.monetary_value))
+    }
+
+    /// CLV: the expected spend per purchase day times the discounted
+    /// purchases of the history's [`Outlook`].
+    fn clv(&self, history: &History, outlook: Outlook) -> Option<f64> {
+        self.expected_average_profit(history)
+            .map(|profit| profit * outlook.discounted_purchases)
     }
 }
 
@@ -282,10 +293,7 @@ fn summarise(
                     model.expected_purchases(history, purchase_days),
                 )
             });
-        let clv = model.gamma_gamma.map_or(0.0, |gg| {
-            gg.expected_average_profit(history.x(), history.monetary_value)
-        }) * outlook.discounted_purchases;
-        let customer = (clv, expected, outlook.p_alive);
+        let customer = (model.clv(history, outlook).unwrap_or(0.0), expected, outlook.p_alive);
         result.overall.add(customer);
         match by_region.get_mut(&history.region) {
             Some(group) => group.add(customer),
