@@ -19,6 +19,8 @@
 //! | `ACCORD_MAX_PAGE_SIZE` | `500` | largest `first` a connection accepts |
 //! | `ACCORD_OWN_BRAND` | `Shark` | the brand whose purchase intent the funnel reports |
 //! | `ACCORD_CURSOR_KEY` | generated on first start, stored in the database | 64 hex characters: the key that seals cursors (all instances must share it) |
+//! | `ACCORD_INSIGHT_CACHE_MIB` | `64` | memory for cached insight results, per process (`0` turns the cache off) |
+//! | `ACCORD_INSIGHT_CACHE_TTL_SECONDS` | `600` | longest a cached insight result is kept (a write invalidates it at once) |
 //! | `ACCORD_MIN_AUDIENCE_SIZE` | `10` | the smallest segment whose members may be exported, and the smallest population whose insight values roles without PII access see |
 //! | `ACCORD_MAX_LINE_BYTES` | `1048576` | longest record line of bulk ingest and `import` (1 MiB); a longer line is rejected |
 //! | `ACCORD_MAX_DEPTH` | `20` | deepest field nesting a query may have (15–32) |
@@ -167,6 +169,16 @@ pub struct ApiConfig {
     #[arg(long, env = "ACCORD_MIN_AUDIENCE_SIZE", default_value_t = 10)]
     pub min_audience_size: i64,
 
+    /// Memory for cached insight results in this process, in MiB; `0` turns the cache off. A
+    /// committed write (through any instance) invalidates every cached result at once.
+    #[arg(long, env = "ACCORD_INSIGHT_CACHE_MIB", default_value_t = 64)]
+    pub insight_cache_mib: u64,
+
+    /// The longest a cached insight result is kept, in seconds: a bound on staleness for writes
+    /// made around Accord (by hand in SQL), which do not advance the data version.
+    #[arg(long, env = "ACCORD_INSIGHT_CACHE_TTL_SECONDS", default_value_t = 600)]
+    pub insight_cache_ttl_seconds: u64,
+
     /// Origins whose pages may call the API from a browser (CORS), comma-separated,
     /// e.g. `https://dash.example.com`; none by default.
     #[arg(long = "cors-origins", env = "ACCORD_CORS_ORIGINS", value_delimiter = ',')]
@@ -189,6 +201,8 @@ impl Default for ApiConfig {
             own_brand: "Shark".to_owned(),
             cursor_key: None,
             min_audience_size: 10,
+            insight_cache_mib: 64,
+            insight_cache_ttl_seconds: 600,
             cors_origins: Vec::new(),
             cors_local: false,
             limits: LimitsConfig::default(),

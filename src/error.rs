@@ -103,6 +103,25 @@ pub mod code {
 }
 
 impl Error {
+    /// A copy of an error that several waiters share (a cached insight's
+    /// one computation): the same code and message; a database error, which
+    /// cannot be copied, becomes the internal error it is shown as anyway.
+    pub fn from_shared(error: &Error) -> Error {
+        match error {
+            Error::NotFound { entity, id } => Error::NotFound { entity, id: id.clone() },
+            Error::Validation { field, message } => Error::Validation {
+                field: field.clone(),
+                message: message.clone(),
+            },
+            Error::Conflict(message) => Error::Conflict(message.clone()),
+            Error::Forbidden(message) => Error::Forbidden(message.clone()),
+            Error::LimitExceeded(message) => Error::LimitExceeded(message.clone()),
+            Error::Unavailable(message) => Error::Unavailable(message.clone()),
+            Error::Database(cause) => Error::Internal(format!("database error: {cause}")),
+            Error::Internal(message) => Error::Internal(message.clone()),
+        }
+    }
+
     /// The code a client sees for this error.
     pub fn code(&self) -> &'static str {
         match self {

@@ -10,6 +10,7 @@ mod m20261127_000002_customer_email_key;
 mod m20261202_000003_server_secret;
 mod m20261202_000004_audit_subject;
 mod m20261202_000005_customer_consent;
+mod m20261204_000006_data_version;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_server_secret::Migration),
             Box::new(m20261202_000004_audit_subject::Migration),
             Box::new(m20261202_000005_customer_consent::Migration),
+            Box::new(m20261204_000006_data_version::Migration),
         ]
     }
 }

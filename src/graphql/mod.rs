@@ -37,8 +37,13 @@ pub fn build_schema(
 ) -> AccordSchema {
     let insight_gate = extensions::insight_gate::InsightGate::new(crate::db::pool_max_connections(&db), &config.limits);
     let hooks = extensions::Hooks::new(limits::QueryLimits::new(&config), insight_gate);
+    let insight_cache = crate::insights::cache::InsightCache::new(
+        config.insight_cache_mib.saturating_mul(1 << 20),
+        std::time::Duration::from_secs(config.insight_cache_ttl_seconds),
+    );
     limits::apply(builder(), &config)
         .extension(hooks)
+        .data(insight_cache)
         .data(db)
         .data(config)
         .data(events)

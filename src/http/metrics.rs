@@ -72,6 +72,7 @@ fn describe() {
         "Seconds from receiving an HTTP request to its response, by method, route pattern and status."
     );
     crate::graphql::extensions::metrics::describe();
+    crate::insights::cache::describe();
 }
 
 /// Middleware: counts and times every request by route and status.

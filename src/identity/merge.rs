@@ -109,6 +109,7 @@ pub async fn merge_customers(db: &DatabaseConnection, survivor_id: i64, merged_i
             .bind(merged_id);
     })
     .await?;
+    crate::db::data_version::advance(&transaction).await?;
     transaction.commit().await?;
     Ok(MergeOutcome {
         survivor_id,

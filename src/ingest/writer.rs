@@ -143,6 +143,7 @@ impl Ingestor {
             .await;
         let (written, events) = if per_batch {
             let (written, events) = outcome?;
+            crate::db::data_version::advance(&transaction).await?;
             transaction.commit().await?;
             if let Some(bus) = &self.events {
                 bus.committed(events);
@@ -166,6 +167,7 @@ impl Ingestor {
             // run that wrote no batch has nothing to commit.
             None => self.atomicity == Atomicity::PerBatch || accepted,
             Some(transaction) if accepted => {
+                crate::db::data_version::advance(&transaction).await?;
                 transaction.commit().await?;
                 if let Some(bus) = &self.events {
                     bus.committed(std::mem::take(&mut self.pending));

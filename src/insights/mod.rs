@@ -7,6 +7,7 @@
 //! One file per metric family; [`scope`] holds the filters they share.
 
 pub mod brand;
+pub mod cache;
 pub mod compare;
 pub mod customers;
 pub mod delta;

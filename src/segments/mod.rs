@@ -246,7 +246,12 @@ pub async fn delete(db: &DatabaseConnection, id: i64) -> Result<(), Error> {
             )));
         }
     }
-    segment::Entity::delete_by_id(id).exec(db).await?;
+    // Its members go with it (ON DELETE CASCADE): insights filtered by it
+    // must not be answered from the cache.
+    let transaction = db.begin().await?;
+    segment::Entity::delete_by_id(id).exec(&transaction).await?;
+    crate::db::data_version::advance(&transaction).await?;
+    transaction.commit().await?;
     Ok(())
 }
 
@@ -308,6 +313,7 @@ pub async fn refresh(db: &DatabaseConnection, id: i64) -> Result<Refresh, Error>
     let mut model: segment::ActiveModel = segment.into();
     model.refreshed_at = Set(Some(now));
     model.update(&transaction).await?;
+    crate::db::data_version::advance(&transaction).await?;
     transaction.commit().await?;
     Ok(Refresh {
         size,

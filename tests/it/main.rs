@@ -27,6 +27,7 @@ mod faults;
 mod identity;
 mod import;
 mod ingest_core;
+mod insight_cache;
 mod insights;
 mod journey;
 mod limits;

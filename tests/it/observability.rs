@@ -26,7 +26,7 @@ on_both_backends!(
 );
 
 /// The value of the sample of `metric` whose labels include `labels`.
-fn sample(metrics: &str, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub(crate) fn sample(metrics: &str, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
     metrics.lines().find_map(|line| {
         let (series, value) = line.rsplit_once(' ')?;
         let (name, rest) = series.split_once('{').unwrap_or((series, ""));
@@ -38,7 +38,7 @@ fn sample(metrics: &str, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
     })
 }
 
-async fn scrape(app: &TestApp) -> String {
+pub(crate) async fn scrape(app: &TestApp) -> String {
     let response = app
         .client
         .get(format!("{}/metrics", app.base_url))

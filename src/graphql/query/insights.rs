@@ -1,10 +1,15 @@
 //! `insights { … }`: the dashboard metrics. The filter is read once into a
 //! [`Scope`]; each field runs its own aggregate query.
 
+use std::fmt::Debug;
+use std::future::Future;
+use std::sync::Arc;
+
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
+use tokio::sync::OnceCell;
 
 use crate::config::ApiConfig;
 use crate::error::Error;
@@ -15,6 +20,7 @@ use crate::graphql::types::enums::{LeadSourceTeam, OrderChannel};
 use crate::graphql::types::insights::*;
 use crate::graphql::types::predictive_clv::PredictiveClv;
 use crate::graphql::types::series::{Series, SeriesMetric};
+use crate::insights::cache::InsightCache;
 use crate::insights::scope::{Scope, Window};
 use crate::insights::{self as domain};
 
@@ -73,6 +79,7 @@ impl InsightsQuery {
         Ok(Insights {
             scope: filter.unwrap_or_default().into_scope().gql()?,
             rule: suppression(ctx)?,
+            version: Arc::default(),
         })
     }
 }
@@ -81,6 +88,49 @@ pub struct Insights {
     scope: Scope,
     /// What this request's viewer may see, decided once per request.
     rule: Suppression,
+    /// The data version the results are cached under, read once, before
+    /// the first insight of the request reads its data.
+    version: Arc<OnceCell<i64>>,
+}
+
+/// `compute`'s result through the [`InsightCache`], kept under the name
+/// of the insight, its scope and its `arguments` (everything else that
+/// decides the result) at the request's data version.
+async fn cached<T>(
+    ctx: &Context<'_>,
+    version: &OnceCell<i64>,
+    insight: &'static str,
+    scope: &Scope,
+    arguments: impl Debug,
+    compute: impl Future<Output = Result<T, Error>>,
+) -> async_graphql::Result<T>
+where
+    T: Clone + Debug + Send + Sync + 'static,
+{
+    let db = ctx.data::<DatabaseConnection>()?;
+    let cache = ctx.data::<InsightCache>()?;
+    let version = version
+        .get_or_try_init(|| crate::db::data_version::read(db))
+        .await
+        .map_err(Error::from)
+        .gql()?;
+    let question = format!("{scope:?} {arguments:?}");
+    cache.get_or_compute(insight, *version, question, compute).await.gql()
+}
+
+impl Insights {
+    async fn cached<T>(
+        &self,
+        ctx: &Context<'_>,
+        insight: &'static str,
+        arguments: impl Debug,
+        compute: impl Future<Output = Result<T, Error>>,
+    ) -> async_graphql::Result<T>
+    where
+        T: Clone + Debug + Send + Sync + 'static,
+    {
+        cached(ctx, &self.version, insight, &self.scope, arguments, compute).await
+    }
 }
 
 #[Object]
@@ -95,15 +145,11 @@ impl Insights {
         #[graphql(default = 6)] max_offset: i64,
     ) -> async_graphql::Result<Retention> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let result = domain::retention::retention(
-            db,
-            &self.scope,
-            cohort_by.into(),
-            period.into(),
-            mode.into(),
-            max_offset,
-        );
-        Ok(Retention::from_insight(result.await.gql()?, self.rule))
+        let (cohort_by, period, mode) = (cohort_by.into(), period.into(), mode.into());
+        let result = domain::retention::retention(db, &self.scope, cohort_by, period, mode, max_offset);
+        let arguments = (cohort_by, period, mode, max_offset);
+        let result = self.cached(ctx, "retention", arguments, result).await?;
+        Ok(Retention::from_insight(result, self.rule))
     }
 
     /// Customers with two or more orders among those with one. With
@@ -118,8 +164,9 @@ impl Insights {
         >,
     ) -> async_graphql::Result<RepeatPurchase> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let result = domain::customers::repeat_purchase(db, &self.scope, compare_to.map(Into::into));
-        let result = result.await.gql()?;
+        let compare_to = compare_to.map(Into::into);
+        let result = domain::customers::repeat_purchase(db, &self.scope, compare_to);
+        let result = self.cached(ctx, "repeatPurchase", compare_to, result).await?;
         Ok(RepeatPurchase::from_insight(result, self.rule))
     }
 
@@ -135,8 +182,9 @@ impl Insights {
         >,
     ) -> async_graphql::Result<Churn> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let result = domain::customers::churn(db, &self.scope, threshold_days, compare_to.map(Into::into));
-        let result = result.await.gql()?;
+        let compare_to = compare_to.map(Into::into);
+        let result = domain::customers::churn(db, &self.scope, threshold_days, compare_to);
+        let result = self.cached(ctx, "churn", (threshold_days, compare_to), result).await?;
         Ok(Churn::from_insight(result, self.rule))
     }
 
@@ -145,6 +193,7 @@ impl Insights {
         Rfm {
             scope: self.scope.clone(),
             rule: self.rule,
+            version: Arc::clone(&self.version),
         }
     }
 
@@ -161,9 +210,9 @@ impl Insights {
         >,
     ) -> async_graphql::Result<CustomerValue> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let result =
-            domain::customers::customer_value(db, &self.scope, cohort_period.into(), compare_to.map(Into::into));
-        let result = result.await.gql()?;
+        let (cohort_period, compare_to) = (cohort_period.into(), compare_to.map(Into::into));
+        let result = domain::customers::customer_value(db, &self.scope, cohort_period, compare_to);
+        let result = self.cached(ctx, "clv", (cohort_period, compare_to), result).await?;
         Ok(CustomerValue::from_insight(result, self.rule))
     }
 
@@ -175,8 +224,10 @@ impl Insights {
         compare_to: Option<CompareTo>,
     ) -> async_graphql::Result<Nps> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let result = domain::nps::net_promoter_score(db, &self.scope, period.into(), compare_to.map(Into::into));
-        Ok(Nps::from_insight(result.await.gql()?, self.rule))
+        let (period, compare_to) = (period.into(), compare_to.map(Into::into));
+        let result = domain::nps::net_promoter_score(db, &self.scope, period, compare_to);
+        let result = self.cached(ctx, "nps", (period, compare_to), result).await?;
+        Ok(Nps::from_insight(result, self.rule))
     }
 
     /// Awareness → consideration → preference → intent, per brand.
@@ -188,8 +239,12 @@ impl Insights {
     ) -> async_graphql::Result<BrandFunnel> {
         let db = ctx.data::<DatabaseConnection>()?;
         let own_brand = &ctx.data::<ApiConfig>()?.own_brand;
-        let result = domain::brand::brand_funnel(db, &self.scope, own_brand, period.into(), compare_to.map(Into::into));
-        Ok(BrandFunnel::from_insight(result.await.gql()?, self.rule))
+        let (period, compare_to) = (period.into(), compare_to.map(Into::into));
+        let result = domain::brand::brand_funnel(db, &self.scope, own_brand, period, compare_to);
+        let result = self
+            .cached(ctx, "brandFunnel", (own_brand, period, compare_to), result)
+            .await?;
+        Ok(BrandFunnel::from_insight(result, self.rule))
     }
 
     /// Each brand's share of all brands' mentions, with net sentiment. With
@@ -205,8 +260,9 @@ impl Insights {
         >,
     ) -> async_graphql::Result<ShareOfVoice> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let result = domain::brand::share_of_voice(db, &self.scope, channel.as_deref(), compare_to.map(Into::into));
-        let result = result.await.gql()?;
+        let compare_to = compare_to.map(Into::into);
+        let result = domain::brand::share_of_voice(db, &self.scope, channel.as_deref(), compare_to);
+        let result = self.cached(ctx, "shareOfVoice", (&channel, compare_to), result).await?;
         Ok(ShareOfVoice::from_insight(result, self.rule))
     }
 
@@ -220,8 +276,12 @@ impl Insights {
     ) -> async_graphql::Result<PurchaseDrivers> {
         let db = ctx.data::<DatabaseConnection>()?;
         let attributes = attributes.unwrap_or_default();
-        let result = domain::drivers::purchase_drivers(db, &self.scope, outcome.into(), &attributes);
-        Ok(PurchaseDrivers::from_insight(result.await.gql()?, self.rule))
+        let outcome = outcome.into();
+        let result = domain::drivers::purchase_drivers(db, &self.scope, outcome, &attributes);
+        let result = self
+            .cached(ctx, "purchaseDrivers", (outcome, &attributes), result)
+            .await?;
+        Ok(PurchaseDrivers::from_insight(result, self.rule))
     }
 
     /// Approval of product touchpoint tests, with A/B comparisons. With
@@ -244,7 +304,9 @@ impl Insights {
             .gql()?;
         let compare_to = compare_to.map(Into::into);
         let result = domain::product_tests::product_tests(db, &self.scope, product_id, approval_threshold, compare_to);
-        Ok(ProductTests::from_insight(result.await.gql()?, self.rule))
+        let arguments = (product_id, approval_threshold, compare_to);
+        let result = self.cached(ctx, "productTests", arguments, result).await?;
+        Ok(ProductTests::from_insight(result, self.rule))
     }
 
     /// Who earned the value of each conversion, per attribution model, with
@@ -284,28 +346,32 @@ impl Insights {
         let models: Vec<domain::Model> = requested
             .clone()
             .unwrap_or_else(|| kind.models().chain([domain::Model::Markov]).collect());
-        let mut result = domain::attribute(db, &self.scope, kind, lookback_days, half_life_days, &models)
-            .await
-            .gql()?;
-        let models = &models;
-        let previous =
-            crate::insights::compare::previous(&self.scope, compare_to.map(Into::into), |scope| async move {
+        let compare_to = compare_to.map(Into::into);
+        let scope = &self.scope;
+        let compute = async {
+            let mut result = domain::attribute(db, scope, kind, lookback_days, half_life_days, &models).await?;
+            let models = &models;
+            let previous = crate::insights::compare::previous(scope, compare_to, |scope| async move {
                 domain::attribute(db, &scope, kind, lookback_days, half_life_days, models).await
             });
-        if let Some(previous) = previous.await.gql()? {
-            domain::compare::compare(&mut result, self.scope.window, &previous.value, previous.window);
-            result.definition = result.definition.with_enum("compareTo", previous.compare_to);
-        }
-        if let Some(requested) = requested {
-            result.definition = result.definition.with(
-                "models",
-                requested
-                    .iter()
-                    .map(|model| crate::insights::schema_spelling(&format!("{model:?}")))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-        }
+            if let Some(previous) = previous.await? {
+                domain::compare::compare(&mut result, scope.window, &previous.value, previous.window);
+                result.definition = result.definition.with_enum("compareTo", previous.compare_to);
+            }
+            if let Some(requested) = &requested {
+                result.definition = result.definition.with(
+                    "models",
+                    requested
+                        .iter()
+                        .map(|model| crate::insights::schema_spelling(&format!("{model:?}")))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
+            }
+            Ok(result)
+        };
+        let arguments = (kind, lookback_days, half_life_days, &requested, compare_to);
+        let result = self.cached(ctx, "attribution", arguments, compute).await?;
         Ok(Attribution::from_insight(result, self.rule))
     }
 
@@ -332,7 +398,8 @@ impl Insights {
             own_brand: ctx.data::<ApiConfig>()?.own_brand.clone(),
             churn_threshold_days,
         };
-        let result = domain::series::series(db, &self.scope, &request).await.gql()?;
+        let result = domain::series::series(db, &self.scope, &request);
+        let result = self.cached(ctx, "series", &request, result).await?;
         Ok(all(result, self.rule))
     }
 
@@ -349,9 +416,8 @@ impl Insights {
         let db = ctx.data::<DatabaseConnection>()?;
         let request =
             domain::predictive_clv::Request::new(horizon_months, monthly_discount_rate, purchase_days).gql()?;
-        let result = domain::predictive_clv::predictive_clv(db, &self.scope, request)
-            .await
-            .gql()?;
+        let result = domain::predictive_clv::predictive_clv(db, &self.scope, request);
+        let result = self.cached(ctx, "predictiveClv", request, result).await?;
         Ok(PredictiveClv::from_insight(result, self.rule))
     }
 
@@ -370,8 +436,9 @@ impl Insights {
         >,
     ) -> async_graphql::Result<RevenueCycle> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let result = domain::revenue_cycle::revenue_cycle(db, &self.scope, basis.into(), compare_to.map(Into::into));
-        let result = result.await.gql()?;
+        let (basis, compare_to) = (basis.into(), compare_to.map(Into::into));
+        let result = domain::revenue_cycle::revenue_cycle(db, &self.scope, basis, compare_to);
+        let result = self.cached(ctx, "revenueCycle", (basis, compare_to), result).await?;
         Ok(RevenueCycle::from_insight(result, self.rule))
     }
 }
@@ -380,6 +447,7 @@ impl Insights {
 pub struct Rfm {
     scope: Scope,
     rule: Suppression,
+    version: Arc<OnceCell<i64>>,
 }
 
 #[Object]
@@ -387,7 +455,8 @@ impl Rfm {
     /// Score counts, the R × F grid and the definition.
     async fn summary(&self, ctx: &Context<'_>) -> async_graphql::Result<RfmSummary> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let summary = domain::customers::rfm_summary(db, &self.scope).await.gql()?;
+        let summary = domain::customers::rfm_summary(db, &self.scope);
+        let summary = cached(ctx, &self.version, "rfm.summary", &self.scope, (), summary).await?;
         let (rule, population) = (self.rule, summary.customers);
         Ok(RfmSummary {
             as_of: Date(summary.as_of),
@@ -427,9 +496,9 @@ impl Rfm {
             .map(|cursor| crate::db::keyset::open_text_cursor(cursor_key, RFM_LIST, cursor, "after"))
             .transpose()
             .gql()?;
-        let mut rows = domain::customers::rfm_rows(db, &self.scope, after_key.as_deref(), first)
-            .await
-            .gql()?;
+        let rows = domain::customers::rfm_rows(db, &self.scope, after_key.as_deref(), first);
+        let arguments = (&after_key, first);
+        let mut rows = cached(ctx, &self.version, "rfm.customers", &self.scope, arguments, rows).await?;
         let has_next = rows.len() as u64 > first;
         rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
         let mut connection = Connection::new(after.is_some(), has_next);
