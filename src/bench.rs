@@ -1,8 +1,11 @@
 //! `accord bench`: times the dashboard queries against whatever database
 //! is configured (seed it first with `accord seed --demo --scale large`).
-//! It runs each query through the real schema, in-process, a few times,
-//! and prints the median and worst time and the process's peak memory, so
-//! that regressions show as numbers rather than as timed test assertions.
+//! It runs each query through the real schema, in-process, a few times
+//! with the insight cache off (cold: every run computes), then once more
+//! through a schema with the cache on after one run filled it (cached),
+//! and prints the cold median and worst time, the cached time and the
+//! process's memory, so that regressions show as numbers rather than as
+//! timed test assertions.
 //!
 //! It reads only: the connection is read-only (`db::connect_read_only`),
 //! the cursor key is the configured one or a fresh one (never stored), and
@@ -152,8 +155,18 @@ pub async fn insights(
         .cursor_key
         .clone()
         .unwrap_or_else(crate::db::cursor_key::CursorKey::generate);
-    let schema = build_schema(db.clone(), api, EventBus::in_process(), cursor_key);
-    println!("{:<44} {:>10} {:>10} {:>12}", "query", "median ms", "max ms", "RSS MiB");
+    let cold = ApiConfig {
+        insight_cache_mib: 0,
+        ..api.clone()
+    };
+    let schemas = Schemas {
+        cold: build_schema(db.clone(), cold, EventBus::in_process(), cursor_key.clone()),
+        cached: build_schema(db.clone(), api, EventBus::in_process(), cursor_key),
+    };
+    println!(
+        "{:<44} {:>10} {:>10} {:>10} {:>12}",
+        "query", "cold ms", "max ms", "cached ms", "RSS MiB"
+    );
     let series = SERIES_METRICS.iter().map(|(metric, period)| {
         (
             format!("series ({metric}, {period}, previous period)"),
@@ -169,12 +182,12 @@ pub async fn insights(
         .chain(series);
     for (name, selection) in insights {
         let query = format!("{{ insights(filter: {{ from: \"{from}\", to: \"{to}\" }}) {{ {selection} }} }}");
-        time(&schema, &db, &name, &query, iterations).await?;
+        time(&schemas, &db, &name, &query, iterations).await?;
     }
     // A mutation only in name: a preview saves nothing.
     for (name, rule) in SEGMENT_RULES {
         let query = format!("mutation {{ previewSegment(rule: {rule}, sample: 20) {{ size sample {{ id }} }} }}");
-        time(&schema, &db, name, &query, iterations).await?;
+        time(&schemas, &db, name, &query, iterations).await?;
     }
     if let Some(peak) = memory_kib("VmHWM") {
         println!("peak resident memory of this process: {:.1} MiB", peak as f64 / 1024.0);
@@ -182,11 +195,18 @@ pub async fn insights(
     Ok(())
 }
 
-/// Runs `query` `iterations` times and prints its median and worst time
-/// and the resident memory after it (flat from row to row when nothing is
-/// kept between requests).
+/// The same schema with the insight cache off and on.
+struct Schemas {
+    cold: crate::graphql::AccordSchema,
+    cached: crate::graphql::AccordSchema,
+}
+
+/// Runs `query` `iterations` times without the cache and prints its median
+/// and worst time; then fills the cache with one run and prints the time of
+/// the next, answered from it; then the resident memory (flat from row to
+/// row when nothing but the bounded cache is kept between requests).
 async fn time(
-    schema: &crate::graphql::AccordSchema,
+    schemas: &Schemas,
     db: &DatabaseConnection,
     name: &str,
     query: &str,
@@ -194,22 +214,40 @@ async fn time(
 ) -> anyhow::Result<()> {
     let mut times = Vec::with_capacity(iterations);
     for _ in 0..iterations.max(1) {
-        let request = async_graphql::Request::new(query.to_owned())
-            .data(Viewer::unauthenticated_admin())
-            .data(DbLoader::for_request(db.clone()));
-        let started = Instant::now();
-        let response = schema.execute(request).await;
-        times.push(started.elapsed());
-        if let Some(error) = response.errors.first() {
-            anyhow::bail!("{name} failed: {}", error.message);
-        }
+        times.push(run(&schemas.cold, db, name, query).await?);
     }
     times.sort();
     let median = times[times.len() / 2];
     let max = times.last().copied().unwrap_or(Duration::ZERO);
+    run(&schemas.cached, db, name, query).await?;
+    let cached = run(&schemas.cached, db, name, query).await?;
     let rss = memory_kib("VmRSS").map_or_else(|| "-".to_owned(), |kib| format!("{:.1}", kib as f64 / 1024.0));
-    println!("{name:<44} {:>10.1} {:>10.1} {rss:>12}", millis(median), millis(max));
+    println!(
+        "{name:<44} {:>10.1} {:>10.1} {:>10.2} {rss:>12}",
+        millis(median),
+        millis(max),
+        millis(cached)
+    );
     Ok(())
+}
+
+/// One request of `query` through `schema`, timed.
+async fn run(
+    schema: &crate::graphql::AccordSchema,
+    db: &DatabaseConnection,
+    name: &str,
+    query: &str,
+) -> anyhow::Result<Duration> {
+    let request = async_graphql::Request::new(query.to_owned())
+        .data(Viewer::unauthenticated_admin())
+        .data(DbLoader::for_request(db.clone()));
+    let started = Instant::now();
+    let response = schema.execute(request).await;
+    let elapsed = started.elapsed();
+    if let Some(error) = response.errors.first() {
+        anyhow::bail!("{name} failed: {}", error.message);
+    }
+    Ok(elapsed)
 }
 
 fn millis(duration: Duration) -> f64 {
