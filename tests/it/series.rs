@@ -10,7 +10,8 @@ use crate::helpers::{TestApp, expected_v2, on_both_backends};
 on_both_backends!(
     series_reproduce_expected_v2,
     comparisons_without_enough_data_have_no_p_value,
-    series_refuse_filters_that_do_not_apply
+    series_refuse_filters_that_do_not_apply,
+    a_clipped_first_week_counts_its_days_and_is_compared_whole
 );
 
 const QUERY: &str = r#"query($metrics: [SeriesMetric!]!, $period: Period!, $compare: CompareTo, $filter: InsightFilter) {
@@ -215,5 +216,65 @@ pub(crate) async fn assert_refused<'a>(app: &TestApp, query: &str, cases: impl I
             "{variables}: {body}"
         );
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{variables}: {body}");
+    }
+}
+
+/// The metrics whose people are counted distinct per period (and REPEAT_RATE,
+/// per customer and period): their values do not add up across days.
+const DISTINCT_METRICS: [&str; 3] = ["CUSTOMERS_ORDERING", "REPEAT_RATE", "AVERAGE_ORDER_VALUE"];
+
+/// Each metric's (value, n) per point and its window total, over `from..=to` by week.
+async fn weekly(app: &TestApp, from: &str, to: &str, compare: Value) -> Value {
+    let query = r#"query($filter: InsightFilter, $compare: CompareTo, $metrics: [SeriesMetric!]!) {
+      insights(filter: $filter) { series(metrics: $metrics, period: WEEK, compareTo: $compare) {
+        metric total { value n } points { periodStart daysCovered value n compareTo { previous previousN } } } } }"#;
+    let variables = json!({ "filter": { "from": from, "to": to }, "compare": compare, "metrics": DISTINCT_METRICS });
+    app.data(query, variables).await["insights"]["series"].clone()
+}
+
+/// A window that starts on a Thursday: its first point counts Thursday to
+/// Sunday only, the next point is compared with that whole week (Monday to
+/// Sunday, days before the window included), and the window's total is
+/// the metric over the window; each equals the same metric asked for over
+/// exactly those days.
+async fn a_clipped_first_week_counts_its_days_and_is_compared_whole(app: TestApp) {
+    app.import_golden().await;
+    // 2025-03-06 is a Thursday; its ISO week runs 2025-03-03 to 2025-03-09.
+    let clipped = weekly(&app, "2025-03-06", "2025-04-30", json!("PREVIOUS_PERIOD")).await;
+    let thursday_to_sunday = weekly(&app, "2025-03-06", "2025-03-09", Value::Null).await;
+    let whole_week = weekly(&app, "2025-03-03", "2025-03-09", Value::Null).await;
+    let whole_window = weekly(&app, "2025-03-06", "2025-04-30", Value::Null).await;
+    for (index, metric) in DISTINCT_METRICS.iter().enumerate() {
+        let points = &clipped[index]["points"];
+        assert_eq!(points[0]["daysCovered"], 4, "{metric}");
+        assert_eq!(
+            (&points[0]["value"], &points[0]["n"]),
+            (
+                &thursday_to_sunday[index]["total"]["value"],
+                &thursday_to_sunday[index]["total"]["n"]
+            ),
+            "{metric}: the clipped week counts its days inside the window"
+        );
+        assert_eq!(
+            (
+                &points[1]["compareTo"]["previous"],
+                &points[1]["compareTo"]["previousN"]
+            ),
+            (&whole_week[index]["total"]["value"], &whole_week[index]["total"]["n"]),
+            "{metric}: the second week is compared with the whole first week"
+        );
+        assert_ne!(
+            whole_week[index]["total"], thursday_to_sunday[index]["total"],
+            "{metric}: the days before the window change the first week"
+        );
+        assert_eq!(
+            clipped[index]["total"], whole_window[index]["total"],
+            "{metric}: the window's total"
+        );
+        assert!(
+            clipped[index]["total"]["n"].as_i64().unwrap_or(0) > 100,
+            "{metric}: {}",
+            clipped[index]
+        );
     }
 }

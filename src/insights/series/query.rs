@@ -1,8 +1,8 @@
 //! The one aggregate query per record source of a series. The database
-//! groups the records by period (and once over the whole window) and
-//! returns sufficient statistics — count, sum, sum of squares, distinct
-//! customers, successes of a rate, NPS classes — from which
-//! [`super::metric`] finishes every metric of that source in Rust.
+//! groups the records by period and by whether they are inside the window,
+//! in one pass, and returns sufficient statistics — count, sum, sum of
+//! squares, distinct customers, successes of a rate, NPS classes — from
+//! which [`super::metric`] finishes every metric of that source in Rust.
 
 use std::collections::BTreeMap;
 
@@ -53,15 +53,6 @@ pub struct Selection<'a> {
     /// The brand whose answers and mentions brand metrics count.
     pub own_brand: &'a str,
 }
-
-const AGGREGATES: &str = "CAST(COALESCE(SUM(weight), 0) AS BIGINT) AS n, \
-     CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS sum_minor, \
-     CAST(COALESCE(SUM(CAST(amount AS DOUBLE PRECISION) * amount), 0.0) AS DOUBLE PRECISION) AS squares, \
-     CAST(COUNT(DISTINCT customer_id) AS BIGINT) AS customers, \
-     CAST(COALESCE(SUM(success), 0) AS BIGINT) AS successes, \
-     CAST(COALESCE(SUM(CASE WHEN nps_score >= 9 THEN 1 ELSE 0 END), 0) AS BIGINT) AS promoters, \
-     CAST(COALESCE(SUM(CASE WHEN nps_score BETWEEN 7 AND 8 THEN 1 ELSE 0 END), 0) AS BIGINT) AS passives, \
-     CAST(COALESCE(SUM(CASE WHEN nps_score <= 6 THEN 1 ELSE 0 END), 0) AS BIGINT) AS detractors";
 
 /// The columns every source's records have, in [`AGGREGATES`]' terms.
 struct Columns<'a> {
@@ -207,7 +198,98 @@ fn records(sql: &mut Sql, source: Source, scope: &Scope, selection: &Selection<'
     }
 }
 
-/// Runs the aggregate query of `source`.
+/// Sums of one `(period, inside the window)` group: the additive
+/// statistics, and the customer counts [`aggregate`] derives from each
+/// record's predecessors.
+#[derive(Debug, Clone, Copy, Default)]
+struct Group {
+    sums: Aggregate,
+    /// Customers whose first record is in this group.
+    firsts: Firsts,
+    /// Customers whose second record is in this group (REPEAT_RATE's successes).
+    seconds: Firsts,
+}
+
+/// Customers whose first (or second) record of the whole period, of the
+/// period inside the window, and of the window falls in a group.
+#[derive(Debug, Clone, Copy, Default)]
+struct Firsts {
+    of_period: i64,
+    of_period_inside: i64,
+    of_window: i64,
+}
+
+impl Firsts {
+    /// The columns `{prefix}s`, `{prefix}s_inside`, `{prefix}s_in_window`.
+    fn read(row: &sea_orm::QueryResult, prefix: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            of_period: row.try_get("", &format!("{prefix}s"))?,
+            of_period_inside: row.try_get("", &format!("{prefix}s_inside"))?,
+            of_window: row.try_get("", &format!("{prefix}s_in_window"))?,
+        })
+    }
+
+    fn add(self, other: Firsts) -> Firsts {
+        Firsts {
+            of_period: self.of_period + other.of_period,
+            of_period_inside: self.of_period_inside + other.of_period_inside,
+            of_window: self.of_window + other.of_window,
+        }
+    }
+}
+
+impl std::ops::AddAssign for Group {
+    fn add_assign(&mut self, other: Group) {
+        let (a, b) = (&mut self.sums, other.sums);
+        a.n += b.n;
+        a.sum_minor += b.sum_minor;
+        a.squares += b.squares;
+        a.successes += b.successes;
+        a.promoters += b.promoters;
+        a.passives += b.passives;
+        a.detractors += b.detractors;
+        self.firsts = self.firsts.add(other.firsts);
+        self.seconds = self.seconds.add(other.seconds);
+    }
+}
+
+/// The columns of one `(period, inside)` group. `p1`, `i1` (`p2`, `i2`) are
+/// the period and inside flag of the customer's record before (two before)
+/// in time order: a record is a customer's first of its period when the one
+/// before is of another period, its first inside the window when the one
+/// before is outside it, and so on. Customers are thus counted distinct in
+/// one sorted pass, never by a DISTINCT per period.
+const GROUP_COLUMNS: &str = "period, CAST(inside AS BIGINT) AS inside_window, \
+     CAST(COALESCE(SUM(weight), 0) AS BIGINT) AS n, \
+     CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS sum_minor, \
+     CAST(COALESCE(SUM(CAST(amount AS DOUBLE PRECISION) * amount), 0.0) AS DOUBLE PRECISION) AS squares, \
+     CAST(COALESCE(SUM(success), 0) AS BIGINT) AS successes, \
+     CAST(COALESCE(SUM(CASE WHEN nps_score >= 9 THEN 1 ELSE 0 END), 0) AS BIGINT) AS promoters, \
+     CAST(COALESCE(SUM(CASE WHEN nps_score BETWEEN 7 AND 8 THEN 1 ELSE 0 END), 0) AS BIGINT) AS passives, \
+     CAST(COALESCE(SUM(CASE WHEN nps_score <= 6 THEN 1 ELSE 0 END), 0) AS BIGINT) AS detractors, \
+     CAST(SUM(CASE WHEN customer_id IS NOT NULL AND (p1 IS NULL OR p1 <> period) THEN 1 ELSE 0 END) AS BIGINT) AS firsts, \
+     CAST(SUM(CASE WHEN customer_id IS NOT NULL AND inside = 1 AND (p1 IS NULL OR p1 <> period OR i1 = 0) \
+          THEN 1 ELSE 0 END) AS BIGINT) AS firsts_inside, \
+     CAST(SUM(CASE WHEN customer_id IS NOT NULL AND inside = 1 AND (i1 IS NULL OR i1 = 0) THEN 1 ELSE 0 END) AS BIGINT) \
+          AS firsts_in_window";
+
+/// The counts of each customer's second record, for REPEAT_RATE only (a
+/// third look back costs a little on every record).
+const SECOND_COLUMNS: &str = ", \
+     CAST(SUM(CASE WHEN p1 = period AND (p2 IS NULL OR p2 <> period) THEN 1 ELSE 0 END) AS BIGINT) AS seconds, \
+     CAST(SUM(CASE WHEN inside = 1 AND i1 = 1 AND p1 = period AND (p2 IS NULL OR p2 <> period OR i2 = 0) \
+          THEN 1 ELSE 0 END) AS BIGINT) AS seconds_inside, \
+     CAST(SUM(CASE WHEN inside = 1 AND i1 = 1 AND (i2 IS NULL OR i2 = 0) THEN 1 ELSE 0 END) AS BIGINT) \
+          AS seconds_in_window";
+
+/// Runs the aggregate query of `source`: one statement, one pass over the
+/// records from the first compared period (or the window's start) to the
+/// window's end, grouped by period and by whether a record is inside the
+/// window. A point's value is its period's group inside the window (a
+/// first period the window cuts counts only its days inside); a compared
+/// value is its whole period, both groups; the window's total is every
+/// group inside. Sums add up across groups; distinct customers are counted
+/// where each customer's first (or second) record falls.
 pub async fn aggregate(
     db: &impl ConnectionTrait,
     source: Source,
@@ -219,70 +301,104 @@ pub async fn aggregate(
     let earliest = ranges
         .compared
         .map_or(ranges.window.0, |(from, _)| from.min(ranges.window.0));
+    let repeats = source == Source::CustomerOrders;
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("WITH src AS (SELECT s.*, ");
+    sql.push("WITH r AS (SELECT s.*, ");
     sql.period_index("s.at", unit);
-    sql.push(" AS period FROM (");
+    sql.push(" AS period, CASE WHEN s.at >= ")
+        .bind(ranges.window.0)
+        .push(" THEN 1 ELSE 0 END AS inside FROM (");
     records(&mut sql, source, scope, selection);
     sql.push(") s WHERE s.at >= ").bind(earliest);
-    sql.push(" AND s.at < ").bind(ranges.window.1).push(")");
-    let part = |sql: &mut Sql, name: &str, (from, to): (DateTime<Utc>, DateTime<Utc>), grouped: bool| {
-        let period = if grouped {
-            "period"
-        } else {
-            "CAST(0 AS BIGINT) AS period"
+    sql.push(" AND s.at < ").bind(ranges.window.1);
+    sql.push("), f AS (SELECT r.*, LAG(period) OVER w AS p1, LAG(inside) OVER w AS i1");
+    if repeats {
+        sql.push(", LAG(period, 2) OVER w AS p2, LAG(inside, 2) OVER w AS i2");
+    }
+    sql.push(" FROM r WINDOW w AS (PARTITION BY customer_id ORDER BY at))");
+    sql.push(&format!(" SELECT {GROUP_COLUMNS}"));
+    if repeats {
+        sql.push(SECOND_COLUMNS);
+    }
+    sql.push(" FROM f GROUP BY period, inside");
+
+    let mut whole: BTreeMap<i64, Group> = BTreeMap::new();
+    let mut inside: BTreeMap<i64, Group> = BTreeMap::new();
+    for row in sql.all(db).await? {
+        let period: i64 = row.try_get("", "period")?;
+        let group = Group {
+            sums: Aggregate {
+                n: row.try_get("", "n")?,
+                sum_minor: row.try_get("", "sum_minor")?,
+                squares: row.try_get("", "squares")?,
+                customers: 0,
+                successes: row.try_get("", "successes")?,
+                promoters: row.try_get("", "promoters")?,
+                passives: row.try_get("", "passives")?,
+                detractors: row.try_get("", "detractors")?,
+            },
+            firsts: Firsts::read(&row, "first")?,
+            seconds: if repeats {
+                Firsts::read(&row, "second")?
+            } else {
+                Firsts::default()
+            },
         };
-        sql.push(&format!(" SELECT '{name}' AS part, {period}, {AGGREGATES} FROM "));
-        if source == Source::CustomerOrders {
-            // One row per customer (and period): a success when the customer
-            // ordered at least twice in it.
-            let by = if grouped { "period, " } else { "" };
-            sql.push(&format!(
-                "(SELECT {by}customer_id, CAST(NULL AS BIGINT) AS amount, CAST(NULL AS BIGINT) AS nps_score, \
-                 CASE WHEN COUNT(*) >= 2 THEN 1 ELSE 0 END AS success, 1 AS weight FROM src WHERE at >= "
-            ));
-            sql.bind(from).push(" AND at < ").bind(to);
-            sql.push(&format!(" GROUP BY {by}customer_id) g"));
-        } else {
-            sql.push("src WHERE at >= ").bind(from).push(" AND at < ").bind(to);
+        *whole.entry(period).or_default() += group;
+        if row.try_get::<i64>("", "inside_window")? == 1 {
+            *inside.entry(period).or_default() += group;
         }
-        if grouped {
-            sql.push(" GROUP BY period");
+    }
+    let finish = |group: &Group, customers: i64, seconds: i64| {
+        if repeats {
+            // One unit per customer: a success when they ordered twice or more.
+            Aggregate {
+                n: customers,
+                customers,
+                successes: seconds,
+                ..Aggregate::default()
+            }
+        } else {
+            Aggregate {
+                customers,
+                ..group.sums
+            }
         }
     };
-    part(&mut sql, "current", ranges.window, true);
-    sql.push(" UNION ALL");
-    part(&mut sql, "window", ranges.window, false);
-    if let Some(compared) = ranges.compared {
-        sql.push(" UNION ALL");
-        part(&mut sql, "previous", compared, true);
-    }
+    let window = inside.values().fold(Group::default(), |mut total, group| {
+        total += *group;
+        total
+    });
+    let in_range = |from: DateTime<Utc>, to: DateTime<Utc>| {
+        let (first, last) = (
+            period_of(from, unit),
+            period_of(to - chrono::Duration::seconds(1), unit),
+        );
+        move |period: &i64| (first..=last).contains(period)
+    };
+    let compared = ranges.compared.map(|(from, to)| in_range(from, to));
+    Ok(Aggregates {
+        current: inside
+            .iter()
+            .map(|(&period, group)| {
+                (
+                    period,
+                    finish(group, group.firsts.of_period_inside, group.seconds.of_period_inside),
+                )
+            })
+            .collect(),
+        previous: whole
+            .iter()
+            .filter(|(period, _)| compared.as_ref().is_some_and(|wanted| wanted(period)))
+            .map(|(&period, group)| (period, finish(group, group.firsts.of_period, group.seconds.of_period)))
+            .collect(),
+        window: finish(&window, window.firsts.of_window, window.seconds.of_window),
+    })
+}
 
-    let mut aggregates = Aggregates::default();
-    for row in sql.all(db).await? {
-        let part: String = row.try_get("", "part")?;
-        let period: i64 = row.try_get("", "period")?;
-        let aggregate = Aggregate {
-            n: row.try_get("", "n")?,
-            sum_minor: row.try_get("", "sum_minor")?,
-            squares: row.try_get("", "squares")?,
-            customers: row.try_get("", "customers")?,
-            successes: row.try_get("", "successes")?,
-            promoters: row.try_get("", "promoters")?,
-            passives: row.try_get("", "passives")?,
-            detractors: row.try_get("", "detractors")?,
-        };
-        match part.as_str() {
-            "current" => {
-                aggregates.current.insert(period, aggregate);
-            }
-            "previous" => {
-                aggregates.previous.insert(period, aggregate);
-            }
-            _ => aggregates.window = aggregate,
-        }
-    }
-    Ok(aggregates)
+/// The index of the calendar period of `unit` holding `instant`.
+fn period_of(instant: DateTime<Utc>, unit: PeriodUnit) -> i64 {
+    crate::insights::period::index_of(unit, instant.date_naive())
 }
 
 /// Customers with an order and churned customers as of each of `days`
