@@ -11,7 +11,6 @@ pub mod metric;
 pub mod query;
 
 use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 
 use chrono::NaiveTime;
 use entity::enums::{LeadSourceTeam, Team};
@@ -178,13 +177,22 @@ pub async fn series(db: &impl ConnectionTrait, scope: &Scope, request: &Request)
     let mut by_source: BTreeMap<Source, Aggregates> = BTreeMap::new();
     for &(metric, team) in &lines {
         let source = metric.source(team);
-        if let Entry::Vacant(entry) = by_source.entry(source) {
-            let aggregates = if source == Source::OrderHistory {
-                churn_aggregates(db, scope, request, &spans, lag).await?
-            } else {
-                query::aggregate(db, source, scope, &selection, request.unit, &ranges).await?
-            };
-            entry.insert(aggregates);
+        if by_source.contains_key(&source) {
+            continue;
+        }
+        if source == Source::OrderHistory {
+            by_source.insert(source, churn_aggregates(db, scope, request, &spans, lag).await?);
+            continue;
+        }
+        let mut splits = query::aggregate(db, source, scope, &selection, request.unit, &ranges).await?;
+        if let Source::Touchpoints(_) = source {
+            // One statement serves every team's series.
+            for &team in Team::ALL {
+                let aggregates = splits.remove(team.as_str()).unwrap_or_default();
+                by_source.insert(Source::Touchpoints(team), aggregates);
+            }
+        } else {
+            by_source.insert(source, splits.remove("").unwrap_or_default());
         }
     }
 

@@ -62,6 +62,8 @@ struct Columns<'a> {
     nps_score: &'a str,
     success: &'a str,
     weight: &'a str,
+    /// What the records are split by into several series (the touchpoint's team).
+    split: &'a str,
 }
 
 impl Default for Columns<'_> {
@@ -73,6 +75,7 @@ impl Default for Columns<'_> {
             nps_score: "CAST(NULL AS BIGINT)",
             success: "0",
             weight: "1",
+            split: "''",
         }
     }
 }
@@ -85,15 +88,17 @@ fn select(sql: &mut Sql, columns: &Columns<'_>, from: &str) {
         nps_score,
         success,
         weight,
+        split,
     } = columns;
     sql.push(&format!(
         "SELECT {at} AS at, {customer} AS customer_id, {amount} AS amount, {nps_score} AS nps_score, \
-         {success} AS success, {weight} AS weight FROM {from}"
+         {success} AS success, {weight} AS weight, {split} AS split FROM {from}"
     ));
 }
 
 /// The records of `source` as rows `(at, customer_id, amount, nps_score,
-/// success, weight)`, with the scope's filters other than time applied.
+/// success, weight, split)`, with the scope's filters other than time
+/// applied. Touchpoints of every team come at once, split by team.
 fn records(sql: &mut Sql, source: Source, scope: &Scope, selection: &Selection<'_>) {
     match source {
         Source::Orders | Source::CustomerOrders | Source::OrderHistory => {
@@ -175,16 +180,16 @@ fn records(sql: &mut Sql, source: Source, scope: &Scope, selection: &Selection<'
             sql.push(" AS at, CAST(NULL AS BIGINT) AS customer_id, CAST(NULL AS BIGINT) AS amount, ");
             sql.push("CAST(NULL AS BIGINT) AS nps_score, CASE WHEN m.brand = ")
                 .bind(selection.own_brand.to_owned());
-            sql.push(" THEN m.mentions ELSE 0 END AS success, m.mentions AS weight FROM brand_mention m");
+            sql.push(" THEN m.mentions ELSE 0 END AS success, m.mentions AS weight, '' AS split FROM brand_mention m");
         }
-        Source::Touchpoints(team) => {
+        Source::Touchpoints(_) => {
             let columns = Columns {
                 at: "t.occurred_at",
                 customer: "t.customer_id",
+                split: "t.team",
                 ..Columns::default()
             };
-            select(sql, &columns, "touchpoint t WHERE t.team = ");
-            sql.bind(team.as_str());
+            select(sql, &columns, "touchpoint t WHERE 1 = 1");
             // An account's touchpoints are those recorded against it or made
             // by its contacts (read/links.rs).
             if let Some(account) = scope.account_id {
@@ -259,7 +264,7 @@ impl std::ops::AddAssign for Group {
 /// before is of another period, its first inside the window when the one
 /// before is outside it, and so on. Customers are thus counted distinct in
 /// one sorted pass, never by a DISTINCT per period.
-const GROUP_COLUMNS: &str = "period, CAST(inside AS BIGINT) AS inside_window, \
+const GROUP_COLUMNS: &str = "split, period, CAST(inside AS BIGINT) AS inside_window, \
      CAST(COALESCE(SUM(weight), 0) AS BIGINT) AS n, \
      CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS sum_minor, \
      CAST(COALESCE(SUM(CAST(amount AS DOUBLE PRECISION) * amount), 0.0) AS DOUBLE PRECISION) AS squares, \
@@ -282,7 +287,8 @@ const SECOND_COLUMNS: &str = ", \
      CAST(SUM(CASE WHEN inside = 1 AND i1 = 1 AND (i2 IS NULL OR i2 = 0) THEN 1 ELSE 0 END) AS BIGINT) \
           AS seconds_in_window";
 
-/// Runs the aggregate query of `source`: one statement, one pass over the
+/// Runs the aggregate query of `source`, returning its aggregates per split
+/// (the touchpoint's team; `""` for every other source): one statement, one pass over the
 /// records from the first compared period (or the window's start) to the
 /// window's end, grouped by period and by whether a record is inside the
 /// window. A point's value is its period's group inside the window (a
@@ -297,7 +303,7 @@ pub async fn aggregate(
     selection: &Selection<'_>,
     unit: PeriodUnit,
     ranges: &Ranges,
-) -> Result<Aggregates, Error> {
+) -> Result<BTreeMap<String, Aggregates>, Error> {
     let earliest = ranges
         .compared
         .map_or(ranges.window.0, |(from, _)| from.min(ranges.window.0));
@@ -315,16 +321,16 @@ pub async fn aggregate(
     if repeats {
         sql.push(", LAG(period, 2) OVER w AS p2, LAG(inside, 2) OVER w AS i2");
     }
-    sql.push(" FROM r WINDOW w AS (PARTITION BY customer_id ORDER BY at))");
+    sql.push(" FROM r WINDOW w AS (PARTITION BY split, customer_id ORDER BY at))");
     sql.push(&format!(" SELECT {GROUP_COLUMNS}"));
     if repeats {
         sql.push(SECOND_COLUMNS);
     }
-    sql.push(" FROM f GROUP BY period, inside");
+    sql.push(" FROM f GROUP BY split, period, inside");
 
-    let mut whole: BTreeMap<i64, Group> = BTreeMap::new();
-    let mut inside: BTreeMap<i64, Group> = BTreeMap::new();
+    let mut splits: BTreeMap<String, (BTreeMap<i64, Group>, BTreeMap<i64, Group>)> = BTreeMap::new();
     for row in sql.all(db).await? {
+        let (whole, inside) = splits.entry(row.try_get("", "split")?).or_default();
         let period: i64 = row.try_get("", "period")?;
         let group = Group {
             sums: Aggregate {
@@ -365,10 +371,6 @@ pub async fn aggregate(
             }
         }
     };
-    let window = inside.values().fold(Group::default(), |mut total, group| {
-        total += *group;
-        total
-    });
     let in_range = |from: DateTime<Utc>, to: DateTime<Utc>| {
         let (first, last) = (
             period_of(from, unit),
@@ -377,23 +379,31 @@ pub async fn aggregate(
         move |period: &i64| (first..=last).contains(period)
     };
     let compared = ranges.compared.map(|(from, to)| in_range(from, to));
-    Ok(Aggregates {
-        current: inside
-            .iter()
-            .map(|(&period, group)| {
-                (
-                    period,
-                    finish(group, group.firsts.of_period_inside, group.seconds.of_period_inside),
-                )
-            })
-            .collect(),
-        previous: whole
-            .iter()
-            .filter(|(period, _)| compared.as_ref().is_some_and(|wanted| wanted(period)))
-            .map(|(&period, group)| (period, finish(group, group.firsts.of_period, group.seconds.of_period)))
-            .collect(),
-        window: finish(&window, window.firsts.of_window, window.seconds.of_window),
-    })
+    let aggregates = |(whole, inside): (BTreeMap<i64, Group>, BTreeMap<i64, Group>)| {
+        let window = inside.values().fold(Group::default(), |mut total, group| {
+            total += *group;
+            total
+        });
+        Aggregates {
+            current: inside
+                .iter()
+                .map(|(&period, group)| {
+                    let (customers, seconds) = (group.firsts.of_period_inside, group.seconds.of_period_inside);
+                    (period, finish(group, customers, seconds))
+                })
+                .collect(),
+            previous: whole
+                .iter()
+                .filter(|(period, _)| compared.as_ref().is_some_and(|wanted| wanted(period)))
+                .map(|(&period, group)| (period, finish(group, group.firsts.of_period, group.seconds.of_period)))
+                .collect(),
+            window: finish(&window, window.firsts.of_window, window.seconds.of_window),
+        }
+    };
+    Ok(splits
+        .into_iter()
+        .map(|(split, groups)| (split, aggregates(groups)))
+        .collect())
 }
 
 /// The index of the calendar period of `unit` holding `instant`.
