@@ -215,6 +215,9 @@ struct Group {
     seconds: Firsts,
 }
 
+/// A split's groups by period: whole periods, and their parts inside the window.
+type Groups = (BTreeMap<i64, Group>, BTreeMap<i64, Group>);
+
 /// Customers whose first (or second) record of the whole period, of the
 /// period inside the window, and of the window falls in a group.
 #[derive(Debug, Clone, Copy, Default)]
@@ -328,7 +331,7 @@ pub async fn aggregate(
     }
     sql.push(" FROM f GROUP BY split, period, inside");
 
-    let mut splits: BTreeMap<String, (BTreeMap<i64, Group>, BTreeMap<i64, Group>)> = BTreeMap::new();
+    let mut splits: BTreeMap<String, Groups> = BTreeMap::new();
     for row in sql.all(db).await? {
         let (whole, inside) = splits.entry(row.try_get("", "split")?).or_default();
         let period: i64 = row.try_get("", "period")?;
@@ -379,7 +382,7 @@ pub async fn aggregate(
         move |period: &i64| (first..=last).contains(period)
     };
     let compared = ranges.compared.map(|(from, to)| in_range(from, to));
-    let aggregates = |(whole, inside): (BTreeMap<i64, Group>, BTreeMap<i64, Group>)| {
+    let aggregates = |(whole, inside): Groups| {
         let window = inside.values().fold(Group::default(), |mut total, group| {
             total += *group;
             total
