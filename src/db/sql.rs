@@ -185,6 +185,37 @@ impl Sql {
         self.push(&expression)
     }
 
+    /// The rows of `input` (a subquery written by the closure) grouped by
+    /// `first` and, separately, by `second`, each group with `aggregates`:
+    /// rows `(by_second, key, aggregates…)`, where `by_second` is 0 for the
+    /// groups of `first` and 1 for those of `second`. PostgreSQL reads the
+    /// input once (`GROUPING SETS`); SQLite, which has none, twice.
+    pub fn grouped_twice(
+        &mut self,
+        input: impl FnOnce(&mut Sql),
+        first: &str,
+        second: &str,
+        aggregates: &str,
+    ) -> &mut Self {
+        match self.backend {
+            DatabaseBackend::Postgres => {
+                self.push(&format!(
+                    "SELECT CAST(GROUPING({first}) AS BIGINT) AS by_second, COALESCE({first}, {second}) AS key, {aggregates} FROM ("
+                ));
+                input(self);
+                self.push(&format!(") g GROUP BY GROUPING SETS (({first}), ({second}))"))
+            }
+            _ => {
+                self.push("WITH g AS (");
+                input(self);
+                self.push(&format!(
+                    ") SELECT 0 AS by_second, {first} AS key, {aggregates} FROM g GROUP BY {first} \
+                     UNION ALL SELECT 1, {second}, {aggregates} FROM g GROUP BY {second}"
+                ))
+            }
+        }
+    }
+
     /// Days from 1970-01-01 to the UTC date of the timestamp `column`.
     pub fn day_index(&mut self, column: &str) -> &mut Self {
         let expression = self.day_expression(column);

@@ -417,13 +417,16 @@ fn period_of(instant: DateTime<Utc>, unit: PeriodUnit) -> i64 {
 /// Customers with an order and churned customers as of each of `days`
 /// (day numbers): `(customers, churned)` per day.
 ///
-/// Every distinct order day d of a customer keeps them active from d until
-/// the next order day or d + threshold, whichever comes first, so the
-/// active stretches of one customer never overlap. Active on D = stretches
-/// begun on or before D − stretches ended on or before D; customers on D =
-/// first order days on or before D; churned = customers − active. The
-/// database returns those three counts per day (days before the first
-/// asked-for day in one bucket), never a row per customer.
+/// Every order day d of a customer keeps them active from d until the
+/// next order day or d + threshold, whichever comes first, so the active
+/// stretches of one customer never overlap (a second order on the same day
+/// makes an empty stretch, which begins and ends on d and counts for
+/// nothing). Active on D = stretches begun on or before D − stretches ended
+/// on or before D; customers on D = first order days on or before D;
+/// churned = customers − active. One pass over the customers' orders in
+/// time order (the `(customer_id, ordered_at)` index) finds each stretch;
+/// the database returns how many began and ended per day (days before the
+/// first asked-for day in one bucket), never a row per customer.
 pub async fn churn(
     db: &impl ConnectionTrait,
     scope: &Scope,
@@ -433,46 +436,52 @@ pub async fn churn(
     let (Some(&first), Some(&last)) = (days.iter().min(), days.iter().max()) else {
         return Ok(BTreeMap::new());
     };
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.push("WITH d AS (SELECT DISTINCT o.customer_id, ");
-    sql.day_index("o.ordered_at").push(" AS day FROM orders o WHERE ");
-    scope.orders_until_end(&mut sql);
-    sql.push("), c AS (SELECT day, LEAD(day) OVER (PARTITION BY customer_id ORDER BY day) AS next_day, ");
-    sql.push("ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY day) AS position FROM d)");
-    sql.push(", e AS (SELECT position, day AS began, CASE WHEN next_day IS NULL OR next_day > day + ")
-        .bind(threshold_days);
-    sql.push(" THEN day + ")
-        .bind(threshold_days + 1)
-        .push(" ELSE next_day END AS ended FROM c)");
-    let bucket = |sql: &mut Sql, kind: &str, column: &str, condition: &str| {
-        sql.push(&format!(" SELECT '{kind}' AS kind, CASE WHEN {column} < "))
-            .bind(first)
-            .push(" THEN ")
-            .bind(first);
-        sql.push(&format!(
-            " ELSE {column} END AS day, CAST(COUNT(*) AS BIGINT) AS n FROM e WHERE {condition}{column} <= "
-        ))
-        .bind(last)
-        .push(" GROUP BY 2");
+    let stretches = |sql: &mut Sql| {
+        let clipped = |sql: &mut Sql, column: &str| {
+            sql.push(&format!("CASE WHEN {column} < "))
+                .bind(first)
+                .push(" THEN ")
+                .bind(first);
+            sql.push(&format!(" ELSE {column} END"));
+        };
+        sql.push("SELECT ");
+        clipped(sql, "day");
+        sql.push(" AS began, ");
+        clipped(sql, "ended");
+        sql.push(" AS ended, first FROM (SELECT day, first, CASE WHEN next_day IS NULL OR next_day > day + ")
+            .bind(threshold_days);
+        sql.push(" THEN day + ")
+            .bind(threshold_days + 1)
+            .push(" ELSE next_day END AS ended FROM (SELECT ");
+        sql.day_index("o.ordered_at").push(" AS day, LEAD(");
+        sql.day_index("o.ordered_at").push(") OVER w AS next_day, ");
+        sql.push("CASE WHEN LAG(o.customer_id) OVER w IS NULL THEN 1 ELSE 0 END AS first FROM orders o WHERE ");
+        scope.orders_until_end(sql);
+        sql.push(" WINDOW w AS (PARTITION BY o.customer_id ORDER BY o.ordered_at)) c) s");
     };
-    bucket(&mut sql, "first", "began", "position = 1 AND ");
-    sql.push(" UNION ALL");
-    bucket(&mut sql, "began", "began", "");
-    sql.push(" UNION ALL");
-    bucket(&mut sql, "ended", "ended", "");
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.grouped_twice(
+        stretches,
+        "began",
+        "ended",
+        "CAST(SUM(first) AS BIGINT) AS firsts, CAST(COUNT(*) AS BIGINT) AS n",
+    );
 
     // Counts per day of each kind, then running totals up to each asked day.
     let mut changes: BTreeMap<i64, [i64; 3]> = BTreeMap::new();
     for row in sql.all(db).await? {
-        let kind: String = row.try_get("", "kind")?;
-        let day: i64 = row.try_get("", "day")?;
+        let (by_ended, day): (i64, i64) = (row.try_get("", "by_second")?, row.try_get("", "key")?);
+        if day > last {
+            continue;
+        }
         let n: i64 = row.try_get("", "n")?;
-        let slot = match kind.as_str() {
-            "first" => 0,
-            "began" => 1,
-            _ => 2,
-        };
-        changes.entry(day).or_default()[slot] += n;
+        let counts = changes.entry(day).or_default();
+        if by_ended == 0 {
+            counts[0] += row.try_get::<i64>("", "firsts")?;
+            counts[1] += n;
+        } else {
+            counts[2] += n;
+        }
     }
     Ok(days
         .iter()
