@@ -324,7 +324,9 @@ pub async fn aggregate(
     if repeats {
         sql.push(", LAG(period, 2) OVER w AS p2, LAG(inside, 2) OVER w AS i2");
     }
-    sql.push(" FROM r WINDOW w AS (PARTITION BY split, customer_id ORDER BY at))");
+    // Customer first: the `(customer_id, <time>)` index then yields the
+    // records in this order, split by an incremental sort within each customer.
+    sql.push(" FROM r WINDOW w AS (PARTITION BY customer_id, split ORDER BY at))");
     sql.push(&format!(" SELECT {GROUP_COLUMNS}"));
     if repeats {
         sql.push(SECOND_COLUMNS);
