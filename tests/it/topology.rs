@@ -201,6 +201,16 @@ async fn two_instances_behind_pgbouncer_read_from_the_standby() {
     for server in [&a, &b] {
         replica_state(&client, &server.base_url, "replica: up").await;
     }
+    // "Up" allows some replay lag: wait until the standby has replayed the
+    // write (and the migrations before it), or a read of a table it does not
+    // have yet fails there and runs again on the primary.
+    let replayed = Statement::from_string(DbBackend::Postgres, "SELECT 1 FROM customer WHERE external_id = 'W1'");
+    for _ in 0..100 {
+        if standby.query_one_raw(replayed.clone()).await.ok().flatten().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     reset_statements(&primary).await;
     reset_statements(&standby).await;
     for server in [&a, &b] {
