@@ -312,15 +312,21 @@ async fn batches_and_large_bodies_are_refused(app: TestApp) {
     let body: Value = response.json().await.expect("a JSON body");
     assert_eq!(code(&body), "LIMIT_EXCEEDED", "{body}");
 
-    // … or streamed without a length. Only just over the limit: the server
-    // answers and closes once it has read 2 MiB, and a client still
-    // writing a larger rest could meet a broken pipe before it reads the
-    // answer (seen on CI); a few KiB fit in the socket's buffers.
-    let padding = " ".repeat(2 * 1024 * 1024 + 4096);
-    let just_over = format!(r#"{{"query": "{{ __typename {padding}}}"}}"#);
-    let chunks: Vec<Result<String, std::io::Error>> = just_over
+    // … or streamed without a length. Only just over the limit, and the
+    // bytes past it in a last chunk of their own: the server answers and
+    // closes once it has read past 2 MiB, and bytes it never read would make
+    // the close a reset that can discard its answer before the client reads
+    // it (seen on CI); ending with the chunk that crosses the limit leaves
+    // nothing unread.
+    let limit = 2 * 1024 * 1024;
+    let (head, tail) = (r#"{"query": "{ __typename "#, r#"}"}"#);
+    let padding = " ".repeat(limit - head.len() - tail.len() + 16);
+    let just_over = format!("{head}{padding}{tail}");
+    let (within, past) = just_over.split_at(limit);
+    let chunks: Vec<Result<String, std::io::Error>> = within
         .as_bytes()
         .chunks(64 * 1024)
+        .chain([past.as_bytes()])
         .map(|chunk| Ok(String::from_utf8_lossy(chunk).into_owned()))
         .collect();
     let response = app
