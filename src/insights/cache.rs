@@ -70,19 +70,15 @@ impl InsightCache {
         Self { entries }
     }
 
-    /// A cache that holds nothing: every lookup computes.
-    pub fn disabled() -> Self {
-        Self { entries: None }
-    }
-
     /// The result of `insight` for `question` (everything that decides the
-    /// result, in one string) at data `version`: from the cache, or from
-    /// `compute`, whose result is then kept. An error is returned to every
-    /// request that waited for it and is not kept.
+    /// result, in one string) at the data version `version` reads (read only
+    /// when the cache is on): from the cache, or from `compute`, whose result
+    /// is then kept. An error is returned to every request that waited for it
+    /// and is not kept.
     pub async fn get_or_compute<T, F>(
         &self,
         insight: &'static str,
-        version: i64,
+        version: impl Future<Output = Result<i64, Error>>,
         question: String,
         compute: F,
     ) -> Result<T, Error>
@@ -94,7 +90,7 @@ impl InsightCache {
             metrics::counter!(MISSES, "insight" => insight).increment(1);
             return compute.await;
         };
-        let key = format!("{insight}@{version}:{question}");
+        let key = format!("{insight}@{}:{question}", version.await?);
         let entry = entries
             .entry(key)
             .or_try_insert_with(async {

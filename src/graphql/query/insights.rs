@@ -109,13 +109,12 @@ where
 {
     let db = ctx.data::<DatabaseConnection>()?;
     let cache = ctx.data::<InsightCache>()?;
-    let version = version
-        .get_or_try_init(|| crate::db::data_version::read(db))
-        .await
-        .map_err(Error::from)
-        .gql()?;
+    let version = async {
+        let version = version.get_or_try_init(|| crate::db::data_version::read(db)).await?;
+        Ok(*version)
+    };
     let question = format!("{scope:?} {arguments:?}");
-    cache.get_or_compute(insight, *version, question, compute).await.gql()
+    cache.get_or_compute(insight, version, question, compute).await.gql()
 }
 
 impl Insights {

@@ -31,7 +31,8 @@ pub struct Aggregate {
 }
 
 /// A source's aggregates: per period inside the window (clipped), per
-/// whole period compared with, and over the whole window.
+/// whole period read (the compared periods among them), and over the whole
+/// window.
 #[derive(Debug, Clone, Default)]
 pub struct Aggregates {
     pub current: BTreeMap<i64, Aggregate>,
@@ -376,14 +377,6 @@ pub async fn aggregate(
             }
         }
     };
-    let in_range = |from: DateTime<Utc>, to: DateTime<Utc>| {
-        let (first, last) = (
-            period_of(from, unit),
-            period_of(to - chrono::Duration::seconds(1), unit),
-        );
-        move |period: &i64| (first..=last).contains(period)
-    };
-    let compared = ranges.compared.map(|(from, to)| in_range(from, to));
     let aggregates = |(whole, inside): Groups| {
         let window = inside.values().fold(Group::default(), |mut total, group| {
             total += *group;
@@ -399,7 +392,6 @@ pub async fn aggregate(
                 .collect(),
             previous: whole
                 .iter()
-                .filter(|(period, _)| compared.as_ref().is_some_and(|wanted| wanted(period)))
                 .map(|(&period, group)| (period, finish(group, group.firsts.of_period, group.seconds.of_period)))
                 .collect(),
             window: finish(&window, window.firsts.of_window, window.seconds.of_window),
@@ -409,11 +401,6 @@ pub async fn aggregate(
         .into_iter()
         .map(|(split, groups)| (split, aggregates(groups)))
         .collect())
-}
-
-/// The index of the calendar period of `unit` holding `instant`.
-fn period_of(instant: DateTime<Utc>, unit: PeriodUnit) -> i64 {
-    crate::insights::period::index_of(unit, instant.date_naive())
 }
 
 /// Customers with an order and churned customers as of each of `days`
