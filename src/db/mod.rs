@@ -12,6 +12,7 @@ use sea_orm::{
 use crate::config::DatabaseConfig;
 
 pub mod cursor_key;
+pub mod customer_parts;
 pub mod data_version;
 pub mod dates;
 pub mod deadline;

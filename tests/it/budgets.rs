@@ -23,6 +23,8 @@ on_both_backends!(
     a_strict_load_locks_nothing_before_its_first_batch,
     insights_hold_only_their_share_of_the_pool with with_one_insight_place,
     a_clients_insights_wait_for_its_own_place_first with with_one_insight_place,
+    a_series_holds_a_place_for_each_statement_it_runs_at_once with with_two_insight_places,
+    a_series_runs_with_one_place_when_the_gate_has_only_one with with_one_insight_place,
     refused_credentials_get_429_with_retry_after_per_address with with_few_auth_failures,
     key_checks_write_last_used_at_once_a_minute,
     postgres_cancels_a_statement_past_its_timeout
@@ -45,6 +47,13 @@ fn with_one_insight_place() -> ApiConfig {
     let mut config = ApiConfig::default();
     config.limits.insight_concurrency = 20;
     config.limits.insight_wait_ms = 0;
+    config
+}
+
+/// 40 % of the test pool's 5 connections.
+fn with_two_insight_places() -> ApiConfig {
+    let mut config = with_one_insight_place();
+    config.limits.insight_concurrency = 40;
     config
 }
 
@@ -234,6 +243,45 @@ async fn insights_hold_only_their_share_of_the_pool(app: TestApp) {
             .await;
         assert!(data[alias]["repeatPurchase"].is_object(), "{data}");
     }
+}
+
+/// A series scans as `PARTS` statements side by side, each on a pooled
+/// connection of its own, so it takes as many places: beside it, with two
+/// places and no wait, the next insight finds none; two one-statement
+/// insights fit.
+async fn a_series_holds_a_place_for_each_statement_it_runs_at_once(app: TestApp) {
+    assert_eq!(accord::insights::series::PARTS, 2);
+    let series = "series(metrics: [ORDERS], period: MONTH) { metric }";
+    let (status, body) = app
+        .post(
+            &format!("{{ insights {{ {series} nps {{ overall {{ n }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // (`nps` is non-null: its error takes `insights` with it.)
+    assert_eq!(body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED", "{body}");
+    assert_eq!(body["errors"][0]["path"], json!(["insights", "nps"]), "{body}");
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
+
+    let data = app
+        .data(
+            "{ insights { nps { overall { n } } repeatPurchase { customersWithOrders } } }",
+            json!({}),
+        )
+        .await;
+    assert!(data["insights"]["repeatPurchase"].is_object(), "{data}");
+}
+
+/// The gate never asks for more places than it has.
+async fn a_series_runs_with_one_place_when_the_gate_has_only_one(app: TestApp) {
+    let data = app
+        .data(
+            "{ insights { series(metrics: [ORDERS], period: MONTH) { metric } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["insights"]["series"][0]["metric"], "ORDERS", "{data}");
 }
 
 async fn a_clients_insights_wait_for_its_own_place_first(app: TestApp) {

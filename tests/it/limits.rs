@@ -214,6 +214,14 @@ async fn expensive_fields_lists_and_aliases_add_up(app: TestApp) {
     let body = assert_refused_before_running(&app, &format!("{{ insights {{ {aliases}}} }}")).await;
     let message = body["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains("cost"), "{message}");
+    // Series weigh what they scan too (they once cost 1 each, so 100
+    // aliased yearly-by-day series of every metric ran).
+    let aliases: String = (0..100)
+        .map(|i| format!("s{i}: series(metrics: [REVENUE, TOUCHPOINTS, CHURN_RATE], period: DAY) {{ metric }} "))
+        .collect();
+    let body = assert_refused_before_running(&app, &format!("{{ insights {{ {aliases}}} }}")).await;
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("cost"), "{message}");
     // Plain lists multiply: teams × perTeam touchpoints × orders × lines.
     assert_refused_before_running(
         &app,

@@ -11,7 +11,8 @@ on_both_backends!(
     series_reproduce_expected_v2,
     comparisons_without_enough_data_have_no_p_value,
     series_refuse_filters_that_do_not_apply,
-    a_clipped_first_week_counts_its_days_and_is_compared_whole
+    a_clipped_first_week_counts_its_days_and_is_compared_whole,
+    a_series_scans_each_part_of_the_customers_in_a_statement_of_its_own
 );
 
 const QUERY: &str = r#"query($metrics: [SeriesMetric!]!, $period: Period!, $compare: CompareTo, $filter: InsightFilter) {
@@ -277,4 +278,33 @@ async fn a_clipped_first_week_counts_its_days_and_is_compared_whole(app: TestApp
             clipped[index]
         );
     }
+}
+
+/// Each source is read in `PARTS` statements over disjoint customer ranges
+/// (run side by side), mentions, which have no customer, in one; the
+/// values over the parts are those over everyone (`series_reproduce_expected_v2`).
+async fn a_series_scans_each_part_of_the_customers_in_a_statement_of_its_own(app: TestApp) {
+    app.import_golden().await;
+    let parts = usize::try_from(accord::insights::series::PARTS).expect("a small count");
+    app.take_statements();
+    let query = r#"query($filter: InsightFilter) { insights(filter: $filter) {
+      series(metrics: [REVENUE, TOUCHPOINTS, CHURN_RATE, SHARE_OF_VOICE], period: MONTH) { metric } } }"#;
+    let data = app.data(query, json!({ "filter": window() })).await;
+    assert_eq!(data["insights"]["series"].as_array().map(Vec::len), Some(7), "{data}");
+    let statements = app.take_statements();
+    let reading = |table: &str| {
+        statements
+            .iter()
+            .filter(|text| text.contains(table))
+            .map(|text| text.contains("(SELECT MIN(id) FROM customer)"))
+            .collect::<Vec<bool>>()
+    };
+    assert_eq!(reading("FROM orders o WHERE 1 = 1"), vec![true; parts], "REVENUE");
+    assert_eq!(
+        reading("FROM touchpoint t"),
+        vec![true; parts],
+        "every team's TOUCHPOINTS"
+    );
+    assert_eq!(reading("LEAD("), vec![true; parts], "CHURN_RATE");
+    assert_eq!(reading("FROM brand_mention m"), vec![false], "SHARE_OF_VOICE");
 }

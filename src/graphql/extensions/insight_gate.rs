@@ -26,11 +26,14 @@ use crate::auth::Viewer;
 use crate::config::LimitsConfig;
 use crate::graphql::error::code;
 use crate::graphql::limits::cost;
+use crate::insights::series;
 
 /// Lets at most a share of the pool's connections run insights.
 #[derive(Clone)]
 pub struct InsightGate {
     places: Arc<Semaphore>,
+    /// How many places there are, the most one insight can take.
+    total: u32,
     wait: Duration,
     own: OwnPlaces,
 }
@@ -84,6 +87,7 @@ impl InsightGate {
         let per_holder = usize::try_from(limits.insight_concurrency_per_client).unwrap_or(usize::MAX);
         Self {
             places: Arc::new(Semaphore::new(places)),
+            total: u32::try_from(places).unwrap_or(u32::MAX),
             wait: Duration::from_millis(limits.insight_wait_ms),
             own: OwnPlaces {
                 by_holder: Arc::default(),
@@ -106,6 +110,17 @@ impl InsightGate {
         cost::weight(info.parent_type, info.name) != 1
     }
 
+    /// The pooled connections the insight of `info` holds at once: a
+    /// series scans in [`series::PARTS`] statements side by side, every
+    /// other insight in one at a time.
+    fn connections(&self, info: &ResolveInfo<'_>) -> u32 {
+        let connections = match (info.parent_type, info.name) {
+            ("Insights", "series") => series::PARTS,
+            _ => 1,
+        };
+        connections.min(self.total)
+    }
+
     /// Waits for the places the insight of `info` needs, or refuses it
     /// with LIMIT_EXCEEDED.
     pub async fn enter(&self, viewer: Option<&Viewer>, info: &ResolveInfo<'_>) -> Result<Places, ServerError> {
@@ -117,10 +132,11 @@ impl InsightGate {
         };
         // No wait means none: a zero timeout would still let the place be
         // taken once a running insight frees it within the timer's tick.
+        let connections = self.connections(info);
         let shared = if self.wait.is_zero() {
-            self.places.clone().try_acquire_owned().ok()
+            self.places.clone().try_acquire_many_owned(connections).ok()
         } else {
-            tokio::time::timeout(self.wait, self.places.clone().acquire_owned())
+            tokio::time::timeout(self.wait, self.places.clone().acquire_many_owned(connections))
                 .await
                 .ok()
                 .and_then(Result::ok)

@@ -17,6 +17,7 @@
 //! | `Insights.attribution` | 2,000 | every touch in the lookback of every conversion |
 //! | `Insights.purchaseDrivers` | 2,000 | every rating, then an exact Shapley split over up to 15 attributes |
 //! | `Insights.predictiveClv` | 2,000 | every customer's order history, then two maximum-likelihood fits |
+//! | `Insights.series` | 2,000 | one ordered pass per record source of its metrics (up to ten sources), from the compared periods to the window's end |
 //! | `Insights.retention`, `clv`, `revenueCycle` | 1,000 | every order (or lead) of the window, grouped by cohort or stage |
 //! | `Rfm.summary`, `Rfm.customers` | 1,000 | scores every customer with an order |
 //! | `Insights.churn`, `repeatPurchase`, `nps`, `brandFunnel`, `shareOfVoice`, `productTests` | 500 | one aggregate over one table of the window |
@@ -29,6 +30,7 @@ pub const FIELD_WEIGHTS: &[(&str, &str, u64)] = &[
     ("Insights", "attribution", 2_000),
     ("Insights", "purchaseDrivers", 2_000),
     ("Insights", "predictiveClv", 2_000),
+    ("Insights", "series", 2_000),
     ("Insights", "retention", 1_000),
     ("Insights", "clv", 1_000),
     ("Insights", "revenueCycle", 1_000),

@@ -7,13 +7,19 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DbBackend};
 
 use super::metric::{BrandStage, Source};
+use crate::db::customer_parts::{CustomerPart, query_in_parts};
 use crate::db::sql::{PeriodUnit, Sql};
 use crate::error::Error;
 use crate::insights::scope::Scope;
 use entity::enums::LeadSourceTeam;
+
+/// The statements one scan runs as, over disjoint customers, each on its
+/// own pooled connection (see [`crate::db::customer_parts`]); the insight
+/// gate gives a series as many places.
+pub const PARTS: u32 = 2;
 
 /// The statistics of one source's records in one period.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -291,28 +297,21 @@ const SECOND_COLUMNS: &str = ", \
      CAST(SUM(CASE WHEN inside = 1 AND i1 = 1 AND (i2 IS NULL OR i2 = 0) THEN 1 ELSE 0 END) AS BIGINT) \
           AS seconds_in_window";
 
-/// Runs the aggregate query of `source`, returning its aggregates per split
-/// (the touchpoint's team; `""` for every other source): one statement, one pass over the
-/// records from the first compared period (or the window's start) to the
-/// window's end, grouped by period and by whether a record is inside the
-/// window. A point's value is its period's group inside the window (a
-/// first period the window cuts counts only its days inside); a compared
-/// value is its whole period, both groups; the window's total is every
-/// group inside. Sums add up across groups; distinct customers are counted
-/// where each customer's first (or second) record falls.
-pub async fn aggregate(
-    db: &impl ConnectionTrait,
+/// The statement of one customer part of `source`'s aggregate query.
+fn statement(
+    backend: DbBackend,
     source: Source,
     scope: &Scope,
     selection: &Selection<'_>,
     unit: PeriodUnit,
     ranges: &Ranges,
-) -> Result<BTreeMap<String, Aggregates>, Error> {
+    part: CustomerPart,
+) -> Sql {
     let earliest = ranges
         .compared
         .map_or(ranges.window.0, |(from, _)| from.min(ranges.window.0));
     let repeats = source == Source::CustomerOrders;
-    let mut sql = Sql::new(db.get_database_backend());
+    let mut sql = Sql::new(backend);
     sql.push("WITH r AS (SELECT s.*, ");
     sql.period_index("s.at", unit);
     sql.push(" AS period, CASE WHEN s.at >= ")
@@ -321,6 +320,7 @@ pub async fn aggregate(
     records(&mut sql, source, scope, selection);
     sql.push(") s WHERE s.at >= ").bind(earliest);
     sql.push(" AND s.at < ").bind(ranges.window.1);
+    part.filter(&mut sql, "s.customer_id");
     sql.push("), f AS (SELECT r.*, LAG(period) OVER w AS p1, LAG(inside) OVER w AS i1");
     if repeats {
         sql.push(", LAG(period, 2) OVER w AS p2, LAG(inside, 2) OVER w AS i2");
@@ -333,9 +333,35 @@ pub async fn aggregate(
         sql.push(SECOND_COLUMNS);
     }
     sql.push(" FROM f GROUP BY split, period, inside");
+    sql
+}
 
+/// Runs the aggregate query of `source`, returning its aggregates per split
+/// (the touchpoint's team; `""` for every other source): one pass over the
+/// records from the first compared period (or the window's start) to the
+/// window's end, as [`PARTS`] statements over disjoint customers at once,
+/// grouped by period and by whether a record is inside the window. A point's value is its period's group inside the window (a
+/// first period the window cuts counts only its days inside); a compared
+/// value is its whole period, both groups; the window's total is every
+/// group inside. Sums add up across groups; distinct customers are counted
+/// where each customer's first (or second) record falls.
+pub async fn aggregate(
+    db: &impl ConnectionTrait,
+    source: Source,
+    scope: &Scope,
+    selection: &Selection<'_>,
+    unit: PeriodUnit,
+    ranges: &Ranges,
+) -> Result<BTreeMap<String, Aggregates>, Error> {
+    // Mentions have no customer: one statement reads them all.
+    let parts = if source == Source::Mentions { 1 } else { PARTS };
+    let rows = query_in_parts(db, parts, |part| {
+        statement(db.get_database_backend(), source, scope, selection, unit, ranges, part)
+    })
+    .await?;
+    let repeats = source == Source::CustomerOrders;
     let mut splits: BTreeMap<String, Groups> = BTreeMap::new();
-    for row in sql.all(db).await? {
+    for row in rows {
         let (whole, inside) = splits.entry(row.try_get("", "split")?).or_default();
         let period: i64 = row.try_get("", "period")?;
         let group = Group {
@@ -415,7 +441,8 @@ pub async fn aggregate(
 /// churned = customers − active. One pass over the customers' orders in
 /// time order (the `(customer_id, ordered_at)` index) finds each stretch;
 /// the database returns how many began and ended per day (days before the
-/// first asked-for day in one bucket), never a row per customer.
+/// first asked-for day in one bucket), never a row per customer; each of
+/// [`PARTS`] statements counts its own customers.
 pub async fn churn(
     db: &impl ConnectionTrait,
     scope: &Scope,
@@ -425,7 +452,7 @@ pub async fn churn(
     let (Some(&first), Some(&last)) = (days.iter().min(), days.iter().max()) else {
         return Ok(BTreeMap::new());
     };
-    let stretches = |sql: &mut Sql| {
+    let stretches = |sql: &mut Sql, part: CustomerPart| {
         let clipped = |sql: &mut Sql, column: &str| {
             sql.push(&format!("CASE WHEN {column} < "))
                 .bind(first)
@@ -446,19 +473,24 @@ pub async fn churn(
         sql.day_index("o.ordered_at").push(") OVER w AS next_day, ");
         sql.push("CASE WHEN LAG(o.customer_id) OVER w IS NULL THEN 1 ELSE 0 END AS first FROM orders o WHERE ");
         scope.orders_until_end(sql);
+        part.filter(sql, "o.customer_id");
         sql.push(" WINDOW w AS (PARTITION BY o.customer_id ORDER BY o.ordered_at)) c) s");
     };
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.grouped_twice(
-        stretches,
-        "began",
-        "ended",
-        "CAST(SUM(first) AS BIGINT) AS firsts, CAST(COUNT(*) AS BIGINT) AS n",
-    );
+    let rows = query_in_parts(db, PARTS, |part| {
+        let mut sql = Sql::new(db.get_database_backend());
+        sql.grouped_twice(
+            |sql| stretches(sql, part),
+            "began",
+            "ended",
+            "CAST(SUM(first) AS BIGINT) AS firsts, CAST(COUNT(*) AS BIGINT) AS n",
+        );
+        sql
+    })
+    .await?;
 
     // Counts per day of each kind, then running totals up to each asked day.
     let mut changes: BTreeMap<i64, [i64; 3]> = BTreeMap::new();
-    for row in sql.all(db).await? {
+    for row in rows {
         let (by_ended, day): (i64, i64) = (row.try_get("", "by_second")?, row.try_get("", "key")?);
         if day > last {
             continue;
