@@ -15,6 +15,11 @@ use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
 use super::sql::Sql;
 
+/// The statements a scan that is cut runs as, each on its own pooled
+/// connection: as many as the machine's cores (2 here; the insight gate
+/// gives such an insight as many places).
+pub const PARTS: u32 = 2;
+
 /// The part `index` of `of` equal ranges of customer ids; records without
 /// a customer belong to the first part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

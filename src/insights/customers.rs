@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
 use super::Definition;
 use super::brand::compare_proportions;
@@ -14,6 +14,7 @@ use super::nps::CompareTo;
 use super::period::{PeriodUnit, index_of, start_of};
 use super::scope::{Rows, Scope};
 use super::stats::{Proportion, proportion};
+use crate::db::customer_parts::{CustomerPart, PARTS, query_in_parts};
 use crate::db::sql::Sql;
 use crate::error::Error;
 
@@ -402,32 +403,31 @@ pub async fn customer_value(
 }
 
 async fn customer_value_in(db: &impl ConnectionTrait, scope: &Scope, unit: PeriodUnit) -> Result<CustomerValue, Error> {
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.push("WITH per_customer AS (SELECT o.customer_id, MIN(");
-    sql.period_index("o.ordered_at", unit);
-    sql.push(") AS cohort, SUM(o.amount_minor) AS total FROM orders o WHERE ");
-    scope.orders_where(&mut sql);
-    sql.push(" GROUP BY o.customer_id)");
-    let squares = "SUM(CAST(total AS DOUBLE PRECISION) * CAST(total AS DOUBLE PRECISION)) AS squares";
-    sql.push(&format!(" SELECT 'cohort' AS grouping, CAST(cohort AS TEXT) AS key, CAST(COUNT(*) AS BIGINT) AS customers, CAST(SUM(total) AS BIGINT) AS total, {squares} FROM per_customer GROUP BY cohort"));
-    sql.push(&format!(" UNION ALL SELECT 'region' AS grouping, c.region AS key, CAST(COUNT(*) AS BIGINT) AS customers, CAST(SUM(p.total) AS BIGINT) AS total, {squares} FROM per_customer p JOIN customer c ON c.id = p.customer_id GROUP BY c.region"));
-    sql.push(&format!(" UNION ALL SELECT 'all' AS grouping, '' AS key, CAST(COUNT(*) AS BIGINT) AS customers, CAST(COALESCE(SUM(total), 0) AS BIGINT) AS total, {squares} FROM per_customer"));
+    // Each part sums its own customers; the group sums add up.
+    let rows = query_in_parts(db, PARTS, |part| {
+        value_statement(db.get_database_backend(), scope, unit, part)
+    })
+    .await?;
+    let mut groups: BTreeMap<(String, String), (i64, i64, f64)> = BTreeMap::new();
+    for row in rows {
+        let sums = groups
+            .entry((row.try_get("", "grouping")?, row.try_get("", "key")?))
+            .or_default();
+        sums.0 += row.try_get::<i64>("", "customers")?;
+        sums.1 += row.try_get::<i64>("", "total")?;
+        sums.2 += row.try_get::<Option<f64>>("", "squares")?.unwrap_or(0.0);
+    }
     let mut overall = ValueGroup::empty("");
     let mut by_cohort = BTreeMap::new();
     let mut by_region = Vec::new();
-    for row in sql.all(db).await? {
-        let grouping: String = row.try_get("", "grouping")?;
-        let key: String = row.try_get("", "key")?;
-        let customers: i64 = row.try_get("", "customers")?;
-        let total_minor: i64 = row.try_get("", "total")?;
-        let squares: Option<f64> = row.try_get("", "squares")?;
+    for ((grouping, key), (customers, total_minor, squares)) in groups {
         #[allow(clippy::cast_precision_loss)]
         let average_minor = (customers > 0).then(|| total_minor as f64 / customers as f64);
         let group = ValueGroup {
             key: key.clone(),
             customers,
             total_minor,
-            squares: squares.unwrap_or(0.0),
+            squares,
             average_minor,
             compared: None,
         };
@@ -456,6 +456,23 @@ async fn customer_value_in(db: &impl ConnectionTrait, scope: &Scope, unit: Perio
             ))
             .with_enum("cohortPeriod", unit),
     })
+}
+
+/// Per cohort, per region and overall: customers, the sum of their totals
+/// and of their squares, over one part of the customers.
+fn value_statement(backend: DbBackend, scope: &Scope, unit: PeriodUnit, part: CustomerPart) -> Sql {
+    let mut sql = Sql::new(backend);
+    sql.push("WITH per_customer AS (SELECT o.customer_id, MIN(");
+    sql.period_index("o.ordered_at", unit);
+    sql.push(") AS cohort, SUM(o.amount_minor) AS total FROM orders o WHERE ");
+    scope.orders_where(&mut sql);
+    part.filter(&mut sql, "o.customer_id");
+    sql.push(" GROUP BY o.customer_id)");
+    let squares = "SUM(CAST(total AS DOUBLE PRECISION) * CAST(total AS DOUBLE PRECISION)) AS squares";
+    sql.push(&format!(" SELECT 'cohort' AS grouping, CAST(cohort AS TEXT) AS key, CAST(COUNT(*) AS BIGINT) AS customers, CAST(SUM(total) AS BIGINT) AS total, {squares} FROM per_customer GROUP BY cohort"));
+    sql.push(&format!(" UNION ALL SELECT 'region' AS grouping, c.region AS key, CAST(COUNT(*) AS BIGINT) AS customers, CAST(SUM(p.total) AS BIGINT) AS total, {squares} FROM per_customer p JOIN customer c ON c.id = p.customer_id GROUP BY c.region"));
+    sql.push(&format!(" UNION ALL SELECT 'all' AS grouping, '' AS key, CAST(COUNT(*) AS BIGINT) AS customers, CAST(COALESCE(SUM(total), 0) AS BIGINT) AS total, {squares} FROM per_customer"));
+    sql
 }
 
 fn one_row(row: Option<QueryResult>) -> Result<QueryResult, Error> {

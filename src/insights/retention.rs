@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DbBackend};
 
 use super::Definition;
 use super::period::{PeriodUnit, index_of, start_of};
 use super::scope::{Rows, Scope};
 use super::stats::{Proportion, proportion};
+use crate::db::customer_parts::{CustomerPart, PARTS, query_in_parts};
 use crate::db::sql::Sql;
 use crate::error::Error;
 
@@ -66,71 +67,22 @@ pub async fn retention(
         ));
     }
     // Per cohort: its size, and per offset reached, how many customers
-    // ordered there (CLASSIC) or last ordered there (ROLLING).
-    // One row per cohort and offset reached (k ≥ 0), plus one per cohort
-    // with k = −1 holding its size. CLASSIC counts the distinct (customer,
-    // period) pairs of `o`; ROLLING needs only each customer's last period.
-    // Both avoid joining orders to orders, which halves the time on large
-    // data.
-    let mut sql = Sql::new(db.get_database_backend());
-    let distinct = if mode == RetentionMode::Classic {
-        "DISTINCT "
-    } else {
-        ""
-    };
-    sql.push(&format!("WITH o AS (SELECT {distinct}o.customer_id, "));
-    sql.period_index("o.ordered_at", unit)
-        .push(" AS p FROM orders o WHERE ");
-    scope.orders_where(&mut sql);
-    sql.push(")");
-    if cohort_by == CohortBy::Signup {
-        sql.push(", c AS (SELECT cu.id AS customer_id, ");
-        sql.period_index("cu.first_seen_at", unit)
-            // A merged customer lives on in its survivor: counting both
-            // would count one person twice.
-            .push(" AS cohort FROM customer cu WHERE cu.merged_into_id IS NULL AND cu.first_seen_at < ");
-        sql.bind(scope.window.end());
-        scope.customer_filters(&mut sql, "cu.id");
-        if let Some(account) = scope.account_id {
-            sql.push(" AND cu.account_id = ").bind(account);
-        }
-        sql.push(")");
-    }
-    match (cohort_by, mode) {
-        (CohortBy::FirstOrder, RetentionMode::Classic) => sql.push(
-            ", reached AS (SELECT customer_id, p, MIN(p) OVER (PARTITION BY customer_id) AS cohort FROM o) \
-             SELECT cohort, p - cohort AS k, COUNT(*) AS customers FROM reached GROUP BY cohort, p - cohort \
-             UNION ALL SELECT cohort, -1 AS k, COUNT(DISTINCT customer_id) AS customers FROM reached GROUP BY cohort",
-        ),
-        (CohortBy::FirstOrder, RetentionMode::Rolling) => sql.push(
-            ", span AS (SELECT MIN(p) AS cohort, MAX(p) AS last FROM o GROUP BY customer_id) \
-             SELECT cohort, last - cohort AS k, COUNT(*) AS customers FROM span GROUP BY cohort, last - cohort \
-             UNION ALL SELECT cohort, -1 AS k, COUNT(*) AS customers FROM span GROUP BY cohort",
-        ),
-        // Orders before the signup period are ignored.
-        (CohortBy::Signup, RetentionMode::Classic) => sql.push(
-            " SELECT c.cohort, o.p - c.cohort AS k, COUNT(*) AS customers FROM c JOIN o ON o.customer_id = c.customer_id \
-             WHERE o.p >= c.cohort GROUP BY c.cohort, o.p - c.cohort \
-             UNION ALL SELECT cohort, -1 AS k, COUNT(*) AS customers FROM c GROUP BY cohort",
-        ),
-        (CohortBy::Signup, RetentionMode::Rolling) => sql.push(
-            ", last AS (SELECT customer_id, MAX(p) AS p FROM o GROUP BY customer_id) \
-             SELECT c.cohort, last.p - c.cohort AS k, COUNT(*) AS customers FROM c JOIN last ON last.customer_id = c.customer_id \
-             WHERE last.p >= c.cohort GROUP BY c.cohort, last.p - c.cohort \
-             UNION ALL SELECT cohort, -1 AS k, COUNT(*) AS customers FROM c GROUP BY cohort",
-        ),
-    };
-
+    // ordered there (CLASSIC) or last ordered there (ROLLING). Each part
+    // counts its own customers; the counts add up.
+    let rows = query_in_parts(db, PARTS, |part| {
+        counts_statement(db.get_database_backend(), scope, cohort_by, unit, mode, part)
+    })
+    .await?;
     let mut sizes: BTreeMap<i64, i64> = BTreeMap::new();
     let mut counts: BTreeMap<i64, BTreeMap<i64, i64>> = BTreeMap::new();
-    for row in sql.all(db).await? {
+    for row in rows {
         let cohort: i64 = row.try_get("", "cohort")?;
         let k: i64 = row.try_get("", "k")?;
         let customers: i64 = row.try_get("", "customers")?;
         if k < 0 {
-            sizes.insert(cohort, customers);
+            *sizes.entry(cohort).or_default() += customers;
         } else {
-            counts.entry(cohort).or_default().insert(k, customers);
+            *counts.entry(cohort).or_default().entry(k).or_default() += customers;
         }
     }
 
@@ -172,4 +124,70 @@ pub async fn retention(
         .with_enum("mode", mode)
         .with("maxOffset", max_offset);
     Ok(Retention { cohorts, definition })
+}
+
+/// The statement of retention's counts over one part of the customers:
+/// one row per cohort and offset reached (k ≥ 0), plus one per cohort with
+/// k = −1 holding its size. CLASSIC counts the distinct (customer, period)
+/// pairs of `o`; ROLLING needs only each customer's last period. Both
+/// avoid joining orders to orders, which halves the time on large data.
+fn counts_statement(
+    backend: DbBackend,
+    scope: &Scope,
+    cohort_by: CohortBy,
+    unit: PeriodUnit,
+    mode: RetentionMode,
+    part: CustomerPart,
+) -> Sql {
+    let mut sql = Sql::new(backend);
+    let distinct = if mode == RetentionMode::Classic {
+        "DISTINCT "
+    } else {
+        ""
+    };
+    sql.push(&format!("WITH o AS (SELECT {distinct}o.customer_id, "));
+    sql.period_index("o.ordered_at", unit)
+        .push(" AS p FROM orders o WHERE ");
+    scope.orders_where(&mut sql);
+    part.filter(&mut sql, "o.customer_id");
+    sql.push(")");
+    if cohort_by == CohortBy::Signup {
+        sql.push(", c AS (SELECT cu.id AS customer_id, ");
+        sql.period_index("cu.first_seen_at", unit)
+            // A merged customer lives on in its survivor: counting both
+            // would count one person twice.
+            .push(" AS cohort FROM customer cu WHERE cu.merged_into_id IS NULL AND cu.first_seen_at < ");
+        sql.bind(scope.window.end());
+        scope.customer_filters(&mut sql, "cu.id");
+        if let Some(account) = scope.account_id {
+            sql.push(" AND cu.account_id = ").bind(account);
+        }
+        part.filter(&mut sql, "cu.id");
+        sql.push(")");
+    }
+    match (cohort_by, mode) {
+        (CohortBy::FirstOrder, RetentionMode::Classic) => sql.push(
+            ", reached AS (SELECT customer_id, p, MIN(p) OVER (PARTITION BY customer_id) AS cohort FROM o) \
+             SELECT cohort, p - cohort AS k, COUNT(*) AS customers FROM reached GROUP BY cohort, p - cohort \
+             UNION ALL SELECT cohort, -1 AS k, COUNT(DISTINCT customer_id) AS customers FROM reached GROUP BY cohort",
+        ),
+        (CohortBy::FirstOrder, RetentionMode::Rolling) => sql.push(
+            ", span AS (SELECT MIN(p) AS cohort, MAX(p) AS last FROM o GROUP BY customer_id) \
+             SELECT cohort, last - cohort AS k, COUNT(*) AS customers FROM span GROUP BY cohort, last - cohort \
+             UNION ALL SELECT cohort, -1 AS k, COUNT(*) AS customers FROM span GROUP BY cohort",
+        ),
+        // Orders before the signup period are ignored.
+        (CohortBy::Signup, RetentionMode::Classic) => sql.push(
+            " SELECT c.cohort, o.p - c.cohort AS k, COUNT(*) AS customers FROM c JOIN o ON o.customer_id = c.customer_id \
+             WHERE o.p >= c.cohort GROUP BY c.cohort, o.p - c.cohort \
+             UNION ALL SELECT cohort, -1 AS k, COUNT(*) AS customers FROM c GROUP BY cohort",
+        ),
+        (CohortBy::Signup, RetentionMode::Rolling) => sql.push(
+            ", last AS (SELECT customer_id, MAX(p) AS p FROM o GROUP BY customer_id) \
+             SELECT c.cohort, last.p - c.cohort AS k, COUNT(*) AS customers FROM c JOIN last ON last.customer_id = c.customer_id \
+             WHERE last.p >= c.cohort GROUP BY c.cohort, last.p - c.cohort \
+             UNION ALL SELECT cohort, -1 AS k, COUNT(*) AS customers FROM c GROUP BY cohort",
+        ),
+    };
+    sql
 }

@@ -250,7 +250,7 @@ async fn insights_hold_only_their_share_of_the_pool(app: TestApp) {
 /// places and no wait, the next insight finds none; two one-statement
 /// insights fit.
 async fn a_series_holds_a_place_for_each_statement_it_runs_at_once(app: TestApp) {
-    assert_eq!(accord::insights::series::PARTS, 2);
+    assert_eq!(accord::db::customer_parts::PARTS, 2);
     let series = "series(metrics: [ORDERS], period: MONTH) { metric }";
     let (status, body) = app
         .post(

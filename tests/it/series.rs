@@ -12,7 +12,7 @@ on_both_backends!(
     comparisons_without_enough_data_have_no_p_value,
     series_refuse_filters_that_do_not_apply,
     a_clipped_first_week_counts_its_days_and_is_compared_whole,
-    a_series_scans_each_part_of_the_customers_in_a_statement_of_its_own
+    scans_cut_by_customer_read_each_part_in_a_statement_of_its_own
 );
 
 const QUERY: &str = r#"query($metrics: [SeriesMetric!]!, $period: Period!, $compare: CompareTo, $filter: InsightFilter) {
@@ -280,15 +280,19 @@ async fn a_clipped_first_week_counts_its_days_and_is_compared_whole(app: TestApp
     }
 }
 
-/// Each source is read in `PARTS` statements over disjoint customer ranges
-/// (run side by side), mentions, which have no customer, in one; the
-/// values over the parts are those over everyone (`series_reproduce_expected_v2`).
-async fn a_series_scans_each_part_of_the_customers_in_a_statement_of_its_own(app: TestApp) {
+/// Each source of a series, retention and historical CLV are read in
+/// `PARTS` statements over disjoint customer ranges (run side by side),
+/// mentions, which have no customer, in one; the values over the parts are
+/// those over everyone (`series_reproduce_expected_v2`, and
+/// `insights::insights_reproduce_expected_json` for the other two).
+async fn scans_cut_by_customer_read_each_part_in_a_statement_of_its_own(app: TestApp) {
     app.import_golden().await;
-    let parts = usize::try_from(accord::insights::series::PARTS).expect("a small count");
+    let parts = usize::try_from(accord::db::customer_parts::PARTS).expect("a small count");
     app.take_statements();
     let query = r#"query($filter: InsightFilter) { insights(filter: $filter) {
-      series(metrics: [REVENUE, TOUCHPOINTS, CHURN_RATE, SHARE_OF_VOICE], period: MONTH) { metric } } }"#;
+      series(metrics: [REVENUE, TOUCHPOINTS, CHURN_RATE, SHARE_OF_VOICE], period: MONTH) { metric }
+      retention(cohortBy: SIGNUP, period: MONTH, mode: CLASSIC) { cohorts { size } }
+      clv { overall { customers } } } }"#;
     let data = app.data(query, json!({ "filter": window() })).await;
     assert_eq!(data["insights"]["series"].as_array().map(Vec::len), Some(7), "{data}");
     let statements = app.take_statements();
@@ -307,4 +311,6 @@ async fn a_series_scans_each_part_of_the_customers_in_a_statement_of_its_own(app
     );
     assert_eq!(reading("LEAD("), vec![true; parts], "CHURN_RATE");
     assert_eq!(reading("FROM brand_mention m"), vec![false], "SHARE_OF_VOICE");
+    assert_eq!(reading("AS cohort FROM customer cu"), vec![true; parts], "retention");
+    assert_eq!(reading("WITH per_customer AS"), vec![true; parts], "clv");
 }

@@ -24,9 +24,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::Viewer;
 use crate::config::LimitsConfig;
+use crate::db::customer_parts::PARTS;
 use crate::graphql::error::code;
 use crate::graphql::limits::cost;
-use crate::insights::series;
+
+/// The insights whose scans are cut by customer (`src/db/customer_parts.rs`).
+const SCANNED_IN_PARTS: &[(&str, &str)] = &[("Insights", "series"), ("Insights", "retention"), ("Insights", "clv")];
 
 /// Lets at most a share of the pool's connections run insights.
 #[derive(Clone)]
@@ -110,14 +113,12 @@ impl InsightGate {
         cost::weight(info.parent_type, info.name) != 1
     }
 
-    /// The pooled connections the insight of `info` holds at once: a
-    /// series scans in [`series::PARTS`] statements side by side, every
-    /// other insight in one at a time.
+    /// The pooled connections the insight of `info` holds at once: those
+    /// of [`SCANNED_IN_PARTS`] run [`PARTS`] statements side by side, every
+    /// other insight one at a time.
     fn connections(&self, info: &ResolveInfo<'_>) -> u32 {
-        let connections = match (info.parent_type, info.name) {
-            ("Insights", "series") => series::PARTS,
-            _ => 1,
-        };
+        let in_parts = SCANNED_IN_PARTS.contains(&(info.parent_type, info.name));
+        let connections = if in_parts { PARTS } else { 1 };
         connections.min(self.total)
     }
 

@@ -18,7 +18,6 @@ use sea_orm::ConnectionTrait;
 
 use self::calendar::Span;
 pub use self::metric::{Estimate, Metric, Source};
-pub use self::query::PARTS;
 use self::query::{Aggregate, Aggregates, Ranges, Selection};
 use super::Definition;
 use super::delta::Delta;

@@ -10,16 +10,11 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend};
 
 use super::metric::{BrandStage, Source};
-use crate::db::customer_parts::{CustomerPart, query_in_parts};
+use crate::db::customer_parts::{CustomerPart, PARTS, query_in_parts};
 use crate::db::sql::{PeriodUnit, Sql};
 use crate::error::Error;
 use crate::insights::scope::Scope;
 use entity::enums::LeadSourceTeam;
-
-/// The statements one scan runs as, over disjoint customers, each on its
-/// own pooled connection (see [`crate::db::customer_parts`]); the insight
-/// gate gives a series as many places.
-pub const PARTS: u32 = 2;
 
 /// The statistics of one source's records in one period.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
