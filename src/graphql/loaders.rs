@@ -41,8 +41,7 @@ use crate::read::relations::{ListRelation, PagedRelation, Parents};
 /// Loads rows for one request.
 pub struct DbLoader {
     db: DatabaseConnection,
-    /// Predictive CLV fits of this request, by (as-of day): every batch of
-    /// `customer.predicted` keys reuses the first fit (see [`PredictionOf`]).
+    /// Predictive CLV fits of this request, by as-of day (see [`Loaders::fitted`]).
     fits: tokio::sync::Mutex<HashMap<chrono::NaiveDate, Arc<crate::insights::predictive_clv::Fitted>>>,
 }
 
@@ -559,58 +558,32 @@ impl Loader<JourneyOf> for DbLoader {
     }
 }
 
-/// One customer's predictive CLV as of a day (see
-/// [`crate::insights::predictive_clv`]): the models are fitted over every
-/// customer once per day and request; horizon and rate only change the
-/// prediction.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PredictionOf {
-    pub customer_id: i64,
-    pub as_of: chrono::NaiveDate,
-    horizon_months: i64,
-    /// The monthly discount rate's bits: f64 is not `Eq`.
-    rate_bits: u64,
-}
-
-impl PredictionOf {
-    pub fn new(customer_id: i64, as_of: chrono::NaiveDate, request: crate::insights::predictive_clv::Request) -> Self {
-        Self {
-            customer_id,
-            as_of,
-            horizon_months: request.horizon_months,
-            rate_bits: request.monthly_discount_rate.to_bits(),
+impl Loaders {
+    /// The predictive CLV models as of `as_of`, fitted over every customer
+    /// (see [`crate::insights::predictive_clv`]): once per request, however
+    /// many `customer.predicted` ask (the later ones wait on the lock), and
+    /// kept across requests in the insight cache under the data version, so
+    /// a sales tool's next account costs no fit until a write. Horizon and
+    /// rate only change the prediction made from it.
+    pub async fn fitted(
+        &self,
+        cache: &crate::insights::cache::InsightCache,
+        as_of: chrono::NaiveDate,
+    ) -> Result<Arc<crate::insights::predictive_clv::Fitted>, Error> {
+        use crate::insights::predictive_clv::{Fitted, fit_all};
+        let mut fits = self.loader.fits.lock().await;
+        if let Some(fitted) = fits.get(&as_of) {
+            return Ok(fitted.clone());
         }
-    }
-}
-
-impl Loader<PredictionOf> for DbLoader {
-    type Value = crate::insights::predictive_clv::Prediction;
-    type Error = Arc<Error>;
-
-    /// Customer lookups of one query finish at different times, so their
-    /// `predicted` keys may come in several batches: the fit is made once
-    /// per as-of day and request, under a lock the later batches wait on.
-    async fn load(&self, keys: &[PredictionOf]) -> Result<HashMap<PredictionOf, Self::Value>, Self::Error> {
-        use crate::insights::predictive_clv::{Request, fit_all};
-        let mut loaded = HashMap::with_capacity(keys.len());
-        for key in keys {
-            let fitted = {
-                let mut fits = self.fits.lock().await;
-                match fits.get(&key.as_of) {
-                    Some(fitted) => fitted.clone(),
-                    None => {
-                        let fitted = Arc::new(fit_all(&self.db, key.as_of).await.map_err(Arc::new)?);
-                        fits.insert(key.as_of, fitted.clone());
-                        fitted
-                    }
-                }
-            };
-            let request = Request::new(key.horizon_months, f64::from_bits(key.rate_bits), 90).map_err(Arc::new)?;
-            if let Some(prediction) = fitted.predict(key.customer_id, &request) {
-                loaded.insert(key.clone(), prediction);
-            }
-        }
-        Ok(loaded)
+        let db = &self.loader.db;
+        let version = async { Ok(crate::db::data_version::read(db).await?) };
+        let fit = async { Ok(Arc::new(fit_all(db, as_of).await?)) };
+        let weigh = |fitted: &Arc<Fitted>| fitted.bytes();
+        let fitted = cache
+            .get_or_compute_weighed("predictedFit", version, as_of.to_string(), fit, weigh)
+            .await?;
+        fits.insert(as_of, fitted.clone());
+        Ok(fitted)
     }
 }
 

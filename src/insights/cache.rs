@@ -74,7 +74,7 @@ impl InsightCache {
     /// result, in one string) at the data version `version` reads (read only
     /// when the cache is on): from the cache, or from `compute`, whose result
     /// is then kept. An error is returned to every request that waited for it
-    /// and is not kept.
+    /// and is not kept. An entry weighs the length of its `Debug` rendering.
     pub async fn get_or_compute<T, F>(
         &self,
         insight: &'static str,
@@ -86,6 +86,26 @@ impl InsightCache {
         T: Clone + Debug + Send + Sync + 'static,
         F: Future<Output = Result<T, Error>>,
     {
+        let weigh = |value: &T| format!("{value:?}").len();
+        self.get_or_compute_weighed(insight, version, question, compute, weigh)
+            .await
+    }
+
+    /// [`Self::get_or_compute`] for a result whose `Debug` rendering would
+    /// be large and slow to make (a model with every customer's history):
+    /// `weigh` says about how many bytes it holds.
+    pub async fn get_or_compute_weighed<T, F>(
+        &self,
+        insight: &'static str,
+        version: impl Future<Output = Result<i64, Error>>,
+        question: String,
+        compute: F,
+        weigh: impl FnOnce(&T) -> usize,
+    ) -> Result<T, Error>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: Future<Output = Result<T, Error>>,
+    {
         let Some(entries) = &self.entries else {
             metrics::counter!(MISSES, "insight" => insight).increment(1);
             return compute.await;
@@ -95,7 +115,7 @@ impl InsightCache {
             .entry(key)
             .or_try_insert_with(async {
                 let value = compute.await?;
-                let weight = u32::try_from(format!("{value:?}").len()).unwrap_or(u32::MAX);
+                let weight = u32::try_from(weigh(&value)).unwrap_or(u32::MAX);
                 Ok::<_, Error>(Entry {
                     value: Arc::new(value),
                     weight,

@@ -200,7 +200,10 @@ async fn customer_predictions_reproduce_lifetimes(app: TestApp) {
             )
         })
         .collect();
+    app.take_statements();
     let data = app.data(&format!("{{ {selections} }}"), json!({})).await;
+    let fitted_over = |statements: Vec<String>| statements.iter().filter(|text| text.contains("orders")).count();
+    assert!(fitted_over(app.take_statements()) > 0, "the first request fits");
     let mut differences = Vec::new();
     for (index, row) in expected.iter().enumerate() {
         let found = &data[format!("c{index}")];
@@ -224,7 +227,8 @@ async fn customer_predictions_reproduce_lifetimes(app: TestApp) {
     }
     golden::assert_no_differences("expected-v2.json predictiveClv.customersSample", &differences);
 
-    // A customer without orders is not in the model.
+    // A customer without orders is not in the model; the next request
+    // predicts from the cached fit and reads no order.
     let none = app
         .data(
             r#"{ customer(externalId: "C2989") { predicted(asOf: "2026-06-30") { pAlive } } }"#,
@@ -232,6 +236,11 @@ async fn customer_predictions_reproduce_lifetimes(app: TestApp) {
         )
         .await;
     assert_eq!(none["customer"]["predicted"], Value::Null);
+    assert_eq!(
+        fitted_over(app.take_statements()),
+        0,
+        "the fit is cached across requests"
+    );
 }
 
 async fn predictive_clv_refuses_bad_input(app: TestApp) {

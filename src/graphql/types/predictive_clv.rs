@@ -1,15 +1,16 @@
 //! Output types of predictive CLV: `insights { predictiveClv }` (fitted
 //! models and groups) and `customer { predicted }` (one customer's
-//! predictions through the loader [`PredictionOf`], so a page of customers
-//! shares one fit).
+//! predictions from the fit [`Loaders::fitted`] keeps, so a page of
+//! customers, and every request until a write, shares one fit).
 
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{NaiveDate, Utc};
 
 use super::insights::{Definition, FromInsight, Suppression, suppression};
 use crate::graphql::error::IntoGraphql;
-use crate::graphql::loaders::{Loaders, PredictionOf};
+use crate::graphql::loaders::Loaders;
 use crate::graphql::scalars::Date;
+use crate::insights::cache::InsightCache;
 use crate::insights::predictive_clv as domain;
 
 /// Fitted BG/NBD parameters: purchase rates Gamma(r, alpha) with alpha in
@@ -200,9 +201,9 @@ pub(crate) async fn predicted(
 ) -> async_graphql::Result<Option<CustomerPrediction>> {
     let request = domain::Request::new(horizon_months, monthly_discount_rate, 90).gql()?;
     let as_of: NaiveDate = as_of.map_or_else(|| Utc::now().date_naive(), |date| date.0);
-    let loaders = ctx.data::<Loaders>()?;
-    let key = PredictionOf::new(customer_id, as_of, request);
-    let prediction = loaders.load_one(key).await.gql()?;
+    let cache = ctx.data::<InsightCache>()?;
+    let fitted = ctx.data::<Loaders>()?.fitted(cache, as_of).await.gql()?;
+    let prediction = fitted.predict(customer_id, &request);
     let rule = suppression(ctx)?;
     Ok(prediction.map(|prediction| CustomerPrediction { prediction, rule }))
 }

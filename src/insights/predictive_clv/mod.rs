@@ -328,6 +328,15 @@ pub struct Fitted {
 }
 
 impl Fitted {
+    /// About how many bytes the fit holds (its histories), for the cache's bound.
+    pub fn bytes(&self) -> usize {
+        let per_history = std::mem::size_of::<(i64, History)>() + std::mem::size_of::<u64>();
+        self.histories
+            .values()
+            .map(|history| per_history + history.region.capacity())
+            .sum()
+    }
+
     /// The customer's predictions; `None` without an order by the as-of day.
     pub fn predict(&self, customer_id: i64, request: &Request) -> Option<Prediction> {
         let model = self.model?;
