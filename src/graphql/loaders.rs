@@ -558,6 +558,9 @@ impl Loader<JourneyOf> for DbLoader {
     }
 }
 
+/// The distinct `asOf` days whose models one request may fit.
+pub const MAX_FITS_PER_REQUEST: usize = 3;
+
 impl Loaders {
     /// The predictive CLV models as of `as_of`, fitted over every customer
     /// (see [`crate::insights::predictive_clv`]): once per request, however
@@ -574,6 +577,14 @@ impl Loaders {
         let mut fits = self.loader.fits.lock().await;
         if let Some(fitted) = fits.get(&as_of) {
             return Ok(fitted.clone());
+        }
+        if fits.len() >= MAX_FITS_PER_REQUEST {
+            // Each date is a fit over every customer, and aliases cost
+            // next to nothing in the query's estimate.
+            return Err(Error::LimitExceeded(format!(
+                "customer.predicted: at most {MAX_FITS_PER_REQUEST} distinct asOf dates per request, \
+                 each fits the models over every customer"
+            )));
         }
         let db = &self.loader.db;
         let version = async { Ok(crate::db::data_version::read(db).await?) };

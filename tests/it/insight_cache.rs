@@ -15,6 +15,7 @@ on_both_backends!(
     a_repeated_insight_is_answered_from_the_cache_until_a_write,
     a_write_through_one_instance_invalidates_another_instances_cache,
     a_cached_result_is_suppressed_for_each_viewer_by_its_own_rule,
+    accounts_of_one_region_share_one_purchase_driver_analysis,
 );
 
 const QUERY: &str = r#"query($filter: InsightFilter) {
@@ -142,5 +143,38 @@ async fn a_cached_result_is_suppressed_for_each_viewer_by_its_own_rule(app: Test
     assert_eq!(
         answers[2], answers[0],
         "ADMIN still sees what DASHBOARD's request had suppressed"
+    );
+}
+
+/// `Account.purchaseDrivers` analyses the account's region over a year:
+/// accounts of one region, in one request or the next, share one cached
+/// analysis (it once ran for every account, uncached).
+async fn accounts_of_one_region_share_one_purchase_driver_analysis(app: TestApp) {
+    app.import_golden().await;
+    let query = r#"{ accounts(first: 40) { nodes { region purchaseDrivers(asOf: "2026-06-30") { n rSquared } } } }"#;
+    let ratings_read =
+        |statements: Vec<String>| statements.iter().filter(|text| text.contains("driver_rating")).count();
+    app.take_statements();
+    let first = app.data(query, json!({})).await;
+    let first_reads = ratings_read(app.take_statements());
+    let nodes = first["accounts"]["nodes"].as_array().cloned().unwrap_or_default();
+    let regions: std::collections::BTreeSet<String> = nodes
+        .iter()
+        .filter_map(|node| node["region"].as_str().map(str::to_owned))
+        .collect();
+    assert!(nodes.len() > regions.len(), "accounts share regions: {regions:?}");
+    let per_analysis = first_reads / regions.len();
+    assert!(per_analysis > 0, "each region analysed: {first_reads} reads");
+    assert_eq!(
+        first_reads,
+        per_analysis * regions.len(),
+        "once per region, not per account"
+    );
+    let second = app.data(query, json!({})).await;
+    assert_eq!(second, first);
+    assert_eq!(
+        ratings_read(app.take_statements()),
+        0,
+        "the next request reads no rating"
     );
 }

@@ -207,21 +207,27 @@ async fn fragment_fan_out_is_refused_at_once_and_health_stays_up(app: TestApp) {
 
 async fn expensive_fields_lists_and_aliases_add_up(app: TestApp) {
     app.import_golden().await;
+    // Aliases of a field that scans, `count` times inside `wrap`, cost too much.
+    let refused_aliased = |count: usize, wrap: &'static str, field: &'static str| {
+        let aliases: String = (0..count).map(|i| format!("a{i}: {field} ")).collect();
+        let query = wrap.replace("{}", &aliases);
+        let app = &app;
+        async move {
+            let body = assert_refused_before_running(app, &query).await;
+            let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+            assert!(message.contains("cost"), "{message}");
+        }
+    };
     // 300 aliased attributions: each scans every touch of the window.
-    let aliases: String = (0..300)
-        .map(|i| format!("a{i}: attribution {{ conversions }} "))
-        .collect();
-    let body = assert_refused_before_running(&app, &format!("{{ insights {{ {aliases}}} }}")).await;
-    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("cost"), "{message}");
+    refused_aliased(300, "{ insights { {} } }", "attribution { conversions }").await;
     // Series weigh what they scan too (they once cost 1 each, so 100
-    // aliased yearly-by-day series of every metric ran).
-    let aliases: String = (0..100)
-        .map(|i| format!("s{i}: series(metrics: [REVENUE, TOUCHPOINTS, CHURN_RATE], period: DAY) {{ metric }} "))
-        .collect();
-    let body = assert_refused_before_running(&app, &format!("{{ insights {{ {aliases}}} }}")).await;
-    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("cost"), "{message}");
+    // aliased daily series of three metrics ran).
+    let series = "series(metrics: [REVENUE, TOUCHPOINTS, CHURN_RATE], period: DAY) { metric }";
+    refused_aliased(100, "{ insights { {} } }", series).await;
+    // So do segment previews: each evaluates its rule over every customer.
+    let preview =
+        r#"previewSegment(rule: { trait: { field: "region", operator: EQ, value: "UK" } }, sample: 1) { size }"#;
+    refused_aliased(60, "mutation { {} }", preview).await;
     // Plain lists multiply: teams × perTeam touchpoints × orders × lines.
     assert_refused_before_running(
         &app,

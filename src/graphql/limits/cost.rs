@@ -20,6 +20,8 @@
 //! | `Insights.series` | 2,000 | one ordered pass per record source of its metrics (up to ten sources), from the compared periods to the window's end |
 //! | `Insights.retention`, `clv`, `revenueCycle` | 1,000 | every order (or lead) of the window, grouped by cohort or stage |
 //! | `Rfm.summary`, `Rfm.customers` | 1,000 | scores every customer with an order |
+//! | `Mutation.previewSegment`, `refreshSegment` | 1,000 | evaluate the rule over every customer (twice for a preview) |
+//! | `Account.purchaseDrivers` | 200 | a year of its region's ratings and a Shapley split, cached per region: a page of accounts analyses each region once |
 //! | `Insights.churn`, `repeatPurchase`, `nps`, `brandFunnel`, `shareOfVoice`, `productTests` | 500 | one aggregate over one table of the window |
 //!
 //! With the default maximum cost of 50,000 a dashboard asking for every
@@ -31,6 +33,9 @@ pub const FIELD_WEIGHTS: &[(&str, &str, u64)] = &[
     ("Insights", "purchaseDrivers", 2_000),
     ("Insights", "predictiveClv", 2_000),
     ("Insights", "series", 2_000),
+    ("Mutation", "previewSegment", 1_000),
+    ("Mutation", "refreshSegment", 1_000),
+    ("Account", "purchaseDrivers", 200),
     ("Insights", "retention", 1_000),
     ("Insights", "clv", 1_000),
     ("Insights", "revenueCycle", 1_000),

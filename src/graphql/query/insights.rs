@@ -96,7 +96,7 @@ pub struct Insights {
 /// `compute`'s result through the [`InsightCache`], kept under the name
 /// of the insight, its scope and its `arguments` (everything else that
 /// decides the result) at the request's data version.
-async fn cached<T>(
+pub(crate) async fn cached<T>(
     ctx: &Context<'_>,
     version: &OnceCell<i64>,
     insight: &'static str,

@@ -7,7 +7,7 @@
 mod commerce;
 mod directory;
 pub mod entities;
-mod insights;
+pub(crate) mod insights;
 mod journey;
 mod research;
 mod segments;

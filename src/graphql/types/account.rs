@@ -225,9 +225,21 @@ impl Account {
         let to = as_of.map_or_else(|| chrono::Utc::now().date_naive(), |date| date.0);
         let mut scope = Scope::new(Window::year_ending(to));
         scope.region = Some(self.0.region.clone());
-        let drivers = crate::insights::drivers::purchase_drivers(db, &scope, outcome.into(), &[])
-            .await
-            .gql()?;
+        // One entry per region and year, shared with `insights { purchaseDrivers }`
+        // over the same scope: a page of accounts analyses each region once.
+        let outcome = outcome.into();
+        let no_attributes: &[String] = &[];
+        let drivers = crate::insights::drivers::purchase_drivers(db, &scope, outcome, no_attributes);
+        let version = tokio::sync::OnceCell::new();
+        let drivers = crate::graphql::query::insights::cached(
+            ctx,
+            &version,
+            "purchaseDrivers",
+            &scope,
+            (outcome, no_attributes),
+            drivers,
+        )
+        .await?;
         Ok(DriverBlock::from_insight(drivers.overall, suppression(ctx)?))
     }
     /// The segments the account's contacts belong to (as of each segment's last refresh).
