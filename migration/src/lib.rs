@@ -11,6 +11,7 @@ mod m20261202_000003_server_secret;
 mod m20261202_000004_audit_subject;
 mod m20261202_000005_customer_consent;
 mod m20261204_000006_data_version;
+mod m20261206_000007_touchpoint_customer_team_index;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_audit_subject::Migration),
             Box::new(m20261202_000005_customer_consent::Migration),
             Box::new(m20261204_000006_data_version::Migration),
+            Box::new(m20261206_000007_touchpoint_customer_team_index::Migration),
         ]
     }
 }
