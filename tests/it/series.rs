@@ -281,8 +281,8 @@ async fn a_clipped_first_week_counts_its_days_and_is_compared_whole(app: TestApp
 }
 
 /// Each source of a series, retention and historical CLV are read in
-/// `PARTS` statements over disjoint customer ranges (run side by side),
-/// mentions, which have no customer, in one; the values over the parts are
+/// `PARTS` statements over disjoint customer ranges (run side by side);
+/// mentions and survey answers, which may have no customer, in one; the values over the parts are
 /// those over everyone (`series_reproduce_expected_v2`, and
 /// `insights::insights_reproduce_expected_json` for the other two).
 async fn scans_cut_by_customer_read_each_part_in_a_statement_of_its_own(app: TestApp) {
@@ -290,11 +290,11 @@ async fn scans_cut_by_customer_read_each_part_in_a_statement_of_its_own(app: Tes
     let parts = usize::try_from(accord::db::customer_parts::PARTS).expect("a small count");
     app.take_statements();
     let query = r#"query($filter: InsightFilter) { insights(filter: $filter) {
-      series(metrics: [REVENUE, TOUCHPOINTS, CHURN_RATE, SHARE_OF_VOICE], period: MONTH) { metric }
+      series(metrics: [REVENUE, TOUCHPOINTS, CHURN_RATE, SHARE_OF_VOICE, NPS], period: MONTH) { metric }
       retention(cohortBy: SIGNUP, period: MONTH, mode: CLASSIC) { cohorts { size } }
       clv { overall { customers } } } }"#;
     let data = app.data(query, json!({ "filter": window() })).await;
-    assert_eq!(data["insights"]["series"].as_array().map(Vec::len), Some(7), "{data}");
+    assert_eq!(data["insights"]["series"].as_array().map(Vec::len), Some(8), "{data}");
     let statements = app.take_statements();
     let reading = |table: &str| {
         statements
@@ -311,6 +311,7 @@ async fn scans_cut_by_customer_read_each_part_in_a_statement_of_its_own(app: Tes
     );
     assert_eq!(reading("LEAD("), vec![true; parts], "CHURN_RATE");
     assert_eq!(reading("FROM brand_mention m"), vec![false], "SHARE_OF_VOICE");
+    assert_eq!(reading("FROM survey_response r WHERE r.nps_score"), vec![false], "NPS");
     assert_eq!(reading("AS cohort FROM customer cu"), vec![true; parts], "retention");
     assert_eq!(reading("WITH per_customer AS"), vec![true; parts], "clv");
 }

@@ -78,6 +78,14 @@ impl Source {
         }
     }
 
+    /// Whether every record of the source has a customer (a `NOT NULL`
+    /// column), so its scan may be cut by customer
+    /// ([`crate::db::customer_parts`]): survey responses may be anonymous,
+    /// mentions are nobody's.
+    pub fn always_has_customer(self) -> bool {
+        !matches!(self, Source::NpsResponses | Source::BrandAnswers(_) | Source::Mentions)
+    }
+
     /// Whether the lead's source team (`team`) selects this source's records.
     pub fn is_leads(self) -> bool {
         matches!(self, Source::LeadsCreated | Source::LeadsWon | Source::LeadsClosed)

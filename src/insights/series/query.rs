@@ -348,8 +348,8 @@ pub async fn aggregate(
     unit: PeriodUnit,
     ranges: &Ranges,
 ) -> Result<BTreeMap<String, Aggregates>, Error> {
-    // Mentions have no customer: one statement reads them all.
-    let parts = if source == Source::Mentions { 1 } else { PARTS };
+    // Records without a customer would be in no part: such sources are read whole.
+    let parts = if source.always_has_customer() { PARTS } else { 1 };
     let rows = query_in_parts(db, parts, |part| {
         statement(db.get_database_backend(), source, scope, selection, unit, ranges, part)
     })
