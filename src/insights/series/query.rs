@@ -321,7 +321,9 @@ fn statement(
         sql.push(", LAG(period, 2) OVER w AS p2, LAG(inside, 2) OVER w AS i2");
     }
     // Customer first: the `(customer_id, <time>)` index then yields the
-    // records in this order, split by an incremental sort within each customer.
+    // records in this order, split by an incremental sort within each
+    // customer; touchpoints' `(customer_id, team, occurred_at)` index yields
+    // them in exactly this order, from the index alone.
     sql.push(" FROM r WINDOW w AS (PARTITION BY customer_id, split ORDER BY at))");
     sql.push(&format!(" SELECT {GROUP_COLUMNS}"));
     if repeats {
