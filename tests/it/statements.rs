@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 
+use accord::config::ApiConfig;
 use accord::ingest::{ImportOptions, import_path};
 use serde_json::json;
 
@@ -11,11 +12,22 @@ use crate::helpers::{TestApp, on_both_backends};
 
 on_both_backends!(
     an_account_with_contacts_orders_lines_and_products_takes_five_statements,
-    the_whole_sales_context_of_an_account_takes_a_fixed_number_of_statements,
+    the_whole_sales_context_of_an_account_takes_a_fixed_number_of_statements with without_insight_cache,
     a_connection_asked_for_its_total_count_alone_runs_only_the_count,
     a_connection_reads_its_page_when_a_fragment_or_page_info_selects_it,
-    batches_of_any_size_run_the_same_statement_texts
+    batches_of_any_size_run_the_same_statement_texts with without_insight_cache
 );
+
+/// These tests count the statements of the read path on every request.
+/// The sales context's `purchaseDrivers` is an insight: with the cache on,
+/// requests after the first read the data version instead of the ratings
+/// (`insight_cache::accounts_of_one_region_share_one_purchase_driver_analysis`).
+fn without_insight_cache() -> ApiConfig {
+    ApiConfig {
+        insight_cache_mib: 0,
+        ..ApiConfig::default()
+    }
+}
 
 /// One account with `contacts` contacts, each with 7 orders of 2 lines.
 fn write_account(dir: &std::path::Path, contacts: usize) {
