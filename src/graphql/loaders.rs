@@ -54,6 +54,7 @@ impl DbLoader {
                 fits: tokio::sync::Mutex::new(HashMap::new()),
             },
             open: Mutex::new(HashMap::new()),
+            data_version: tokio::sync::OnceCell::new(),
         }
     }
 }
@@ -93,6 +94,9 @@ const QUIET_ROUNDS: usize = 2;
 pub struct Loaders {
     loader: DbLoader,
     open: Mutex<HashMap<TypeId, Box<dyn Any + Send>>>,
+    /// The data version this request's cached results are kept under, read
+    /// once, before the first of them reads its data.
+    data_version: tokio::sync::OnceCell<i64>,
 }
 
 impl Loaders {
@@ -562,6 +566,13 @@ impl Loader<JourneyOf> for DbLoader {
 pub const MAX_FITS_PER_REQUEST: usize = 3;
 
 impl Loaders {
+    /// The database's data version ([`crate::db::data_version`]) as this
+    /// request first read it: every insight and fit it caches is kept under it.
+    pub async fn data_version(&self) -> Result<i64, Error> {
+        let read = || crate::db::data_version::read(&self.loader.db);
+        Ok(*self.data_version.get_or_try_init(read).await?)
+    }
+
     /// The predictive CLV models as of `as_of`, fitted over every customer
     /// (see [`crate::insights::predictive_clv`]): once per request, however
     /// many `customer.predicted` ask (the later ones wait on the lock), and
@@ -586,12 +597,10 @@ impl Loaders {
                  each fits the models over every customer"
             )));
         }
-        let db = &self.loader.db;
-        let version = async { Ok(crate::db::data_version::read(db).await?) };
-        let fit = async { Ok(Arc::new(fit_all(db, as_of).await?)) };
+        let fit = async { Ok(Arc::new(fit_all(&self.loader.db, as_of).await?)) };
         let weigh = |fitted: &Arc<Fitted>| fitted.bytes();
         let fitted = cache
-            .get_or_compute_weighed("predictedFit", version, as_of.to_string(), fit, weigh)
+            .get_or_compute_weighed("predictedFit", self.data_version(), as_of.to_string(), fit, weigh)
             .await?;
         fits.insert(as_of, fitted.clone());
         Ok(fitted)

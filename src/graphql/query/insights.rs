@@ -3,18 +3,17 @@
 
 use std::fmt::Debug;
 use std::future::Future;
-use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
-use tokio::sync::OnceCell;
 
 use crate::config::ApiConfig;
 use crate::error::Error;
 use crate::graphql::error::IntoGraphql;
 use crate::graphql::ids;
+use crate::graphql::loaders::Loaders;
 use crate::graphql::scalars::Date;
 use crate::graphql::types::enums::{LeadSourceTeam, OrderChannel};
 use crate::graphql::types::insights::*;
@@ -79,7 +78,6 @@ impl InsightsQuery {
         Ok(Insights {
             scope: filter.unwrap_or_default().into_scope().gql()?,
             rule: suppression(ctx)?,
-            version: Arc::default(),
         })
     }
 }
@@ -88,17 +86,13 @@ pub struct Insights {
     scope: Scope,
     /// What this request's viewer may see, decided once per request.
     rule: Suppression,
-    /// The data version the results are cached under, read once, before
-    /// the first insight of the request reads its data.
-    version: Arc<OnceCell<i64>>,
 }
 
 /// `compute`'s result through the [`InsightCache`], kept under the name
 /// of the insight, its scope and its `arguments` (everything else that
-/// decides the result) at the request's data version.
+/// decides the result) at the request's data version ([`Loaders::data_version`]).
 pub(crate) async fn cached<T>(
     ctx: &Context<'_>,
-    version: &OnceCell<i64>,
     insight: &'static str,
     scope: &Scope,
     arguments: impl Debug,
@@ -107,12 +101,8 @@ pub(crate) async fn cached<T>(
 where
     T: Clone + Debug + Send + Sync + 'static,
 {
-    let db = ctx.data::<DatabaseConnection>()?;
     let cache = ctx.data::<InsightCache>()?;
-    let version = async {
-        let version = version.get_or_try_init(|| crate::db::data_version::read(db)).await?;
-        Ok(*version)
-    };
+    let version = ctx.data::<Loaders>()?.data_version();
     let question = format!("{scope:?} {arguments:?}");
     cache.get_or_compute(insight, version, question, compute).await.gql()
 }
@@ -128,7 +118,7 @@ impl Insights {
     where
         T: Clone + Debug + Send + Sync + 'static,
     {
-        cached(ctx, &self.version, insight, &self.scope, arguments, compute).await
+        cached(ctx, insight, &self.scope, arguments, compute).await
     }
 }
 
@@ -192,7 +182,6 @@ impl Insights {
         Rfm {
             scope: self.scope.clone(),
             rule: self.rule,
-            version: Arc::clone(&self.version),
         }
     }
 
@@ -446,7 +435,6 @@ impl Insights {
 pub struct Rfm {
     scope: Scope,
     rule: Suppression,
-    version: Arc<OnceCell<i64>>,
 }
 
 #[Object]
@@ -455,7 +443,7 @@ impl Rfm {
     async fn summary(&self, ctx: &Context<'_>) -> async_graphql::Result<RfmSummary> {
         let db = ctx.data::<DatabaseConnection>()?;
         let summary = domain::customers::rfm_summary(db, &self.scope);
-        let summary = cached(ctx, &self.version, "rfm.summary", &self.scope, (), summary).await?;
+        let summary = cached(ctx, "rfm.summary", &self.scope, (), summary).await?;
         let (rule, population) = (self.rule, summary.customers);
         Ok(RfmSummary {
             as_of: Date(summary.as_of),
@@ -497,7 +485,7 @@ impl Rfm {
             .gql()?;
         let rows = domain::customers::rfm_rows(db, &self.scope, after_key.as_deref(), first);
         let arguments = (&after_key, first);
-        let mut rows = cached(ctx, &self.version, "rfm.customers", &self.scope, arguments, rows).await?;
+        let mut rows = cached(ctx, "rfm.customers", &self.scope, arguments, rows).await?;
         let has_next = rows.len() as u64 > first;
         rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
         let mut connection = Connection::new(after.is_some(), has_next);

@@ -230,16 +230,9 @@ impl Account {
         let outcome = outcome.into();
         let no_attributes: &[String] = &[];
         let drivers = crate::insights::drivers::purchase_drivers(db, &scope, outcome, no_attributes);
-        let version = tokio::sync::OnceCell::new();
-        let drivers = crate::graphql::query::insights::cached(
-            ctx,
-            &version,
-            "purchaseDrivers",
-            &scope,
-            (outcome, no_attributes),
-            drivers,
-        )
-        .await?;
+        let drivers =
+            crate::graphql::query::insights::cached(ctx, "purchaseDrivers", &scope, (outcome, no_attributes), drivers)
+                .await?;
         Ok(DriverBlock::from_insight(drivers.overall, suppression(ctx)?))
     }
     /// The segments the account's contacts belong to (as of each segment's last refresh).

@@ -277,47 +277,34 @@ const GROUP_COLUMNS: &str = "split, period, CAST(inside AS BIGINT) AS inside_win
      CAST(SUM(CASE WHEN customer_id IS NOT NULL AND inside = 1 AND (i1 IS NULL OR i1 = 0) THEN 1 ELSE 0 END) AS BIGINT) \
           AS firsts_in_window";
 
-/// The sums of amounts (money sums and means).
-const AMOUNT_COLUMNS: &str = ", CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS sum_minor, \
-     CAST(COALESCE(SUM(CAST(amount AS DOUBLE PRECISION) * amount), 0.0) AS DOUBLE PRECISION) AS squares";
-
-/// A rate's successes.
-const SUCCESS_COLUMNS: &str = ", CAST(COALESCE(SUM(success), 0) AS BIGINT) AS successes";
-
-/// The NPS classes.
-const NPS_COLUMNS: &str = ", \
-     CAST(COALESCE(SUM(CASE WHEN nps_score >= 9 THEN 1 ELSE 0 END), 0) AS BIGINT) AS promoters, \
-     CAST(COALESCE(SUM(CASE WHEN nps_score BETWEEN 7 AND 8 THEN 1 ELSE 0 END), 0) AS BIGINT) AS passives, \
-     CAST(COALESCE(SUM(CASE WHEN nps_score <= 6 THEN 1 ELSE 0 END), 0) AS BIGINT) AS detractors";
-
-/// Which statistics beyond counts a source's records carry: the others
-/// are not summed at all (a zero per record costs the aggregate as much as
-/// a value; 10% of a TOUCHPOINTS series).
-fn statistics(source: Source) -> [(bool, &'static str); 3] {
+/// The statistics beyond counts, each summed only where the source's
+/// records carry it and a zero otherwise: a zero per record costs the
+/// aggregate as much as a value (10% of a TOUCHPOINTS series).
+fn push_statistics(sql: &mut Sql, source: Source) {
     let amounts = matches!(
         source,
         Source::Orders | Source::CustomerOrders | Source::LeadsCreated | Source::LeadsWon | Source::LeadsClosed
     );
     let successes = source.is_leads() || matches!(source, Source::BrandAnswers(_) | Source::Mentions);
     let nps = source == Source::NpsResponses;
-    [
-        (amounts, AMOUNT_COLUMNS),
-        (successes, SUCCESS_COLUMNS),
-        (nps, NPS_COLUMNS),
-    ]
-}
-
-/// A statistic's column, or zero when the statement does not sum it.
-fn statistic<T: sea_orm::TryGetable + Default>(
-    row: &sea_orm::QueryResult,
-    column: &str,
-    summed: bool,
-) -> Result<T, sea_orm::DbErr> {
-    if summed {
-        row.try_get("", column)
+    sql.push(if amounts {
+        ", CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS sum_minor, \
+         CAST(COALESCE(SUM(CAST(amount AS DOUBLE PRECISION) * amount), 0.0) AS DOUBLE PRECISION) AS squares"
     } else {
-        Ok(T::default())
-    }
+        ", CAST(0 AS BIGINT) AS sum_minor, CAST(0.0 AS DOUBLE PRECISION) AS squares"
+    });
+    sql.push(if successes {
+        ", CAST(COALESCE(SUM(success), 0) AS BIGINT) AS successes"
+    } else {
+        ", CAST(0 AS BIGINT) AS successes"
+    });
+    sql.push(if nps {
+        ", CAST(COALESCE(SUM(CASE WHEN nps_score >= 9 THEN 1 ELSE 0 END), 0) AS BIGINT) AS promoters, \
+         CAST(COALESCE(SUM(CASE WHEN nps_score BETWEEN 7 AND 8 THEN 1 ELSE 0 END), 0) AS BIGINT) AS passives, \
+         CAST(COALESCE(SUM(CASE WHEN nps_score <= 6 THEN 1 ELSE 0 END), 0) AS BIGINT) AS detractors"
+    } else {
+        ", CAST(0 AS BIGINT) AS promoters, CAST(0 AS BIGINT) AS passives, CAST(0 AS BIGINT) AS detractors"
+    });
 }
 
 /// The counts of each customer's second record, for REPEAT_RATE only (a
@@ -363,11 +350,7 @@ fn statement(
     // them in exactly this order, from the index alone.
     sql.push(" FROM r WINDOW w AS (PARTITION BY customer_id, split ORDER BY at))");
     sql.push(&format!(" SELECT {GROUP_COLUMNS}"));
-    for (summed, columns) in statistics(source) {
-        if summed {
-            sql.push(columns);
-        }
-    }
+    push_statistics(&mut sql, source);
     if repeats {
         sql.push(SECOND_COLUMNS);
     }
@@ -379,8 +362,9 @@ fn statement(
 /// (the touchpoint's team; `""` for every other source): one pass over the
 /// records from the first compared period (or the window's start) to the
 /// window's end, as [`PARTS`] statements over disjoint customers at once,
-/// grouped by period and by whether a record is inside the window. A point's value is its period's group inside the window (a
-/// first period the window cuts counts only its days inside); a compared
+/// grouped by period and by whether a record is inside the window. A
+/// point's value is its period's group inside the window (a first period
+/// the window cuts counts only its days inside); a compared
 /// value is its whole period, both groups; the window's total is every
 /// group inside. Sums add up across groups; distinct customers are counted
 /// where each customer's first (or second) record falls.
@@ -399,7 +383,6 @@ pub async fn aggregate(
     })
     .await?;
     let repeats = source == Source::CustomerOrders;
-    let [(amounts, _), (successes, _), (nps, _)] = statistics(source);
     let mut splits: BTreeMap<String, Groups> = BTreeMap::new();
     for row in rows {
         let (whole, inside) = splits.entry(row.try_get("", "split")?).or_default();
@@ -407,13 +390,13 @@ pub async fn aggregate(
         let group = Group {
             sums: Aggregate {
                 n: row.try_get("", "n")?,
-                sum_minor: statistic(&row, "sum_minor", amounts)?,
-                squares: statistic(&row, "squares", amounts)?,
+                sum_minor: row.try_get("", "sum_minor")?,
+                squares: row.try_get("", "squares")?,
                 customers: 0,
-                successes: statistic(&row, "successes", successes)?,
-                promoters: statistic(&row, "promoters", nps)?,
-                passives: statistic(&row, "passives", nps)?,
-                detractors: statistic(&row, "detractors", nps)?,
+                successes: row.try_get("", "successes")?,
+                promoters: row.try_get("", "promoters")?,
+                passives: row.try_get("", "passives")?,
+                detractors: row.try_get("", "detractors")?,
             },
             firsts: Firsts::read(&row, "first")?,
             seconds: if repeats {
